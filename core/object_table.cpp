@@ -1,0 +1,419 @@
+// The object table (slots, generations, root counts, mark bits) and the page allocator behind it.
+//
+// Allocation: objects up to kMaxSmallSize bytes live in 64 KiB pages of one size class each,
+// carved from 4 MiB chunks mapped from the OS. A page hands out cells from its free list, then
+// from its never-used tail (the bump region). Larger objects get a 64 KiB-aligned block of their
+// own. A freed cell goes back to its page's free list; a page that becomes empty goes to a pool
+// of warm pages, and trim() gives back to the OS the pages that stayed in the pool a whole
+// collection cycle unused (a low-water mark, so a heap that refills each cycle stays warm).
+#include "snapheap/detail/object_table.hpp"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <string>
+
+#include "core/sanitizer.hpp"
+#include "snapheap/detail/type_info.hpp"
+
+namespace snapheap::detail {
+
+namespace {
+
+constexpr std::size_t kChunkSize = std::size_t{4} << 20;  // 64 pages per mapping
+constexpr std::size_t kPagesPerChunk = kChunkSize / kPageSize;
+
+// Size classes: 8-byte steps to 128 bytes (most objects), then eight classes per doubling, so
+// that internal waste stays under 12.5%. Every class above 128 is a multiple of 16, and an object
+// aligned to 16 has a size that is a multiple of 16, so its cells are 16-aligned.
+constexpr std::array<std::uint32_t, 63> kClassSizes = [] {
+  std::array<std::uint32_t, 63> sizes{};
+  std::size_t n = 0;
+  for (std::uint32_t s = 16; s <= 128; s += 8) sizes[n++] = s;
+  for (std::uint32_t base = 128; base < kMaxSmallSize; base *= 2)
+    for (std::uint32_t k = 1; k <= 8; ++k) sizes[n++] = base + k * (base / 8);
+  return sizes;
+}();
+constexpr std::size_t kClassCount = kClassSizes.size();
+static_assert(kClassSizes.back() == kMaxSmallSize);
+
+// size_class_for[(bytes + 7) / 8] for bytes <= kMaxSmallSize.
+constexpr std::array<std::uint8_t, kMaxSmallSize / 8 + 1> kClassBySize = [] {
+  std::array<std::uint8_t, kMaxSmallSize / 8 + 1> table{};
+  std::size_t c = 0;
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    while (kClassSizes[c] < i * 8) ++c;
+    table[i] = static_cast<std::uint8_t>(c);
+  }
+  return table;
+}();
+
+// floor(offset / cell) for offset < 64 KiB and cell <= 8 KiB as one multiply: with
+// m = ceil(2^32 / cell) the error is below 2^-16, smaller than the gap 1/cell to the next integer.
+inline std::uint32_t cell_index(std::uint32_t offset, std::uint32_t reciprocal) noexcept {
+  return static_cast<std::uint32_t>((std::uint64_t{offset} * reciprocal) >> 32);
+}
+inline std::uint32_t reciprocal_of(std::uint32_t cell) noexcept {
+  return static_cast<std::uint32_t>(((std::uint64_t{1} << 32) + cell - 1) / cell);
+}
+
+// Maps `bytes` aligned to kPageSize by mapping kPageSize more and unmapping the slack.
+void* map_aligned(std::size_t bytes) {
+  const std::size_t span = bytes + kPageSize;
+  void* raw = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) throw std::bad_alloc();
+  const auto start = reinterpret_cast<std::uintptr_t>(raw);
+  const std::uintptr_t aligned = (start + kPageSize - 1) & ~(kPageSize - 1);
+  if (aligned > start) ::munmap(raw, aligned - start);
+  const std::uintptr_t tail = aligned + bytes;
+  if (start + span > tail) ::munmap(reinterpret_cast<void*>(tail), start + span - tail);
+  return reinterpret_cast<void*>(aligned);
+}
+
+}  // namespace
+
+ObjectTable::ObjectTable() : classes_(new ClassState[kClassCount]), owner_(std::this_thread::get_id()) {
+  // Slot 0 is the tombstone slot: never published, generation 1, so the {0, 0} a tombstone
+  // restores to never matches.
+  objects_.push_back(nullptr);
+  generations_.push_back(1);
+  root_counts_.push_back(0);
+  live_bits_.push_back(0);
+  mark_bits_.push_back(0);
+  free_slots_.reserve(64);
+}
+
+ObjectTable::~ObjectTable() {
+  for (std::uint32_t s = 1; s < slot_limit(); ++s) {
+    Object* o = objects_[s];
+    if (o && page_of(o)->cell_size == 0) {
+      PageHeader* block = page_of(o);
+      ::munmap(block, block->large_bytes);
+    }
+  }
+  for (void* chunk : chunks_) ::munmap(chunk, kChunkSize);
+  delete[] classes_;
+}
+
+// ---- slots -----------------------------------------------------------------------------------------
+
+std::uint32_t ObjectTable::new_slot() {
+  if (!free_slots_.empty()) {
+    const std::uint32_t s = free_slots_.back();
+    free_slots_.pop_back();
+    return s;
+  }
+  const std::size_t s = objects_.size();
+  if (s >= kNoSlot) throw std::bad_alloc();
+  objects_.push_back(nullptr);
+  generations_.push_back(0);
+  root_counts_.push_back(0);
+  if (s % 64 == 0) {
+    live_bits_.push_back(0);
+    mark_bits_.push_back(0);
+  }
+  // release() pushes freed slots during sweep, when nothing may allocate: keep room for all.
+  if (free_slots_.capacity() < objects_.capacity()) free_slots_.reserve(objects_.capacity());
+  return static_cast<std::uint32_t>(s);
+}
+
+Reservation ObjectTable::reserve(std::size_t bytes) {
+  const std::uint32_t slot = new_slot();
+  try {
+    if (bytes <= kMaxSmallSize) {
+      const std::size_t cls = kClassBySize[(bytes + 7) / 8];
+      return {allocate_small(cls), slot, kClassSizes[cls]};
+    }
+    void* memory = allocate_large(bytes);
+    return {memory, slot, static_cast<std::uint32_t>(page_of(memory)->large_bytes)};
+  } catch (...) {
+    free_slots_.push_back(slot);
+    throw;
+  }
+}
+
+void ObjectTable::cancel(const Reservation& r) noexcept {
+  PageHeader* page = page_of(r.memory);
+  if (page->cell_size == 0) {
+    committed_bytes_ -= page->large_bytes;
+    ::munmap(page, page->large_bytes);
+  } else {
+    free_small(page, r.memory);
+  }
+  free_slots_.push_back(r.slot);
+}
+
+void ObjectTable::publish(Object* o, const Reservation& r, std::uint32_t type,
+                          std::uint32_t roots) noexcept {
+  ObjectAccess::set_header(o, r.slot, type);
+  objects_[r.slot] = o;
+  root_counts_[r.slot] = roots;
+  live_bits_[r.slot >> 6] |= std::uint64_t{1} << (r.slot & 63);
+  ++live_objects_;
+  live_bytes_ += r.cell_bytes;
+}
+
+void ObjectTable::expire(std::uint32_t slot) noexcept { ++generations_[slot]; }
+
+void ObjectTable::release(std::uint32_t slot) noexcept {
+  Object* o = objects_[slot];
+  PageHeader* page = page_of(o);
+  if (page->cell_size == 0) {
+    live_bytes_ -= page->large_bytes;
+    committed_bytes_ -= page->large_bytes;
+    ::munmap(page, page->large_bytes);
+  } else {
+    char* payload = reinterpret_cast<char*>(page) + kPageHeaderSize;
+    const auto offset = static_cast<std::uint32_t>(reinterpret_cast<char*>(o) - payload);
+    const std::uint32_t index = cell_index(offset, reciprocal_of(page->cell_size));
+    live_bytes_ -= page->cell_size;
+    free_small(page, payload + std::size_t{index} * page->cell_size);
+  }
+  objects_[slot] = nullptr;
+  root_counts_[slot] = 0;
+  live_bits_[slot >> 6] &= ~(std::uint64_t{1} << (slot & 63));
+  --live_objects_;
+  // A slot whose generation is about to wrap is retired: a stale weak handle could otherwise
+  // match a new object after 2^32 reuses.
+  if (generations_[slot] != 0xFFFFFFFFu) free_slots_.push_back(slot);
+}
+
+void ObjectTable::clear_marks() noexcept {
+  std::memset(mark_bits_.data(), 0, mark_bits_.size() * sizeof(std::uint64_t));
+}
+
+std::size_t ObjectTable::cell_bytes_of(const Object* o) const noexcept {
+  const PageHeader* page = page_of(o);
+  return page->cell_size ? page->cell_size : page->large_bytes;
+}
+
+void ObjectTable::check_root_while_collecting(std::uint32_t slot) const noexcept {
+  if (state_ == TableState::kSweeping && is_marked(slot)) return;
+  if (state_ == TableState::kMarking) return;
+  fatal(__FILE__, __LINE__,
+        state_ == TableState::kTearingDown
+            ? "a Strong handle was made while the heap was being destroyed"
+            : "a Strong handle was made to an object that is being destroyed (a destructor "
+              "tried to resurrect a dead object)");
+}
+
+// ---- pages -----------------------------------------------------------------------------------------
+
+void* ObjectTable::take_page_memory() {
+  if (!empty_pages_.empty()) {
+    void* page = empty_pages_.back();
+    empty_pages_.pop_back();
+    pool_low_water_ = std::min(pool_low_water_, empty_pages_.size());
+    return page;
+  }
+  committed_bytes_ += kPageSize;
+  if (!trimmed_pages_.empty()) {
+    void* page = trimmed_pages_.back();
+    trimmed_pages_.pop_back();
+    return page;
+  }
+  if (chunk_cursor_ == chunk_end_) {
+    try {
+      chunks_.reserve(chunks_.size() + 1);
+      void* chunk = map_aligned(kChunkSize);
+      chunks_.push_back(chunk);
+      chunk_cursor_ = static_cast<char*>(chunk);
+      chunk_end_ = chunk_cursor_ + kChunkSize;
+      // Pages may be pooled or trimmed later without allocating (that happens during sweep).
+      empty_pages_.reserve(chunks_.size() * kPagesPerChunk);
+      trimmed_pages_.reserve(chunks_.size() * kPagesPerChunk);
+    } catch (...) {
+      committed_bytes_ -= kPageSize;
+      throw;
+    }
+  }
+  void* page = chunk_cursor_;
+  chunk_cursor_ += kPageSize;
+  return page;
+}
+
+PageHeader* ObjectTable::new_page(std::size_t size_class) {
+  auto* page = static_cast<PageHeader*>(take_page_memory());
+  const std::uint32_t cell = kClassSizes[size_class];
+  page->table = this;
+  page->prev_available = page->next_available = nullptr;
+  page->free_list = nullptr;
+  page->cell_size = cell;
+  page->used = 0;
+  page->size_class = static_cast<std::uint16_t>(size_class);
+  page->in_available_list = false;
+  page->bump = reinterpret_cast<char*>(page) + kPageHeaderSize;
+  page->end = page->bump + (kPageSize - kPageHeaderSize) / cell * cell;
+  SNAPHEAP_POISON(page->bump, kPageSize - kPageHeaderSize);
+  return page;
+}
+
+void* ObjectTable::allocate_small(std::size_t size_class) {
+  ClassState& c = classes_[size_class];
+  PageHeader* page = c.current;
+  if (!page || (!page->free_list && page->bump == page->end)) {
+    if (PageHeader* next = c.available) {
+      c.available = next->next_available;
+      if (c.available) c.available->prev_available = nullptr;
+      next->in_available_list = false;
+      next->next_available = nullptr;
+      page = next;
+    } else {
+      page = new_page(size_class);
+    }
+    // The old current page is full (else we would not be here) or has just become empty and
+    // is pooled by free_small; either way it leaves no list behind.
+    c.current = page;
+  }
+  void* cell;
+  if (FreeCell* f = page->free_list) {
+    SNAPHEAP_UNPOISON(f, sizeof(FreeCell*));
+    page->free_list = f->next;
+    cell = f;
+  } else {
+    cell = page->bump;
+    page->bump += page->cell_size;
+  }
+  ++page->used;
+  SNAPHEAP_UNPOISON(cell, page->cell_size);
+  return cell;
+}
+
+void* ObjectTable::allocate_large(std::size_t bytes) {
+  const std::size_t total = (kPageHeaderSize + bytes + 4095) & ~std::size_t{4095};
+  auto* block = static_cast<PageHeader*>(map_aligned(total));
+  std::memset(block, 0, sizeof(PageHeader));
+  block->table = this;
+  block->large_bytes = total;
+  committed_bytes_ += total;
+  return reinterpret_cast<char*>(block) + kPageHeaderSize;
+}
+
+void ObjectTable::free_small(PageHeader* page, void* cell) noexcept {
+  SNAPHEAP_POISON(cell, page->cell_size);
+  SNAPHEAP_UNPOISON(cell, sizeof(FreeCell*));
+  auto* f = static_cast<FreeCell*>(cell);
+  f->next = page->free_list;
+  page->free_list = f;
+  --page->used;
+  ClassState& c = classes_[page->size_class];
+  if (page == c.current) return;
+  if (page->used == 0) {
+    retire_page(page);
+  } else if (!page->in_available_list) {
+    page->next_available = c.available;
+    page->prev_available = nullptr;
+    if (c.available) c.available->prev_available = page;
+    c.available = page;
+    page->in_available_list = true;
+  }
+}
+
+void ObjectTable::retire_page(PageHeader* page) noexcept {
+  ClassState& c = classes_[page->size_class];
+  if (page->in_available_list) {
+    if (page->prev_available) page->prev_available->next_available = page->next_available;
+    else c.available = page->next_available;
+    if (page->next_available) page->next_available->prev_available = page->prev_available;
+    page->in_available_list = false;
+  }
+  empty_pages_.push_back(page);  // capacity reserved in take_page_memory
+}
+
+void ObjectTable::trim(std::size_t keep_bytes) noexcept {
+  // Pages that stayed in the pool through the whole cycle since the last trim were not needed.
+  const std::size_t keep_pages = keep_bytes / kPageSize;
+  const std::size_t unused = std::min(pool_low_water_, empty_pages_.size());
+  const std::size_t excess = empty_pages_.size() > keep_pages ? empty_pages_.size() - keep_pages : 0;
+  const std::size_t count = std::min(unused, excess);
+  // The oldest pooled pages go first; the newest stay warm for the next allocation.
+  for (std::size_t i = 0; i < count; ++i) {
+    void* page = empty_pages_[i];
+    SNAPHEAP_UNPOISON(page, kPageSize);
+    ::madvise(page, kPageSize, MADV_DONTNEED);
+    trimmed_pages_.push_back(page);
+  }
+  empty_pages_.erase(empty_pages_.begin(), empty_pages_.begin() + static_cast<std::ptrdiff_t>(count));
+  committed_bytes_ -= count * kPageSize;
+  pool_low_water_ = empty_pages_.size();
+}
+
+// ---- consistency -----------------------------------------------------------------------------------
+
+std::string ObjectTable::check_consistency() const {
+  char buffer[256];
+  std::size_t live = 0;
+  std::size_t bytes = 0;
+  for (std::uint32_t s = 1; s < slot_limit(); ++s) {
+    const bool bit = (live_bits_[s >> 6] >> (s & 63)) & 1u;
+    const Object* o = objects_[s];
+    if (bit != (o != nullptr)) {
+      std::snprintf(buffer, sizeof buffer, "slot %u: live bit %d but object pointer %p", s,
+                    int{bit}, static_cast<const void*>(o));
+      return buffer;
+    }
+    if (!o) continue;
+    ++live;
+    const PageHeader* page = page_of(o);
+    if (page->table != this) {
+      std::snprintf(buffer, sizeof buffer, "slot %u: object %p lives in a page of another table", s,
+                    static_cast<const void*>(o));
+      return buffer;
+    }
+    if (ObjectAccess::slot(o) != s) {
+      std::snprintf(buffer, sizeof buffer, "slot %u: object header says slot %u", s,
+                    ObjectAccess::slot(o));
+      return buffer;
+    }
+    if (!type_at(ObjectAccess::type(o))) {
+      std::snprintf(buffer, sizeof buffer, "slot %u: object header has unknown type index %u", s,
+                    ObjectAccess::type(o));
+      return buffer;
+    }
+    bytes += page->cell_size ? page->cell_size : page->large_bytes;
+  }
+  if (live != live_objects_ || bytes != live_bytes_) {
+    std::snprintf(buffer, sizeof buffer,
+                  "object table holds %zu objects in %zu bytes but counts %zu objects in %zu bytes",
+                  live, bytes, live_objects_, live_bytes_);
+    return buffer;
+  }
+  if (generations_[kTombstoneSlot] != 1 || objects_[kTombstoneSlot] != nullptr)
+    return "the tombstone slot 0 was published or its generation changed";
+  for (std::uint32_t s : free_slots_) {
+    if (s == kTombstoneSlot || s >= slot_limit() || objects_[s] != nullptr) {
+      std::snprintf(buffer, sizeof buffer, "free slot list holds slot %u, which is in use", s);
+      return buffer;
+    }
+  }
+  return {};
+}
+
+// ---- construction scope ----------------------------------------------------------------------------
+
+#if SNAPHEAP_DCHECK_IS_ON
+namespace {
+thread_local int g_construction_depth = 0;
+}
+bool construction_in_progress() noexcept { return g_construction_depth > 0; }
+#endif
+
+ConstructionScope::ConstructionScope(ObjectTable& table) noexcept : table_(table) {
+  table_.enter_no_collect();
+#if SNAPHEAP_DCHECK_IS_ON
+  ++g_construction_depth;
+#endif
+}
+
+ConstructionScope::~ConstructionScope() {
+  table_.exit_no_collect();
+#if SNAPHEAP_DCHECK_IS_ON
+  --g_construction_depth;
+#endif
+}
+
+}  // namespace snapheap::detail

@@ -1,0 +1,134 @@
+// The process-wide type registry: one entry per managed type, found by index (object headers),
+// by C++ type (Heap::make) and by stable name (snapshot loading).
+//
+// Entries are never removed or moved, so a TypeInfo& and an index stay valid for the life of the
+// process. Lookups by index take no lock (an atomic pointer per index); additions and lookups by
+// name take a mutex, and happen once per type and once per snapshot type table entry.
+#include <cxxabi.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <typeindex>
+#include <unordered_map>
+
+#include "core/thread_stats.hpp"
+#include "snapheap/detail/type_info.hpp"
+
+namespace snapheap::detail {
+
+namespace {
+
+// 65,535 managed types per process: far more than a program defines, and the table is 512 KiB
+// of zero-initialized storage whose pages are touched only as types are added.
+constexpr std::uint32_t kMaxTypes = 1u << 16;
+std::atomic<TypeInfo*> g_types[kMaxTypes];
+
+struct Registry {
+  std::mutex mutex;
+  std::uint32_t next_index = 1;  // 0 is never a valid type: a zeroed header is caught by verify()
+  std::unordered_map<std::type_index, TypeInfo*> by_cpp_type;
+  std::map<std::string, TypeInfo*, std::less<>> by_name;
+  std::deque<TypeInfo> infos;
+  std::deque<SnapshotHooks> hooks;
+  std::string conflicts;
+};
+
+// Leaked on purpose: registrations run during static initialization and lookups may run during
+// static destruction, so the registry must outlive both.
+Registry& registry() {
+  static Registry* r = new Registry;
+  return *r;
+}
+
+std::string demangle(const char* name) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(name, nullptr, nullptr, &status),
+                                             std::free);
+  return status == 0 && out ? std::string(out.get()) : std::string(name);
+}
+
+}  // namespace
+
+std::string TypeInfo::display_name() const {
+  if (const SnapshotHooks* h = snapshot.load(std::memory_order_acquire)) return h->name;
+  return cpp_type ? demangle(cpp_type->name()) : std::string("?");
+}
+
+TypeInfo& add_type(const std::type_info& cpp_type, std::size_t size,
+                   void (*destroy)(Object*) noexcept) {
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  auto found = r.by_cpp_type.find(std::type_index(cpp_type));
+  if (found != r.by_cpp_type.end()) return *found->second;
+  if (r.next_index >= kMaxTypes)
+    fatal(__FILE__, __LINE__, "more than 65535 managed types in one process");
+  TypeInfo& info = r.infos.emplace_back();
+  info.index = r.next_index++;
+  info.cpp_type = &cpp_type;
+  info.size = size;
+  info.destroy = destroy;
+  r.by_cpp_type.emplace(std::type_index(cpp_type), &info);
+  g_types[info.index].store(&info, std::memory_order_release);
+  return info;
+}
+
+const TypeInfo* type_at(std::uint32_t index) noexcept {
+  return index < kMaxTypes ? g_types[index].load(std::memory_order_acquire) : nullptr;
+}
+
+const TypeInfo* type_by_name(std::string_view name) noexcept {
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  auto found = r.by_name.find(name);
+  return found == r.by_name.end() ? nullptr : found->second;
+}
+
+void attach_snapshot_hooks(TypeInfo& type, SnapshotHooks hooks) {
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  if (const SnapshotHooks* old = type.snapshot.load(std::memory_order_acquire)) {
+    if (old->name == hooks.name && old->version == hooks.version) return;  // same macro twice
+    r.conflicts += "type " + demangle(type.cpp_type->name()) + " is registered as both '" +
+                   old->name + "' and '" + hooks.name + "'; ";
+    return;
+  }
+  auto taken = r.by_name.find(hooks.name);
+  if (taken != r.by_name.end() && taken->second != &type) {
+    r.conflicts += "the name '" + hooks.name + "' is registered for both " +
+                   demangle(taken->second->cpp_type->name()) + " and " +
+                   demangle(type.cpp_type->name()) + "; ";
+    return;
+  }
+  const SnapshotHooks& stored = r.hooks.emplace_back(std::move(hooks));
+  r.by_name.emplace(stored.name, &type);
+  type.snapshot.store(&stored, std::memory_order_release);
+}
+
+void check_registry_conflicts() {
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  if (!r.conflicts.empty())
+    throw std::logic_error("snapheap: conflicting type registrations: " +
+                           r.conflicts.substr(0, r.conflicts.size() - 2));
+}
+
+void report_destructor_exception(const TypeInfo& type, std::exception_ptr error) noexcept {
+  ++thread_stats().destructor_exceptions;
+  std::string what = "unknown exception";
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+  }
+  std::fprintf(stderr, "snapheap: warning: the destructor of a %s threw during sweep: %s\n",
+               type.display_name().c_str(), what.c_str());
+}
+
+}  // namespace snapheap::detail

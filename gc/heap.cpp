@@ -1,0 +1,186 @@
+// Heap: the public face of the object table and the collector.
+#include "snapheap/heap.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+#include <string>
+
+#include "core/thread_stats.hpp"
+#include "gc/collector.hpp"
+
+namespace snapheap {
+
+namespace {
+void validate(const HeapOptions& options) {
+  if (!(options.growth_factor >= 1.0))
+    throw std::invalid_argument("snapheap: HeapOptions::growth_factor must be at least 1");
+}
+}  // namespace
+
+Heap::Heap(HeapOptions options) : options_(options) {
+  validate(options_);
+  detail::Collector::set_next_trigger(*this);
+}
+
+Heap::~Heap() { detail::Collector::tear_down(*this); }
+
+void Heap::set_options(const HeapOptions& options) {
+  validate(options);
+  options_ = options;
+  detail::Collector::set_next_trigger(*this);
+}
+
+void Heap::check_thread() const noexcept {
+#if SNAPHEAP_DCHECK_IS_ON
+  detail::check_owner_thread(table_);
+#endif
+}
+
+void Heap::attach_to_current_thread() noexcept { table_.set_owner(std::this_thread::get_id()); }
+
+// ---- allocation ------------------------------------------------------------------------------------
+
+detail::Reservation Heap::begin_make(std::size_t bytes) {
+  check_thread();
+  SNAPHEAP_CHECK(table_.state() == detail::TableState::kIdle,
+                 "Heap::make was called from a destructor or a trace(): nothing may be allocated "
+                 "while the collector runs");
+  if ((options_.stress || stats_.allocated_since_collection >= stats_.next_collection_bytes) &&
+      table_.can_collect())
+    collect();
+  if (options_.max_bytes != 0 && table_.live_bytes() + bytes > options_.max_bytes) {
+    if (table_.can_collect()) collect();
+    if (table_.live_bytes() + bytes > options_.max_bytes)
+      throw HeapExhausted(options_.max_bytes, table_.live_bytes(), bytes);
+  }
+  detail::Reservation r = table_.reserve(bytes);
+  stats_.allocated_since_collection += r.cell_bytes;
+  return r;
+}
+
+void Heap::finish_make(Object* object, const detail::Reservation& r, std::uint32_t type) noexcept {
+  SNAPHEAP_CHECK(detail::page_of(object) == detail::page_of(r.memory),
+                 "the snapheap::Object base lies more than 64 KiB into the object");
+  table_.publish(object, r, type, 1);
+  detail::HeapAccess::run_deferred_collection(*this);
+}
+
+// ---- collection ------------------------------------------------------------------------------------
+
+void Heap::collect() noexcept {
+  check_thread();
+  if (!table_.can_collect()) {
+    // During construction or a load: run when it ends. From a destructor: nothing to do.
+    if (table_.state() == detail::TableState::kIdle) collection_deferred_ = true;
+    return;
+  }
+  detail::Collector::collect(*this);
+}
+
+namespace detail {
+
+void Collector::collect(Heap& heap) noexcept {
+  using Clock = std::chrono::steady_clock;
+  heap.collection_deferred_ = false;
+  const std::uint64_t thrown_before = thread_stats().destructor_exceptions;
+  const auto start = Clock::now();
+  heap.table_.set_state(TableState::kMarking);
+  mark_roots(heap);
+  trace_references(heap);
+  const std::size_t expired = count_expired_weak(heap);
+  heap.table_.set_state(TableState::kIdle);
+  const auto marked = Clock::now();
+  const SweepResult swept = sweep(heap);
+  const auto done = Clock::now();
+
+  HeapStats& s = heap.stats_;
+  ++s.collections;
+  s.last_freed_objects = swept.freed_objects;
+  s.last_freed_bytes = swept.freed_bytes;
+  s.total_freed_objects += swept.freed_objects;
+  s.last_mark_time = marked - start;
+  s.last_sweep_time = done - marked;
+  s.last_weak_expired = expired;
+  s.total_weak_expired += expired;
+  s.destructor_exceptions += thread_stats().destructor_exceptions - thrown_before;
+  set_next_trigger(heap);
+  // Keep as many warm empty pages as the heap holds live (at least 8 MiB): a heap that is
+  // refilled every cycle reuses them without touching fresh memory.
+  heap.table_.trim(std::max(heap.table_.live_bytes(), std::size_t{8} << 20));
+  if (heap.options_.verify_after_collect) {
+    const VerifyResult check = heap.verify();
+    if (!check.ok) {
+      const std::string message = "heap.verify() failed after a collection: " + check.problem;
+      fatal(__FILE__, __LINE__, message.c_str());
+    }
+  }
+}
+
+void Collector::set_next_trigger(Heap& heap) noexcept {
+  const double grown = static_cast<double>(heap.table_.live_bytes()) * (heap.options_.growth_factor - 1.0);
+  heap.stats_.next_collection_bytes =
+      std::max(heap.options_.min_trigger_bytes, static_cast<std::size_t>(grown));
+  heap.stats_.allocated_since_collection = 0;
+}
+
+}  // namespace detail
+
+HeapStats Heap::stats() const noexcept {
+  HeapStats s = stats_;
+  s.live_objects = table_.live_objects();
+  s.live_bytes = table_.live_bytes();
+  s.committed_bytes = table_.committed_bytes();
+  return s;
+}
+
+// ---- roots -----------------------------------------------------------------------------------------
+
+void Heap::set_root(std::string_view name, Strong<Object> handle) {
+  check_thread();
+  if (name.empty()) throw std::invalid_argument("snapheap: a root name must not be empty");
+  if (!handle) {
+    remove_root(name);
+    return;
+  }
+  if (&detail::ObjectTable::of(handle.get()) != &table_)
+    throw std::invalid_argument("snapheap: set_root('" + std::string(name) +
+                                "'): the object belongs to another heap");
+  auto found = roots_.find(name);
+  if (found != roots_.end()) found->second = std::move(handle);
+  else roots_.emplace(std::string(name), std::move(handle));
+}
+
+bool Heap::remove_root(std::string_view name) {
+  check_thread();
+  auto found = roots_.find(name);
+  if (found == roots_.end()) return false;
+  roots_.erase(found);
+  return true;
+}
+
+bool Heap::has_root(std::string_view name) const { return roots_.find(name) != roots_.end(); }
+
+std::vector<std::string> Heap::root_names() const {
+  std::vector<std::string> names;
+  names.reserve(roots_.size());
+  for (const auto& [name, handle] : roots_) names.push_back(name);
+  return names;
+}
+
+Object* Heap::root_object(std::string_view name) const {
+  check_thread();
+  auto found = roots_.find(name);
+  return found == roots_.end() ? nullptr : found->second.get();
+}
+
+void Heap::throw_root_type(std::string_view name, const Object* object, const std::type_info& wanted) {
+  const detail::TypeInfo* held = detail::type_at(detail::ObjectAccess::type(object));
+  detail::TypeInfo probe;
+  probe.cpp_type = &wanted;
+  throw std::invalid_argument("snapheap: root '" + std::string(name) + "' holds a " +
+                              (held ? held->display_name() : std::string("?")) + ", not a " +
+                              probe.display_name());
+}
+
+}  // namespace snapheap

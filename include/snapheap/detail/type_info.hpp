@@ -1,0 +1,86 @@
+// The process-wide registry of managed types. Every type Heap::make has seen gets an entry
+// (size, destructor); SNAPHEAP_REGISTER adds what snapshots need (stable name, class version,
+// save/load functions). Not API.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <typeinfo>
+
+#include "snapheap/object.hpp"
+
+namespace snapheap {
+class OutputArchive;
+class InputArchive;
+}  // namespace snapheap
+
+namespace snapheap::detail {
+
+/// What the snapshot module needs to write and rebuild objects of one type.
+struct SnapshotHooks {
+  std::string name;          // stable name written to snapshots
+  std::uint32_t version = 0;  // current class version
+  /// Default-constructs the type in `memory` (a cell of the right size) and returns its Object.
+  Object* (*construct)(void* memory) = nullptr;
+  void (*save)(const Object& object, OutputArchive& archive, std::uint32_t version) = nullptr;
+  void (*load)(Object& object, InputArchive& archive, std::uint32_t version) = nullptr;
+};
+
+struct TypeInfo {
+  std::uint32_t index = 0;
+  const std::type_info* cpp_type = nullptr;
+  std::size_t size = 0;
+  /// Runs the destructor; null when the type is trivially destructible (sweep skips the call).
+  void (*destroy)(Object*) noexcept = nullptr;
+  /// Set once by SNAPHEAP_REGISTER / register_type; read by save and load.
+  std::atomic<const SnapshotHooks*> snapshot{nullptr};
+
+  /// A readable name for messages: the registered name, else the demangled C++ name.
+  std::string display_name() const;
+};
+
+/// Adds a type (once per type, thread-safe) and returns its entry, which lives forever.
+TypeInfo& add_type(const std::type_info& cpp_type, std::size_t size, void (*destroy)(Object*) noexcept);
+/// The entry for a registry index, or nullptr.
+const TypeInfo* type_at(std::uint32_t index) noexcept;
+/// The entry registered for snapshots under `name`, or nullptr.
+const TypeInfo* type_by_name(std::string_view name) noexcept;
+/// Attaches snapshot hooks to a type. A second, different registration of the same type or name
+/// is recorded as a conflict that save and load report (static initialization cannot throw).
+void attach_snapshot_hooks(TypeInfo& type, SnapshotHooks hooks);
+/// Throws std::logic_error if registrations conflicted (called by save and load).
+void check_registry_conflicts();
+
+/// Counts destructors that threw (a failing destructor is reported, not fatal; see sweep).
+void report_destructor_exception(const TypeInfo& type, std::exception_ptr error) noexcept;
+
+template <class T>
+TypeInfo& type_info_of();
+
+template <class T>
+void destroy_object(Object* o) noexcept {
+  T* object = static_cast<T*>(o);
+  if constexpr (std::is_nothrow_destructible_v<T>) {
+    object->~T();
+  } else {
+    try {
+      object->~T();
+    } catch (...) {
+      report_destructor_exception(type_info_of<T>(), std::current_exception());
+    }
+  }
+}
+
+template <class T>
+TypeInfo& type_info_of() {
+  static TypeInfo& info = add_type(typeid(T), sizeof(T),
+                                   std::is_trivially_destructible_v<T> ? nullptr : &destroy_object<T>);
+  return info;
+}
+
+}  // namespace snapheap::detail

@@ -1,0 +1,343 @@
+// Handles to managed objects: Strong (a root held by host code), Member (a strong edge inside a
+// managed object) and Weak (a weak edge, inside objects or in host code).
+#pragma once
+
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <type_traits>
+#include <utility>
+
+#include "snapheap/detail/object_table.hpp"
+#include "snapheap/object.hpp"
+
+namespace snapheap {
+
+template <class T>
+class Strong;
+template <class T>
+class Member;
+template <class T>
+class Weak;
+
+namespace detail {
+struct AdoptRoot {};
+inline constexpr AdoptRoot adopt_root{};
+class HandleAccess;
+
+inline const Object* as_object(const Object* o) noexcept { return o; }
+
+/// Roots `o` for a new Strong made from a pointer (not a copy): the object must be published.
+inline void add_root_checked(const Object* o) noexcept {
+  const std::uint32_t slot = ObjectAccess::slot(o);
+  SNAPHEAP_CHECK(slot != kNoSlot,
+                 "a Strong handle was made to an object that is still under construction or was "
+                 "not allocated by Heap::make");
+  ObjectTable::of(o).add_root(slot);
+}
+inline void add_root(const Object* o) noexcept {
+  ObjectTable::of(o).add_root(ObjectAccess::slot(o));
+}
+inline void remove_root(const Object* o) noexcept {
+  ObjectTable::of(o).remove_root(ObjectAccess::slot(o));
+}
+#if SNAPHEAP_DCHECK_IS_ON
+void check_member_deref(const Object* o) noexcept;
+void check_owner_thread(const ObjectTable& table) noexcept;
+#endif
+
+template <class From, class To>
+concept HandleConvertible = std::is_convertible_v<From*, To*>;
+}  // namespace detail
+
+/// A root held by host code: the object stays alive while any Strong to it exists.
+///
+/// Copying increments the object's root count and destroying decrements it; moving costs a
+/// pointer copy. A Strong is for host code only: inside a managed object use Member (a Strong
+/// field would be a root that keeps its own cycle alive forever). Every Strong must be destroyed
+/// before its Heap; a Heap destroyed while Strongs to it remain stops the program with a message.
+///
+///     snapheap::Strong<Payload> data = heap.make<Payload>();
+///     snapheap::Strong<snapheap::Object> any = data;   // derived to base
+template <class T>
+class Strong {
+ public:
+  using element_type = T;
+
+  constexpr Strong() noexcept = default;
+  constexpr Strong(std::nullptr_t) noexcept {}
+  /// Roots an object that Heap::make created and that is still alive.
+  explicit Strong(T* object) noexcept : ptr_(object) {
+    if (ptr_) detail::add_root_checked(ptr_);
+  }
+  Strong(detail::AdoptRoot, T* object) noexcept : ptr_(object) {}
+  Strong(const Strong& other) noexcept : ptr_(other.ptr_) { acquire(); }
+  Strong(Strong&& other) noexcept : ptr_(std::exchange(other.ptr_, nullptr)) {}
+  template <class U>
+    requires detail::HandleConvertible<U, T>
+  Strong(const Strong<U>& other) noexcept : ptr_(other.get()) {
+    acquire();
+  }
+  template <class U>
+    requires detail::HandleConvertible<U, T>
+  Strong(Strong<U>&& other) noexcept : ptr_(other.release_to_adopt()) {}
+  template <class U>
+    requires detail::HandleConvertible<U, T>
+  Strong(const Member<U>& member) noexcept : ptr_(member.get()) {
+    if (ptr_) detail::add_root_checked(ptr_);
+  }
+  ~Strong() { release(); }
+
+  Strong& operator=(const Strong& other) noexcept {
+    Strong(other).swap(*this);
+    return *this;
+  }
+  Strong& operator=(Strong&& other) noexcept {
+    Strong(std::move(other)).swap(*this);
+    return *this;
+  }
+  Strong& operator=(std::nullptr_t) noexcept {
+    reset();
+    return *this;
+  }
+
+  T* get() const noexcept { return ptr_; }
+  T* operator->() const noexcept { return ptr_; }
+  T& operator*() const noexcept { return *ptr_; }
+  explicit operator bool() const noexcept { return ptr_ != nullptr; }
+
+  void reset() noexcept {
+    release();
+    ptr_ = nullptr;
+  }
+  void swap(Strong& other) noexcept { std::swap(ptr_, other.ptr_); }
+
+  /// Gives up ownership of the root without releasing it (for conversions between Strongs).
+  T* release_to_adopt() noexcept { return std::exchange(ptr_, nullptr); }
+
+ private:
+  void acquire() const noexcept {
+    if (ptr_) detail::add_root(ptr_);
+  }
+  void release() const noexcept {
+    if (ptr_) detail::remove_root(ptr_);
+  }
+  T* ptr_ = nullptr;
+};
+
+/// A strong edge stored inside a managed object: keeps its target alive while the holder is
+/// reachable. It is a plain pointer (8 bytes, trivially copyable); the holder's trace() must
+/// visit it, and a Member must point into the same heap as the object holding it.
+template <class T>
+class Member {
+ public:
+  using element_type = T;
+
+  constexpr Member() noexcept = default;
+  constexpr Member(std::nullptr_t) noexcept {}
+  Member(T* object) noexcept : ptr_(object) {}
+  template <class U>
+    requires detail::HandleConvertible<U, T>
+  Member(const Strong<U>& strong) noexcept : ptr_(strong.get()) {}
+  template <class U>
+    requires detail::HandleConvertible<U, T>
+  Member(const Member<U>& other) noexcept : ptr_(other.get()) {}
+
+  T* get() const noexcept { return ptr_; }
+  T* operator->() const noexcept {
+    check();
+    return ptr_;
+  }
+  T& operator*() const noexcept {
+    check();
+    return *ptr_;
+  }
+  explicit operator bool() const noexcept { return ptr_ != nullptr; }
+  void reset() noexcept { ptr_ = nullptr; }
+
+ private:
+  void check() const noexcept {
+#if SNAPHEAP_DCHECK_IS_ON
+    if (ptr_) detail::check_member_deref(ptr_);
+#endif
+  }
+  T* ptr_ = nullptr;
+};
+
+/// A weak handle: does not keep its target alive, and never dangles. It reads as expired from
+/// the moment the collector finds its target dead, before the target's destructor runs.
+///
+/// It is {table, slot, generation} (16 bytes, trivially copyable): expiry is one comparison of
+/// generations, so no list of weak handles is kept. Usable inside managed objects (trace it) and
+/// in host code; like a Strong it must not be used after its Heap is destroyed.
+///
+///     snapheap::Weak<Payload> weak = data;
+///     if (snapheap::Strong<Payload> p = weak.lock()) use(*p);
+template <class T>
+class Weak {
+ public:
+  using element_type = T;
+
+  constexpr Weak() noexcept = default;
+  constexpr Weak(std::nullptr_t) noexcept {}
+  template <class U>
+    requires detail::HandleConvertible<U, T>
+  Weak(const Strong<U>& strong) noexcept {
+    point_at(strong.get());
+  }
+  template <class U>
+    requires detail::HandleConvertible<U, T>
+  Weak(const Member<U>& member) noexcept {
+    point_at(member.get());
+  }
+  template <class U>
+    requires detail::HandleConvertible<U, T>
+  Weak(const Weak<U>& other) noexcept
+      : table_(other.table_), slot_(other.slot_), generation_(other.generation_) {}
+  /// Points at an object that Heap::make created (nullptr makes an empty handle).
+  explicit Weak(T* object) noexcept { point_at(object); }
+
+  /// The target as a Strong, or an empty Strong if it has died (or the handle is empty).
+  Strong<T> lock() const noexcept {
+    if (const Object* o = live_target()) return Strong<T>(static_cast<T*>(const_cast<Object*>(o)));
+    return Strong<T>();
+  }
+  /// True if the handle is empty or its target has died.
+  bool expired() const noexcept { return live_target() == nullptr; }
+  /// True if the handle never pointed anywhere (or was reset). A handle whose target died, or that
+  /// was restored from a snapshot tombstone, is expired but not empty.
+  bool empty() const noexcept { return table_ == nullptr; }
+  void reset() noexcept { *this = Weak(); }
+
+  friend bool operator==(const Weak& a, const Weak& b) noexcept {
+    return a.table_ == b.table_ && a.slot_ == b.slot_ && a.generation_ == b.generation_;
+  }
+
+ private:
+  template <class>
+  friend class Weak;
+  friend class Tracer;
+  friend class detail::HandleAccess;
+
+  void point_at(const Object* o) noexcept {
+    if (!o) return;
+    const std::uint32_t slot = detail::ObjectAccess::slot(o);
+    SNAPHEAP_CHECK(slot != detail::kNoSlot,
+                   "a Weak handle was made to an object that is still under construction or was "
+                   "not allocated by Heap::make");
+    table_ = &detail::ObjectTable::of(o);
+    slot_ = slot;
+    generation_ = table_->generation(slot);
+  }
+  const Object* live_target() const noexcept {
+    if (!table_) return nullptr;
+#if SNAPHEAP_DCHECK_IS_ON
+    detail::check_owner_thread(*table_);
+#endif
+    if (table_->generation(slot_) != generation_) return nullptr;
+    return table_->object_at(slot_);
+  }
+
+  detail::ObjectTable* table_ = nullptr;
+  std::uint32_t slot_ = 0;
+  std::uint32_t generation_ = 0;
+};
+
+// ---- comparisons: by target identity, across related types and with nullptr --------------------
+
+template <class T, class U>
+bool operator==(const Strong<T>& a, const Strong<U>& b) noexcept {
+  return a.get() == b.get();
+}
+template <class T, class U>
+bool operator==(const Member<T>& a, const Member<U>& b) noexcept {
+  return a.get() == b.get();
+}
+template <class T, class U>
+bool operator==(const Strong<T>& a, const Member<U>& b) noexcept {
+  return a.get() == b.get();
+}
+template <class T>
+bool operator==(const Strong<T>& a, std::nullptr_t) noexcept {
+  return a.get() == nullptr;
+}
+template <class T>
+bool operator==(const Member<T>& a, std::nullptr_t) noexcept {
+  return a.get() == nullptr;
+}
+template <class T, class U>
+std::strong_ordering operator<=>(const Strong<T>& a, const Strong<U>& b) noexcept {
+  return std::compare_three_way{}(static_cast<const void*>(a.get()),
+                                  static_cast<const void*>(b.get()));
+}
+template <class T, class U>
+std::strong_ordering operator<=>(const Member<T>& a, const Member<U>& b) noexcept {
+  return std::compare_three_way{}(static_cast<const void*>(a.get()),
+                                  static_cast<const void*>(b.get()));
+}
+
+// ---- casts ---------------------------------------------------------------------------------------
+
+/// static_cast between Strong handles (the caller knows the dynamic type).
+template <class To, class From>
+Strong<To> static_handle_cast(const Strong<From>& from) noexcept {
+  return from ? Strong<To>(static_cast<To*>(from.get())) : Strong<To>();
+}
+/// dynamic_cast between Strong handles: empty if the object is not a To.
+template <class To, class From>
+Strong<To> dynamic_handle_cast(const Strong<From>& from) noexcept {
+  if (To* p = dynamic_cast<To*>(from.get())) return Strong<To>(p);
+  return Strong<To>();
+}
+
+namespace detail {
+/// What the snapshot reader and the tracer need to build and read weak handles.
+class HandleAccess {
+ public:
+  template <class T>
+  static Weak<T> make_weak(ObjectTable* table, std::uint32_t slot, std::uint32_t gen) noexcept {
+    Weak<T> w;
+    w.table_ = table;
+    w.slot_ = slot;
+    w.generation_ = gen;
+    return w;
+  }
+  template <class T>
+  static ObjectTable* table(const Weak<T>& w) noexcept {
+    return w.table_;
+  }
+  template <class T>
+  static std::uint32_t slot(const Weak<T>& w) noexcept {
+    return w.slot_;
+  }
+  template <class T>
+  static std::uint32_t generation(const Weak<T>& w) noexcept {
+    return w.generation_;
+  }
+};
+}  // namespace detail
+
+}  // namespace snapheap
+
+template <class T>
+struct std::hash<snapheap::Strong<T>> {
+  std::size_t operator()(const snapheap::Strong<T>& s) const noexcept {
+    return std::hash<const void*>{}(s.get());
+  }
+};
+template <class T>
+struct std::hash<snapheap::Member<T>> {
+  std::size_t operator()(const snapheap::Member<T>& m) const noexcept {
+    return std::hash<const void*>{}(m.get());
+  }
+};
+template <class T>
+struct std::hash<snapheap::Weak<T>> {
+  std::size_t operator()(const snapheap::Weak<T>& w) const noexcept {
+    const auto slot = snapheap::detail::HandleAccess::slot(w);
+    const auto gen = snapheap::detail::HandleAccess::generation(w);
+    return std::hash<const void*>{}(snapheap::detail::HandleAccess::table(w)) ^
+           std::hash<std::uint64_t>{}((std::uint64_t{gen} << 32) | slot);
+  }
+};

@@ -1,0 +1,212 @@
+// snapheap::Heap: the managed heap a host program embeds.
+#pragma once
+
+#include <boost/container/flat_map.hpp>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <typeinfo>
+#include <vector>
+
+#include "snapheap/detail/object_table.hpp"
+#include "snapheap/detail/type_info.hpp"
+#include "snapheap/errors.hpp"
+#include "snapheap/handles.hpp"
+#include "snapheap/object.hpp"
+#include "snapheap/tracer.hpp"
+
+namespace snapheap {
+
+namespace detail {
+class Collector;
+class HeapAccess;
+bool env_flag(const char* name) noexcept;
+}  // namespace detail
+
+/// How a heap decides when to collect, and how large it may grow.
+struct HeapOptions {
+  /// A collection starts on its own when the bytes allocated since the last one pass
+  /// max(min_trigger_bytes, (growth_factor - 1) x live bytes after the last one): the heap may
+  /// grow to about growth_factor times its live size between collections. 2 is Lua's default
+  /// pause and keeps collection work proportional to allocation.
+  double growth_factor = 2.0;
+  /// The smallest allocation volume that starts a collection: small heaps do not collect on
+  /// every few objects. 4 MiB is a few hundred microseconds of marking.
+  std::size_t min_trigger_bytes = std::size_t{4} << 20;
+  /// The most bytes of live objects the heap may hold (0: no limit). Past it, after a
+  /// collection, make() throws HeapExhausted.
+  std::size_t max_bytes = 0;
+  /// Collect at every allocation, so that a missing root fails a test at once instead of
+  /// corrupting memory rarely. Defaults to on when the environment sets SNAPHEAP_GC_STRESS=1.
+  bool stress = detail::env_flag("SNAPHEAP_GC_STRESS");
+  /// Run verify() after every collection and stop with its message if it fails. Defaults to on
+  /// when the environment sets SNAPHEAP_GC_VERIFY=1.
+  bool verify_after_collect = detail::env_flag("SNAPHEAP_GC_VERIFY");
+};
+
+/// What the heap holds and what its collections did.
+struct HeapStats {
+  std::size_t live_objects = 0;        ///< objects allocated and not yet freed
+  std::size_t live_bytes = 0;          ///< bytes of their cells
+  std::size_t committed_bytes = 0;     ///< bytes of pages the heap holds (live, free and cached)
+  std::uint64_t collections = 0;       ///< collections run so far
+  std::size_t last_freed_objects = 0;  ///< objects the last collection freed
+  std::size_t last_freed_bytes = 0;    ///< bytes the last collection freed
+  std::chrono::nanoseconds last_mark_time{0};   ///< marking time of the last collection
+  std::chrono::nanoseconds last_sweep_time{0};  ///< sweeping time of the last collection
+  /// Weak handles held by surviving objects whose targets the last collection found dead.
+  /// (Weak handles held by host code are not traced, so they are not counted.)
+  std::size_t last_weak_expired = 0;
+  std::uint64_t total_weak_expired = 0;       ///< the same, over all collections
+  std::uint64_t total_freed_objects = 0;      ///< objects freed by all collections
+  std::size_t next_collection_bytes = 0;      ///< allocation volume that starts the next one
+  std::size_t allocated_since_collection = 0; ///< bytes allocated since the last collection
+  std::uint64_t destructor_exceptions = 0;    ///< destructors that threw (reported, not fatal)
+};
+
+/// The result of Heap::verify(): ok, or the first broken invariant.
+struct VerifyResult {
+  bool ok = true;
+  std::string problem;
+  explicit operator bool() const noexcept { return ok; }
+};
+
+/// A managed heap with precise mark-and-sweep collection.
+///
+/// A Heap belongs to the thread that made it (like a V8 isolate); using it from another thread
+/// is caught in debug builds (attach_to_current_thread() hands it over). It is neither copyable
+/// nor movable: handles find it by address.
+///
+///     snapheap::Heap heap;
+///     snapheap::Strong<Payload> data = heap.make<Payload>();   // rooted while `data` lives
+///     auto layer = heap.make<WeakRefLayer>();
+///     layer->large_data = data;                                  // a weak edge
+///     heap.set_root("model", layer);                             // a named root
+///     heap.collect();                                            // full mark and sweep
+class Heap {
+ public:
+  explicit Heap(HeapOptions options = HeapOptions());
+  /// Destroys every object (weak handles expire first, then destructors run) and frees the
+  /// memory. Every Strong handle to this heap must be gone by then: a Strong that outlives its
+  /// heap would write to freed memory, so the program stops with a message instead.
+  ~Heap();
+  Heap(const Heap&) = delete;
+  Heap& operator=(const Heap&) = delete;
+
+  /// Allocates and constructs a T (a class derived from Object) and returns it rooted.
+  /// Allocation inside T's constructor is safe: no collection runs while an object is being
+  /// constructed. If the constructor throws, the memory is reclaimed and the exception passes on.
+  /// Throws HeapExhausted past the heap's limit, std::bad_alloc if the system has no memory.
+  template <class T, class... Args>
+  Strong<T> make(Args&&... args);
+
+  /// A full stop-the-world collection. When it returns, every object not reachable from a root
+  /// (a Strong handle or a named root) through strong edges has been found dead, every weak
+  /// handle to it has expired, its destructor has run and its memory is reusable. Called while
+  /// an object is being constructed or a snapshot is being loaded, it runs when that ends.
+  /// Called from a destructor, it does nothing. It never throws.
+  void collect() noexcept;
+
+  /// Names a root: replaces any root of that name (of any type). An empty handle removes it.
+  /// Snapshots save and restore roots by these names. Names must not be empty.
+  void set_root(std::string_view name, Strong<Object> handle);
+  /// Removes a root; returns whether there was one.
+  bool remove_root(std::string_view name);
+  /// The root of that name as a T: empty if there is none; std::invalid_argument if it holds an
+  /// object that is not a T.
+  template <class T = Object>
+  Strong<T> root(std::string_view name) const;
+  bool has_root(std::string_view name) const;
+  /// Root names in sorted order.
+  std::vector<std::string> root_names() const;
+  std::size_t root_count() const noexcept { return roots_.size(); }
+
+  HeapStats stats() const noexcept;
+  const HeapOptions& options() const noexcept { return options_; }
+  void set_options(const HeapOptions& options);
+
+  /// Checks the object table, every handle inside live objects, the root registry and the
+  /// page bookkeeping; reports the first broken invariant. Costs a full pass over the heap.
+  VerifyResult verify() const;
+
+  /// Makes the calling thread the heap's owner (for handing a heap to another thread).
+  void attach_to_current_thread() noexcept;
+
+ private:
+  friend class detail::Collector;
+  friend class detail::HeapAccess;
+
+  detail::Reservation begin_make(std::size_t bytes);
+  void finish_make(Object* object, const detail::Reservation& r, std::uint32_t type) noexcept;
+  Object* root_object(std::string_view name) const;
+  [[noreturn]] static void throw_root_type(std::string_view name, const Object* object,
+                                           const std::type_info& wanted);
+  void check_thread() const noexcept;
+
+  detail::ObjectTable table_;
+  HeapOptions options_;
+  HeapStats stats_;
+  boost::container::flat_map<std::string, Strong<Object>, std::less<>> roots_;
+  detail::WorkList work_;
+  detail::WeakList weak_;
+  bool collection_deferred_ = false;
+};
+
+// ---- templates -----------------------------------------------------------------------------------
+
+template <class T, class... Args>
+Strong<T> Heap::make(Args&&... args) {
+  static_assert(std::is_base_of_v<Object, T>,
+                "Heap::make allocates managed objects only: derive the class from snapheap::Object");
+  static_assert(!std::is_abstract_v<T>, "Heap::make cannot allocate an abstract class");
+  static_assert(alignof(T) <= 16, "managed objects may be aligned to at most 16 bytes");
+  static_assert(std::is_constructible_v<T, Args...>,
+                "the managed class has no constructor taking these arguments");
+  detail::TypeInfo& type = detail::type_info_of<T>();
+  const detail::Reservation r = begin_make(sizeof(T));
+  T* object;
+  {
+    detail::ConstructionScope scope(table_);
+    try {
+      object = ::new (r.memory) T(std::forward<Args>(args)...);
+    } catch (...) {
+      table_.cancel(r);
+      throw;
+    }
+  }
+  finish_make(object, r, type.index);
+  return Strong<T>(detail::adopt_root, object);
+}
+
+template <class T>
+Strong<T> Heap::root(std::string_view name) const {
+  Object* object = root_object(name);
+  if (!object) return Strong<T>();
+  if constexpr (std::is_same_v<T, Object>) {
+    return Strong<T>(object);
+  } else {
+    T* typed = dynamic_cast<T*>(object);
+    if (!typed) throw_root_type(name, object, typeid(T));
+    return Strong<T>(typed);
+  }
+}
+
+namespace detail {
+/// What the snapshot module reaches inside a heap.
+class HeapAccess {
+ public:
+  static ObjectTable& table(Heap& h) noexcept { return h.table_; }
+  static const ObjectTable& table(const Heap& h) noexcept { return h.table_; }
+  static const auto& roots(const Heap& h) noexcept { return h.roots_; }
+  static WorkList& work(Heap& h) noexcept { return h.work_; }
+  static void run_deferred_collection(Heap& h) noexcept {
+    if (h.collection_deferred_ && h.table_.can_collect()) h.collect();
+  }
+};
+}  // namespace detail
+
+}  // namespace snapheap
