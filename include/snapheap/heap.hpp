@@ -203,6 +203,7 @@ class HeapAccess {
   static const ObjectTable& table(const Heap& h) noexcept { return h.table_; }
   static const auto& roots(const Heap& h) noexcept { return h.roots_; }
   static WorkList& work(Heap& h) noexcept { return h.work_; }
+  static void reserve_roots(Heap& h, std::size_t n) { h.roots_.reserve(n); }
   static void run_deferred_collection(Heap& h) noexcept {
     if (h.collection_deferred_ && h.table_.can_collect()) h.collect();
   }

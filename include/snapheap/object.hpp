@@ -13,6 +13,8 @@ class Tracer;
 namespace detail {
 class ObjectAccess;
 inline constexpr std::uint32_t kNoSlot = 0xFFFFFFFFu;
+template <class>
+inline constexpr bool kAlwaysFalse = false;
 #if SNAPHEAP_DCHECK_IS_ON
 bool construction_in_progress() noexcept;
 #endif

@@ -17,8 +17,6 @@ struct WeakVisit {
 using WorkList = boost::container::vector<const Object*>;
 using WeakList = boost::container::vector<WeakVisit>;
 class TracerAccess;
-template <class>
-inline constexpr bool kAlwaysFalse = false;
 }  // namespace detail
 
 /// Receives the edges of a managed object. A trace() calls `tracer.trace(h)` for every Member
@@ -129,6 +127,8 @@ class TracerAccess {
     t.context_ = context;
   }
   static Tracer make() noexcept { return Tracer(); }
+  /// Marks or numbers `o` as if an edge pointed at it (for roots).
+  static void visit(Tracer& t, const Object* o) noexcept { t.visit(o); }
 };
 }  // namespace detail
 

@@ -1,0 +1,84 @@
+// Registering managed types for snapshots: SNAPHEAP_REGISTER(T) or snapheap::register_type<T>().
+#pragma once
+
+#include <boost/serialization/access.hpp>
+#include <boost/serialization/serialization.hpp>
+#include <boost/serialization/version.hpp>
+#include <cstdint>
+#include <new>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "snapheap/archive.hpp"
+#include "snapheap/detail/type_info.hpp"
+#include "snapheap/object.hpp"
+
+namespace snapheap {
+
+namespace detail {
+/// "::ns::Type<int,  int>" -> "ns::Type<int, int>": spaces collapsed, no leading "::".
+std::string normalize_type_name(std::string_view name);
+
+template <class T>
+Object* construct_for_load(void* memory) {
+  T* object = static_cast<T*>(memory);
+  if constexpr (std::is_default_constructible_v<T>) ::new (memory) T();
+  else boost::serialization::access::construct(object);  // a private T() befriending access
+  return object;
+}
+template <class T>
+void save_object(const Object& object, OutputArchive& ar, std::uint32_t version) {
+  boost::serialization::serialize_adl(ar, const_cast<T&>(static_cast<const T&>(object)), version);
+}
+template <class T>
+void load_object(Object& object, InputArchive& ar, std::uint32_t version) {
+  boost::serialization::serialize_adl(ar, static_cast<T&>(object), version);
+}
+}  // namespace detail
+
+/// Registers T for snapshots under a stable name, with its class version (BOOST_CLASS_VERSION,
+/// 0 by default). The name is what snapshots store: keep it when the C++ name changes.
+/// T needs a default constructor (it may be private if T befriends boost::serialization::access).
+template <class T>
+void register_type(std::string_view name,
+                   std::uint32_t version = boost::serialization::version<T>::value) {
+  static_assert(std::is_base_of_v<Object, T>, "only managed types (derived from snapheap::Object) are registered");
+  static_assert(!std::is_abstract_v<T>, "an abstract class has no objects of its own to register");
+  detail::SnapshotHooks hooks;
+  hooks.name = detail::normalize_type_name(name);
+  hooks.version = version;
+  hooks.construct = &detail::construct_for_load<T>;
+  hooks.save = &detail::save_object<T>;
+  hooks.load = &detail::load_object<T>;
+  detail::attach_snapshot_hooks(detail::type_info_of<T>(), std::move(hooks));
+}
+
+namespace detail {
+template <class T>
+struct Registrar {
+  Registrar(std::string_view name) { register_type<T>(name); }
+};
+}  // namespace detail
+
+}  // namespace snapheap
+
+#define SNAPHEAP_DETAIL_CONCAT2(a, b) a##b
+#define SNAPHEAP_DETAIL_CONCAT(a, b) SNAPHEAP_DETAIL_CONCAT2(a, b)
+
+/// Registers a managed type for snapshots under its spelled name: `SNAPHEAP_REGISTER(ns::Type);`
+/// at namespace or global scope, once per program (a repeat with the same name is harmless).
+#define SNAPHEAP_REGISTER(...)                                                                   \
+  namespace {                                                                                    \
+  const ::snapheap::detail::Registrar<__VA_ARGS__> SNAPHEAP_DETAIL_CONCAT(snapheap_registrar_,   \
+                                                                          __COUNTER__){#__VA_ARGS__}; \
+  }                                                                                              \
+  static_assert(true, "")
+
+/// Registers a managed type under an explicit stable name: `SNAPHEAP_REGISTER_AS(Layer, "app.Layer");`
+#define SNAPHEAP_REGISTER_AS(Type, name)                                                         \
+  namespace {                                                                                    \
+  const ::snapheap::detail::Registrar<Type> SNAPHEAP_DETAIL_CONCAT(snapheap_registrar_,          \
+                                                                   __COUNTER__){name};           \
+  }                                                                                              \
+  static_assert(true, "")

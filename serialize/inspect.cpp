@@ -1,0 +1,118 @@
+// inspect(): the whole snapshot is checked and described without the types' code: record
+// lengths delimit the records, and references are stored apart from the data, so every edge is
+// read (and its target checked) whatever the type.
+#include "snapheap/inspect.hpp"
+
+#include <limits>
+#include <vector>
+
+#include "serialize/format.hpp"
+#include "snapheap/archive.hpp"
+#include "snapheap/snapshot.hpp"
+
+namespace snapheap {
+
+namespace {
+
+using detail::format::Cursor;
+
+struct RefCounter {
+  SnapshotInfo& info;
+  std::vector<std::vector<std::uint32_t>>* edges = nullptr;
+};
+
+void read_refs(const detail::format::Record& record, std::uint32_t id, std::uint32_t objects,
+               const unsigned char* file, SnapshotInfo& info, std::vector<std::uint32_t>& strong_targets) {
+  const unsigned char* p = record.refs;
+  std::uint32_t previous = id;
+  while (p != record.data) {
+    std::uint64_t code = 0;
+    const std::size_t n = detail::format::decode_varint(p, record.data, code);
+    if (n == 0 || n == std::numeric_limits<std::size_t>::max())
+      throw SnapshotError(SnapshotErrc::malformed, "record " + std::to_string(id) + ": a malformed reference",
+                          static_cast<std::uint64_t>(p - file));
+    if (code == detail::kEmptyStrongRef) ++info.strong_empty;
+    else if (code == detail::kEmptyWeakRef) ++info.weak_empty;
+    else if (code == detail::kTombstoneRef) ++info.weak_tombstones;
+    else {
+      const std::uint64_t d = code - detail::kFirstIdRef;
+      const std::int64_t target = static_cast<std::int64_t>(previous) + detail::unzigzag(d >> 1);
+      if (target < 0 || target >= static_cast<std::int64_t>(objects))
+        throw SnapshotError(SnapshotErrc::bad_reference,
+                            "record " + std::to_string(id) + ": a reference to object " + std::to_string(target) +
+                                " but the snapshot has " + std::to_string(objects) + " objects",
+                            static_cast<std::uint64_t>(p - file));
+      previous = static_cast<std::uint32_t>(target);
+      if (d & 1) {
+        ++info.weak_targets;
+      } else {
+        ++info.strong_refs;
+        strong_targets.push_back(previous);
+      }
+    }
+    p += n;
+  }
+}
+
+}  // namespace
+
+SnapshotInfo inspect(std::span<const std::byte> bytes) {
+  const std::span<const unsigned char> raw(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  SnapshotInfo info;
+  detail::format::Prefix prefix;
+  Cursor cursor = detail::format::open(raw, true, prefix);
+  info.format_version = prefix.format_version;
+  info.byte_order = prefix.byte_order == detail::format::kLittleEndian ? "little" : "big";
+  info.bytes = bytes.size();
+  info.header_bytes = detail::format::kHeaderSize;
+  info.trailer_bytes = detail::format::kTrailerSize;
+  detail::format::read_prefix(cursor, prefix);
+  info.type_table_bytes = cursor.offset() - info.header_bytes;
+  info.objects = prefix.object_count;
+  for (const auto& t : prefix.types) info.types.push_back({std::string(t.name), t.version, 0, 0});
+
+  // Strong edges as an adjacency list in CSR form, for the reachability count.
+  std::vector<std::uint32_t> first(prefix.object_count + std::size_t{1}, 0);
+  std::vector<std::uint32_t> targets;
+  std::vector<std::uint32_t> type_of(prefix.object_count);
+  std::uint32_t id = 0;
+  const std::uint64_t records_start = cursor.offset();
+  for (const auto& run : prefix.runs) {
+    for (std::uint32_t k = 0; k < run.count; ++k, ++id) {
+      const std::uint64_t start = cursor.offset();
+      const auto record = detail::format::read_record(cursor, id);
+      read_refs(record, id, prefix.object_count, raw.data(), info, targets);
+      first[id + 1] = static_cast<std::uint32_t>(targets.size());
+      type_of[id] = run.type;
+      ++info.types[run.type].objects;
+      info.types[run.type].record_bytes += cursor.offset() - start;
+    }
+  }
+  info.record_bytes = cursor.offset() - records_start;
+  const std::uint64_t roots_start = cursor.offset();
+  const auto roots = detail::format::read_roots(cursor, prefix.object_count);
+  detail::format::expect_end(cursor);
+  info.root_bytes = cursor.offset() - roots_start;
+  for (const auto& r : roots) info.roots.push_back({std::string(r.name), r.id, info.types[type_of[r.id]].name});
+
+  std::vector<bool> reached(prefix.object_count, false);
+  std::vector<std::uint32_t> queue;
+  for (const auto& r : roots)
+    if (!reached[r.id]) reached[r.id] = true, queue.push_back(r.id);
+  for (std::size_t i = 0; i < queue.size(); ++i)
+    for (std::uint32_t e = first[queue[i]]; e < first[queue[i] + 1]; ++e)
+      if (!reached[targets[e]]) reached[targets[e]] = true, queue.push_back(targets[e]);
+  info.unreachable = prefix.object_count - queue.size();
+
+  const unsigned char* sum = raw.data() + raw.size() - 8;
+  for (int i = 7; i >= 0; --i) info.checksum = (info.checksum << 8) | sum[i];
+  return info;
+}
+
+SnapshotInfo inspect(const std::filesystem::path& path) {
+  ByteBuffer bytes;
+  read_snapshot_file(path, bytes);
+  return inspect(bytes.view());
+}
+
+}  // namespace snapheap

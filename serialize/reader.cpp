@@ -1,0 +1,308 @@
+// Loading: check the header, the trailer and the checksum; resolve the type table against the
+// registry; create every object (default-constructed, unrooted, with collections held off);
+// read each record through its type's serialize(), resolving references by ID; read the roots;
+// then commit by binding the roots. Until the commit nothing is visible to the host, and any
+// failure destroys what was created.
+//
+// Invariant 5 (tests/serialize/reader_test.cpp, tests/serialize/corruption_test.cpp): a load is
+// all or nothing. Bad input throws SnapshotError with what and where, allocates no more than the
+// input can justify, and leaves the destination heap as it was.
+#include <algorithm>
+#include <limits>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "serialize/format.hpp"
+#include "serialize/input.hpp"
+#include "snapheap/heap.hpp"
+#include "snapheap/snapshot.hpp"
+
+namespace snapheap {
+
+// ---- InputArchive: the out-of-line parts -----------------------------------------------------------
+
+void InputArchive::fail(SnapshotErrc code, const std::string& what) const {
+  throw SnapshotError(code,
+                      "record " + std::to_string(record_id_) + " (" + type_->display_name() + "): " + what,
+                      offset());
+}
+
+void InputArchive::fail_overrun(std::size_t wanted) const {
+  fail(SnapshotErrc::record_mismatch,
+       "the type's load reads " + std::to_string(wanted) + " bytes but the record has " +
+           std::to_string(end_ - cur_) + " left (does the class version match its serialize()?)");
+}
+
+std::uint64_t InputArchive::get_varint_slow() {
+  std::uint64_t v = 0;
+  const std::size_t n = detail::format::decode_varint(cur_, end_, v);
+  if (n == 0) fail_overrun(static_cast<std::size_t>(end_ - cur_) + 1);
+  if (n == std::numeric_limits<std::size_t>::max())
+    fail(SnapshotErrc::malformed, "a malformed variable-length integer");
+  cur_ += n;
+  return v;
+}
+
+std::size_t InputArchive::get_count(std::size_t min_bytes) {
+  const std::uint64_t count = get_varint();
+  const std::size_t left = static_cast<std::size_t>(end_ - cur_);
+  // Each element takes min_bytes of data, or at least one byte or one reference (the writer
+  // refuses containers whose elements write nothing).
+  const std::uint64_t limit = min_bytes ? left / min_bytes : left + static_cast<std::size_t>(refs_end_ - refs_cur_);
+  if (count > limit)
+    fail(SnapshotErrc::record_mismatch, "a count of " + std::to_string(count) +
+                                            " elements is more than the record's " +
+                                            std::to_string(left) + " remaining bytes can hold");
+  return static_cast<std::size_t>(count);
+}
+
+const Object* InputArchive::get_target(bool weak, bool* tombstone) {
+  const auto at = static_cast<std::uint64_t>(refs_cur_ - begin_);
+  auto bad = [&](SnapshotErrc code, const std::string& what) {
+    throw SnapshotError(code, "record " + std::to_string(record_id_) + " (" + type_->display_name() + "): " + what, at);
+  };
+  if (refs_cur_ == refs_end_)
+    bad(SnapshotErrc::record_mismatch, "the type's load reads more references than the record holds");
+  std::uint64_t code = 0;
+  const std::size_t n = detail::format::decode_varint(refs_cur_, refs_end_, code);
+  if (n == 0 || n == std::numeric_limits<std::size_t>::max())
+    bad(SnapshotErrc::malformed, "a malformed reference");
+  refs_cur_ += n;
+  if (code == detail::kEmptyStrongRef) {
+    if (weak) bad(SnapshotErrc::bad_reference, "a Weak field holds a Member reference");
+    return nullptr;
+  }
+  if (code == detail::kEmptyWeakRef || code == detail::kTombstoneRef) {
+    if (!weak) bad(SnapshotErrc::bad_reference, "a Member field holds a weak reference");
+    *tombstone = code == detail::kTombstoneRef;
+    if (*tombstone) ++stats_->weak_tombstones;
+    else ++stats_->weak_empty;
+    return nullptr;
+  }
+  const std::uint64_t d = code - detail::kFirstIdRef;
+  if (static_cast<bool>(d & 1) != weak)
+    bad(SnapshotErrc::bad_reference, weak ? "a Weak field holds a Member reference" : "a Member field holds a weak reference");
+  const std::int64_t id = static_cast<std::int64_t>(previous_id_) + detail::unzigzag(d >> 1);
+  if (id < 0 || id >= static_cast<std::int64_t>(object_count_))
+    bad(SnapshotErrc::bad_reference, "a reference to object " + std::to_string(id) + " but the snapshot has " +
+                                         std::to_string(object_count_) + " objects");
+  previous_id_ = static_cast<std::uint32_t>(id);
+  if (weak) ++stats_->weak_targets;
+  else ++stats_->strong_refs;
+  return objects_[id];
+}
+
+void InputArchive::wrong_type(const Object* o, const detail::TypeInfo& wanted) const {
+  const detail::TypeInfo* held = detail::type_at(detail::ObjectAccess::type(o));
+  throw SnapshotError(SnapshotErrc::bad_reference,
+                      "record " + std::to_string(record_id_) + " (" + type_->display_name() +
+                          "): a reference to a " + (held ? held->display_name() : std::string("?")) +
+                          " where the field holds a " + wanted.display_name(),
+                      static_cast<std::uint64_t>(refs_cur_ - begin_));
+}
+
+namespace detail {
+
+namespace {
+
+/// The objects a load has created so far. Unless committed, destroys them on the way out:
+/// weak handles first (generations), then destructors, then memory, as a sweep would.
+class Staging {
+ public:
+  explicit Staging(ObjectTable& table) : table_(table) {}
+  ~Staging() {
+    if (committed_) return;
+    for (std::uint32_t slot : slots_) table_.expire(slot);
+    for (auto it = slots_.rbegin(); it != slots_.rend(); ++it) {
+      Object* o = table_.object_at(*it);
+      const TypeInfo* type = type_at(ObjectAccess::type(o));
+      if (type->destroy) type->destroy(o);
+      table_.release(*it);
+    }
+  }
+  Staging(const Staging&) = delete;
+  Staging& operator=(const Staging&) = delete;
+  void reserve(std::size_t n) { slots_.reserve(n); }
+  void add(std::uint32_t slot) { slots_.push_back(slot); }
+  void commit() noexcept { committed_ = true; }
+
+ private:
+  ObjectTable& table_;
+  std::vector<std::uint32_t> slots_;
+  bool committed_ = false;
+};
+
+class LoadScope {
+ public:
+  explicit LoadScope(Heap& heap) : heap_(heap), table_(HeapAccess::table(heap)) {
+#if SNAPHEAP_DCHECK_IS_ON
+    check_owner_thread(table_);
+#endif
+    SNAPHEAP_CHECK(table_.state() == TableState::kIdle,
+                   "snapheap::load was called from a destructor or trace(): the collector is running");
+    table_.enter_no_collect();
+  }
+  ~LoadScope() {
+    table_.exit_no_collect();
+    HeapAccess::run_deferred_collection(heap_);
+  }
+  LoadScope(const LoadScope&) = delete;
+  LoadScope& operator=(const LoadScope&) = delete;
+
+ private:
+  Heap& heap_;
+  ObjectTable& table_;
+};
+
+}  // namespace
+
+class SnapshotReader {
+ public:
+  SnapshotReader(Heap& heap, std::span<const unsigned char> bytes, const LoadOptions& options)
+      : heap_(heap), table_(HeapAccess::table(heap)), bytes_(bytes), options_(options), staging_(table_) {}
+
+  SnapshotStats run() {
+    check_registry_conflicts();
+    format::Cursor cursor = format::open(bytes_, options_.verify_checksum, prefix_);
+    format::read_prefix(cursor, prefix_);
+    resolve_types();
+    create_objects();
+    read_records(cursor);
+    const std::vector<format::RootEntry> roots = format::read_roots(cursor, prefix_.object_count);
+    format::expect_end(cursor);
+    commit(roots);
+    stats_.objects = prefix_.object_count;
+    stats_.roots = roots.size();
+    stats_.bytes = bytes_.size();
+    return stats_;
+  }
+
+ private:
+  struct FileType {
+    const TypeInfo* info;
+    const SnapshotHooks* hooks;
+    std::uint32_t version;  // as written
+  };
+
+  void resolve_types() {
+    types_.reserve(prefix_.types.size());
+    for (const format::TypeEntry& entry : prefix_.types) {
+      const TypeInfo* info = type_by_name(entry.name);
+      const SnapshotHooks* hooks = info ? info->snapshot.load(std::memory_order_acquire) : nullptr;
+      if (!hooks)
+        throw SnapshotError(SnapshotErrc::unknown_type,
+                            "the snapshot holds objects of type '" + std::string(entry.name) +
+                                "', which this program has not registered",
+                            entry.offset);
+      if (entry.version > hooks->version)
+        throw SnapshotError(SnapshotErrc::newer_class_version,
+                            "type '" + std::string(entry.name) + "' was saved with class version " +
+                                std::to_string(entry.version) + ", newer than this program's " +
+                                std::to_string(hooks->version),
+                            entry.offset);
+      types_.push_back({info, hooks, entry.version});
+    }
+  }
+
+  void create_objects() {
+    objects_.reserve(prefix_.object_count);
+    staging_.reserve(prefix_.object_count);
+    for (const format::Run& run : prefix_.runs) {
+      const FileType& type = types_[run.type];
+      for (std::uint32_t k = 0; k < run.count; ++k) {
+        const Reservation r = table_.reserve(type.info->size);
+        Object* o;
+        {
+          ConstructionScope scope(table_);
+          try {
+            o = type.hooks->construct(r.memory);
+          } catch (...) {
+            table_.cancel(r);
+            throw;
+          }
+        }
+        table_.publish(o, r, type.info->index, 0);
+        staging_.add(r.slot);
+        objects_.push_back(o);
+      }
+    }
+  }
+
+  void read_records(format::Cursor& cursor) {
+    InputArchive& ar = archive_;
+    ar.begin_ = bytes_.data();
+    ar.object_count_ = prefix_.object_count;
+    ar.objects_ = objects_.data();
+    ar.table_ = &table_;
+    ar.stats_ = &stats_;
+    std::uint32_t id = 0;
+    for (const format::Run& run : prefix_.runs) {
+      const FileType& type = types_[run.type];
+      for (std::uint32_t k = 0; k < run.count; ++k, ++id) {
+        const format::Record record = format::read_record(cursor, id);
+        ar.cur_ = record.data;
+        ar.end_ = record.end;
+        ar.refs_cur_ = record.refs;
+        ar.refs_end_ = record.data;
+        ar.previous_id_ = id;
+        ar.version_ = type.version;
+        ar.record_id_ = id;
+        ar.type_ = type.info;
+        type.hooks->load(*objects_[id], ar, type.version);
+        if (ar.cur_ != ar.end_)
+          ar.fail(SnapshotErrc::record_mismatch,
+                  "the type's load left " + std::to_string(ar.end_ - ar.cur_) +
+                      " of the record's bytes unread (does the class version match its serialize()?)");
+        if (ar.refs_cur_ != ar.refs_end_)
+          throw SnapshotError(SnapshotErrc::record_mismatch,
+                              "record " + std::to_string(id) + " (" + type.info->display_name() +
+                                  "): the type's load left references unread",
+                              static_cast<std::uint64_t>(ar.refs_cur_ - bytes_.data()));
+      }
+    }
+  }
+
+  void commit(const std::vector<format::RootEntry>& roots) {
+    // Everything that can fail happens before the first root is bound.
+    std::vector<std::pair<std::string, Strong<Object>>> bound;
+    bound.reserve(roots.size());
+    for (const format::RootEntry& root : roots) {
+      if (options_.on_root_conflict == RootConflict::error && heap_.has_root(root.name))
+        throw SnapshotError(SnapshotErrc::root_conflict,
+                            "the snapshot's root '" + std::string(root.name) +
+                                "' is already a root of the destination heap");
+      bound.emplace_back(std::string(root.name), Strong<Object>(objects_[root.id]));
+    }
+    HeapAccess::reserve_roots(heap_, heap_.root_count() + bound.size());
+    staging_.commit();
+    for (auto& [name, handle] : bound) heap_.set_root(name, std::move(handle));
+  }
+
+  Heap& heap_;
+  ObjectTable& table_;
+  std::span<const unsigned char> bytes_;
+  const LoadOptions& options_;
+  format::Prefix prefix_;
+  std::vector<FileType> types_;
+  std::vector<Object*> objects_;
+  Staging staging_;
+  InputArchive archive_;
+  SnapshotStats stats_;
+};
+
+SnapshotStats read_snapshot(Heap& heap, std::span<const unsigned char> bytes, const LoadOptions& options) {
+  LoadScope scope(heap);
+  SnapshotReader reader(heap, bytes, options);
+  return reader.run();
+}
+
+}  // namespace detail
+
+SnapshotStats load(Heap& heap, std::span<const std::byte> bytes, const LoadOptions& options) {
+  return detail::read_snapshot(
+      heap, {reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()}, options);
+}
+
+}  // namespace snapheap

@@ -1,0 +1,274 @@
+// Saving: trace from the chosen roots (strong edges only, breadth first, an explicit queue),
+// number the objects in the order reached, then write the header, the type table, the type
+// runs, one record per object through its type's serialize(), the roots and the trailer.
+//
+// Invariant 4 (tests/serialize/writer_test.cpp): the snapshot holds exactly the objects the
+// roots reach through strong edges; a weak handle is its target's ID iff the target is among
+// them, else a tombstone; an empty handle stays empty.
+#include <algorithm>
+#include <limits>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "serialize/format.hpp"
+#include "serialize/output.hpp"
+#include "snapheap/heap.hpp"
+#include "snapheap/snapshot.hpp"
+
+namespace snapheap {
+
+// ---- OutputArchive: the out-of-line parts ----------------------------------------------------------
+
+void OutputArchive::grow(std::size_t n) {
+  const std::size_t used = static_cast<std::size_t>(cur_ - data_);
+  data_storage_.resize(std::max(data_storage_.size() * 2, used + n + 256));
+  data_ = data_storage_.data();
+  cur_ = data_ + used;
+  end_ = data_ + data_storage_.size();
+}
+
+void OutputArchive::grow_refs() {
+  const std::size_t used = static_cast<std::size_t>(refs_cur_ - refs_);
+  refs_storage_.resize(std::max(refs_storage_.size() * 2, used + 256));
+  refs_ = refs_storage_.data();
+  refs_cur_ = refs_ + used;
+  refs_end_ = refs_ + refs_storage_.size();
+}
+
+void OutputArchive::put_bulk(const void* p, std::size_t n) {
+  segments_.push_back({static_cast<std::size_t>(cur_ - data_), p, n});
+  bulk_bytes_ += n;
+}
+
+void OutputArchive::unsaved_reference(const Object* target) const {
+  const detail::TypeInfo* holder = detail::type_at(detail::ObjectAccess::type(object_));
+  const bool foreign = &detail::ObjectTable::of(target) != table_;
+  const detail::TypeInfo* to = foreign ? nullptr : detail::type_at(detail::ObjectAccess::type(target));
+  throw SnapshotError(SnapshotErrc::unsaved_reference,
+                      "a " + (holder ? holder->display_name() : std::string("?")) +
+                          " saved a Member " +
+                          (foreign ? std::string("that points into another heap")
+                                   : "to a " + (to ? to->display_name() : std::string("?")) +
+                                         " that its trace() does not visit"));
+}
+
+namespace detail {
+
+class SnapshotWriter {
+ public:
+  SnapshotWriter(Heap& heap, Sink& sink, const SaveOptions& options)
+      : heap_(heap), table_(HeapAccess::table(heap)), out_(sink), options_(options), order_(HeapAccess::work(heap)) {}
+
+  SnapshotStats run() {
+    check_registry_conflicts();
+    select_roots();
+    number_objects();
+    map_types();
+    write_header();
+    write_types();
+    write_records();
+    write_roots();
+    out_.finish();
+    SnapshotStats stats;
+    stats.objects = order_.size();
+    stats.roots = roots_.size();
+    stats.strong_refs = archive_.strong_refs_;
+    stats.weak_targets = archive_.weak_targets_;
+    stats.weak_tombstones = archive_.weak_tombstones_;
+    stats.weak_empty = archive_.weak_empty_;
+    stats.bytes = out_.position();
+    return stats;
+  }
+
+ private:
+  void select_roots() {
+    const auto& all = HeapAccess::roots(heap_);
+    if (options_.roots.empty()) {
+      for (const auto& [name, handle] : all) roots_.emplace_back(name, handle.get());
+      return;
+    }
+    std::vector<std::string> names = options_.roots;
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    for (const std::string& name : names) {
+      auto found = all.find(name);
+      if (found == all.end())
+        throw std::invalid_argument("snapheap: save: the heap has no root named '" + name + "'");
+      roots_.emplace_back(found->first, found->second.get());
+    }
+  }
+
+  // Breadth first from the roots in name order; an object's ID is its position in the queue.
+  void number_objects() {
+    order_.clear();
+    ids_ = table_.scratch_ids(table_.slot_limit());
+    Tracer tracer = TracerAccess::make();
+    TracerAccess::setup_number(tracer, table_, table_.mark_bits(), ids_, order_);
+    for (const auto& root : roots_) TracerAccess::visit(tracer, root.second);
+    for (std::size_t i = 0; i < order_.size(); ++i) order_[i]->trace(tracer);
+    if (order_.size() >= std::numeric_limits<std::uint32_t>::max())
+      throw SnapshotError(SnapshotErrc::unsupported_value, "more than 2^32 - 2 objects in one snapshot");
+  }
+
+  void map_types() {
+    std::vector<std::uint32_t> file_index;  // registry index -> type table index
+    std::uint32_t previous = std::numeric_limits<std::uint32_t>::max();
+    for (const Object* o : order_) {
+      const std::uint32_t t = ObjectAccess::type(o);
+      if (t >= file_index.size()) file_index.resize(t + 1, std::numeric_limits<std::uint32_t>::max());
+      if (file_index[t] == std::numeric_limits<std::uint32_t>::max()) {
+        const TypeInfo* info = type_at(t);
+        const SnapshotHooks* hooks = info->snapshot.load(std::memory_order_acquire);
+        if (!hooks)
+          throw SnapshotError(SnapshotErrc::unregistered_type,
+                              "the roots reach an object of type " + info->display_name() +
+                                  ", which is not registered for snapshots (SNAPHEAP_REGISTER)");
+        file_index[t] = static_cast<std::uint32_t>(types_.size());
+        types_.push_back(hooks);
+      }
+      const std::uint32_t f = file_index[t];
+      if (f == previous) ++runs_.back().count;
+      else runs_.push_back({f, 1});
+      previous = f;
+    }
+  }
+
+  void write_header() {
+    unsigned char header[format::kHeaderSize] = {};
+    std::copy(std::begin(format::kMagic), std::end(format::kMagic), header);
+    header[8] = static_cast<unsigned char>(format::kFormatVersion & 0xff);
+    header[9] = static_cast<unsigned char>(format::kFormatVersion >> 8);
+    header[10] = format::native_byte_order();
+    header[11] = format::kIeee754;
+    out_.put(header, sizeof header);
+  }
+
+  void put_name(std::string_view name) {
+    out_.put_varint(name.size());
+    out_.put(name.data(), name.size());
+  }
+
+  void write_types() {
+    out_.put_varint(types_.size());
+    for (const SnapshotHooks* hooks : types_) {
+      put_name(hooks->name);
+      out_.put_varint(hooks->version);
+    }
+    out_.put_varint(order_.size());
+    out_.put_varint(runs_.size());
+    for (const format::Run& run : runs_) {
+      out_.put_varint(run.type);
+      out_.put_varint(run.count);
+    }
+  }
+
+  void write_records() {
+    archive_.table_ = &table_;
+    archive_.visited_ = table_.mark_bits();
+    archive_.ids_ = ids_;
+    std::uint32_t id = 0;
+    for (const format::Run& run : runs_) {
+      const SnapshotHooks* hooks = types_[run.type];
+      for (std::uint32_t k = 0; k < run.count; ++k, ++id) write_record(id, *hooks);
+    }
+  }
+
+  void write_record(std::uint32_t id, const SnapshotHooks& hooks) {
+    OutputArchive& ar = archive_;
+    ar.cur_ = ar.data_;
+    ar.refs_cur_ = ar.refs_;
+    ar.ref_count_ = 0;
+    ar.bulk_bytes_ = 0;
+    ar.segments_.clear();
+    ar.previous_id_ = id;
+    ar.version_ = hooks.version;
+    ar.object_ = order_[id];
+    hooks.save(*order_[id], ar, hooks.version);
+
+    const auto data_bytes = static_cast<std::size_t>(ar.cur_ - ar.data_);
+    const auto ref_bytes = static_cast<std::size_t>(ar.refs_cur_ - ar.refs_);
+    out_.put_varint(format::varint_size(ref_bytes) + ref_bytes + data_bytes + ar.bulk_bytes_);
+    out_.put_varint(ref_bytes);
+    out_.put(ar.refs_, ref_bytes);
+    std::size_t done = 0;
+    for (const OutputArchive::Segment& segment : ar.segments_) {
+      out_.put(ar.data_ + done, segment.at - done);
+      out_.put(segment.data, segment.size);
+      done = segment.at;
+    }
+    out_.put(ar.data_ + done, data_bytes - done);
+  }
+
+  void write_roots() {
+    out_.put_varint(roots_.size());
+    for (const auto& [name, object] : roots_) {
+      put_name(name);
+      out_.put_varint(ids_[ObjectAccess::slot(object)]);
+    }
+  }
+
+  Heap& heap_;
+  ObjectTable& table_;
+  SnapshotOutput out_;
+  const SaveOptions& options_;
+  WorkList& order_;
+  std::uint32_t* ids_ = nullptr;
+  std::vector<std::pair<std::string_view, const Object*>> roots_;
+  std::vector<const SnapshotHooks*> types_;
+  std::vector<format::Run> runs_;
+  OutputArchive archive_;
+};
+
+/// Holds collections off and keeps the heap's mark bits (the writer's visited set) clean.
+class SaveScope {
+ public:
+  explicit SaveScope(Heap& heap) : heap_(heap), table_(HeapAccess::table(heap)) {
+#if SNAPHEAP_DCHECK_IS_ON
+    check_owner_thread(table_);
+#endif
+    SNAPHEAP_CHECK(table_.state() == TableState::kIdle,
+                   "snapheap::save was called from a destructor or trace(): the collector is running");
+    table_.enter_no_collect();
+  }
+  ~SaveScope() {
+    table_.clear_marks();
+    HeapAccess::work(heap_).clear();
+    table_.exit_no_collect();
+    HeapAccess::run_deferred_collection(heap_);
+  }
+  SaveScope(const SaveScope&) = delete;
+  SaveScope& operator=(const SaveScope&) = delete;
+
+ private:
+  Heap& heap_;
+  ObjectTable& table_;
+};
+
+SnapshotStats write_snapshot(Heap& heap, Sink& sink, const SaveOptions& options) {
+  SaveScope scope(heap);
+  SnapshotWriter writer(heap, sink, options);
+  return writer.run();
+}
+
+}  // namespace detail
+
+SnapshotStats save(Heap& heap, ByteBuffer& out, const SaveOptions& options) {
+  out.clear();
+  detail::BufferSink sink(out);
+  try {
+    return detail::write_snapshot(heap, sink, options);
+  } catch (...) {
+    out.clear();  // no half snapshot left behind
+    throw;
+  }
+}
+
+SnapshotStats save(Heap& heap, std::ostream& out, const SaveOptions& options) {
+  detail::StreamSink sink(out);
+  return detail::write_snapshot(heap, sink, options);
+}
+
+}  // namespace snapheap
