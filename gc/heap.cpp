@@ -105,6 +105,10 @@ void Collector::collect(Heap& heap) noexcept {
   s.total_weak_expired += expired;
   s.destructor_exceptions += thread_stats().destructor_exceptions - thrown_before;
   set_next_trigger(heap);
+  if (heap.scratch_) {
+    if (!heap.scratch_->used) heap.scratch_.reset();
+    else heap.scratch_->used = false;
+  }
   // Keep as many warm empty pages as the heap holds live (at least 8 MiB): a heap that is
   // refilled every cycle reuses them without touching fresh memory.
   heap.table_.trim(std::max(heap.table_.live_bytes(), std::size_t{8} << 20));

@@ -79,7 +79,12 @@ class Fd {
 
 /// The fixed temporary name in the target's directory: ".<name>.snapheap-tmp".
 std::string temporary_name(const std::filesystem::path& path) {
-  return "." + path.filename().string() + ".snapheap-tmp";
+  // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "." + name + ... at -O3.
+  std::string name = path.filename().string();
+  std::string temp;
+  temp.reserve(name.size() + 14);
+  temp.append(".").append(name).append(".snapheap-tmp");
+  return temp;
 }
 
 }  // namespace

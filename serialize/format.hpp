@@ -59,6 +59,7 @@ class Cursor {
   std::size_t remaining() const noexcept { return static_cast<std::size_t>(end_ - cur_); }
   std::uint64_t offset() const noexcept { return static_cast<std::uint64_t>(cur_ - file_); }
   const unsigned char* position() const noexcept { return cur_; }
+  const unsigned char* file() const noexcept { return file_; }
   [[noreturn]] void fail(SnapshotErrc code, const std::string& what) const;
 
  private:

@@ -16,6 +16,7 @@
 
 #include "serialize/format.hpp"
 #include "serialize/input.hpp"
+#include "serialize/scratch.hpp"
 #include "snapheap/heap.hpp"
 #include "snapheap/snapshot.hpp"
 
@@ -58,7 +59,7 @@ std::size_t InputArchive::get_count(std::size_t min_bytes) {
   return static_cast<std::size_t>(count);
 }
 
-const Object* InputArchive::get_target(bool weak, bool* tombstone) {
+std::int64_t InputArchive::get_target_slow(bool weak, bool* tombstone) {
   const auto at = static_cast<std::uint64_t>(refs_cur_ - begin_);
   auto bad = [&](SnapshotErrc code, const std::string& what) {
     throw SnapshotError(code, "record " + std::to_string(record_id_) + " (" + type_->display_name() + "): " + what, at);
@@ -72,14 +73,14 @@ const Object* InputArchive::get_target(bool weak, bool* tombstone) {
   refs_cur_ += n;
   if (code == detail::kEmptyStrongRef) {
     if (weak) bad(SnapshotErrc::bad_reference, "a Weak field holds a Member reference");
-    return nullptr;
+    return -1;
   }
   if (code == detail::kEmptyWeakRef || code == detail::kTombstoneRef) {
     if (!weak) bad(SnapshotErrc::bad_reference, "a Member field holds a weak reference");
     *tombstone = code == detail::kTombstoneRef;
     if (*tombstone) ++stats_->weak_tombstones;
     else ++stats_->weak_empty;
-    return nullptr;
+    return -1;
   }
   const std::uint64_t d = code - detail::kFirstIdRef;
   if (static_cast<bool>(d & 1) != weak)
@@ -89,9 +90,14 @@ const Object* InputArchive::get_target(bool weak, bool* tombstone) {
     bad(SnapshotErrc::bad_reference, "a reference to object " + std::to_string(id) + " but the snapshot has " +
                                          std::to_string(object_count_) + " objects");
   previous_id_ = static_cast<std::uint32_t>(id);
-  if (weak) ++stats_->weak_targets;
-  else ++stats_->strong_refs;
-  return objects_[id];
+  ++(weak ? weak_targets_ : strong_refs_);
+  return id;
+}
+
+std::uint32_t InputArchive::type_index_slow(std::uint32_t id) const noexcept {
+  const std::uint32_t* end = run_end_ + run_count_;
+  run_hint_ = static_cast<std::size_t>(std::upper_bound(run_end_, end, id) - run_end_);
+  return run_type_[run_hint_];
 }
 
 void InputArchive::wrong_type(const Object* o, const detail::TypeInfo& wanted) const {
@@ -106,6 +112,66 @@ void InputArchive::wrong_type(const Object* o, const detail::TypeInfo& wanted) c
 namespace detail {
 
 namespace {
+
+/// Reads the references of the records a little ahead of the one being loaded and prefetches the
+/// ID-table entries they will need: references point anywhere in the snapshot, and waiting for
+/// each table read in turn would dominate the load. Malformed input just stops the lookahead;
+/// the real read reports it.
+class Lookahead {
+ public:
+  /// 16 records: far enough ahead for a memory read to arrive, near enough to stay in cache.
+  static constexpr std::uint32_t kDistance = 16;
+
+  Lookahead(const format::Cursor& cursor, Object* const* objects, const std::uint64_t* handles,
+            std::uint32_t count) noexcept
+      : pos_(cursor.position()),
+        end_(cursor.position() + cursor.remaining()),
+        objects_(objects),
+        handles_(handles),
+        count_(count) {}
+
+  void step(std::uint32_t current) noexcept {
+    while (ok_ && next_ < count_ && next_ <= current + kDistance) prefetch_record();
+  }
+
+ private:
+  static bool decoded(std::size_t n) noexcept { return n != 0 && n <= 10; }
+  void prefetch_record() noexcept {
+    std::uint64_t length = 0, ref_bytes = 0;
+    const std::size_t n = format::decode_varint(pos_, end_, length);
+    if (!decoded(n) || length > static_cast<std::uint64_t>(end_ - pos_) - n) return stop();
+    const unsigned char* body = pos_ + n;
+    const unsigned char* body_end = body + length;
+    const std::size_t m = format::decode_varint(body, body_end, ref_bytes);
+    if (!decoded(m) || ref_bytes > static_cast<std::uint64_t>(body_end - body) - m) return stop();
+    const unsigned char* refs = body + m;
+    const unsigned char* refs_end = refs + ref_bytes;
+    std::int64_t previous = next_;
+    while (refs < refs_end) {
+      std::uint64_t code = 0;
+      const std::size_t k = format::decode_varint(refs, refs_end, code);
+      if (!decoded(k)) return stop();
+      refs += k;
+      if (code < kFirstIdRef) continue;
+      const std::int64_t id = previous + unzigzag((code - kFirstIdRef) >> 1);
+      if (id < 0 || id >= static_cast<std::int64_t>(count_)) return stop();
+      previous = id;
+      __builtin_prefetch(objects_ + id);
+      __builtin_prefetch(handles_ + id);
+    }
+    pos_ = body_end;
+    ++next_;
+  }
+  void stop() noexcept { ok_ = false; }
+
+  const unsigned char* pos_;
+  const unsigned char* end_;
+  Object* const* objects_;
+  const std::uint64_t* handles_;
+  std::uint32_t count_;
+  std::uint32_t next_ = 0;
+  bool ok_ = true;
+};
 
 /// The objects a load has created so far. Unless committed, destroys them on the way out:
 /// weak handles first (generations), then destructors, then memory, as a sweep would.
@@ -161,7 +227,12 @@ class LoadScope {
 class SnapshotReader {
  public:
   SnapshotReader(Heap& heap, std::span<const unsigned char> bytes, const LoadOptions& options)
-      : heap_(heap), table_(HeapAccess::table(heap)), bytes_(bytes), options_(options), staging_(table_) {}
+      : heap_(heap),
+        table_(HeapAccess::table(heap)),
+        bytes_(bytes),
+        options_(options),
+        scratch_(scratch_of(heap)),
+        staging_(table_) {}
 
   SnapshotStats run() {
     check_registry_conflicts();
@@ -173,6 +244,8 @@ class SnapshotReader {
     const std::vector<format::RootEntry> roots = format::read_roots(cursor, prefix_.object_count);
     format::expect_end(cursor);
     commit(roots);
+    stats_.strong_refs = archive_.strong_refs_;
+    stats_.weak_targets = archive_.weak_targets_;
     stats_.objects = prefix_.object_count;
     stats_.roots = roots.size();
     stats_.bytes = bytes_.size();
@@ -207,11 +280,15 @@ class SnapshotReader {
   }
 
   void create_objects() {
-    objects_.reserve(prefix_.object_count);
+    objects_ = sized(scratch_.objects, prefix_.object_count);
+    handles_ = sized(scratch_.handles, prefix_.object_count);
     staging_.reserve(prefix_.object_count);
+    std::uint32_t id = 0;
     for (const format::Run& run : prefix_.runs) {
       const FileType& type = types_[run.type];
-      for (std::uint32_t k = 0; k < run.count; ++k) {
+      run_end_.push_back(id + run.count);
+      run_type_.push_back(type.info->index);
+      for (std::uint32_t k = 0; k < run.count; ++k, ++id) {
         const Reservation r = table_.reserve(type.info->size);
         Object* o;
         {
@@ -225,7 +302,8 @@ class SnapshotReader {
         }
         table_.publish(o, r, type.info->index, 0);
         staging_.add(r.slot);
-        objects_.push_back(o);
+        objects_[id] = o;
+        handles_[id] = r.slot | (std::uint64_t{table_.generation(r.slot)} << 32);
       }
     }
   }
@@ -234,13 +312,20 @@ class SnapshotReader {
     InputArchive& ar = archive_;
     ar.begin_ = bytes_.data();
     ar.object_count_ = prefix_.object_count;
-    ar.objects_ = objects_.data();
+    ar.objects_ = objects_;
+    ar.handles_ = handles_;
+    ar.run_end_ = run_end_.data();
+    ar.run_type_ = run_type_.data();
+    ar.run_count_ = run_end_.size();
+    ar.run_hint_ = 0;
     ar.table_ = &table_;
     ar.stats_ = &stats_;
+    Lookahead ahead(cursor, objects_, handles_, prefix_.object_count);
     std::uint32_t id = 0;
     for (const format::Run& run : prefix_.runs) {
       const FileType& type = types_[run.type];
       for (std::uint32_t k = 0; k < run.count; ++k, ++id) {
+        ahead.step(id);
         const format::Record record = format::read_record(cursor, id);
         ar.cur_ = record.data;
         ar.end_ = record.end;
@@ -286,7 +371,11 @@ class SnapshotReader {
   const LoadOptions& options_;
   format::Prefix prefix_;
   std::vector<FileType> types_;
-  std::vector<Object*> objects_;
+  SnapshotScratch& scratch_;
+  Object** objects_ = nullptr;
+  std::uint64_t* handles_ = nullptr;
+  std::vector<std::uint32_t> run_end_;
+  std::vector<std::uint32_t> run_type_;
   Staging staging_;
   InputArchive archive_;
   SnapshotStats stats_;

@@ -15,6 +15,7 @@
 
 #include "serialize/format.hpp"
 #include "serialize/output.hpp"
+#include "serialize/scratch.hpp"
 #include "snapheap/heap.hpp"
 #include "snapheap/snapshot.hpp"
 
@@ -43,6 +44,18 @@ void OutputArchive::put_bulk(const void* p, std::size_t n) {
   bulk_bytes_ += n;
 }
 
+std::uint32_t OutputArchive::lookup_strong(const Object* target) const {
+  const std::uint32_t slot = detail::ObjectAccess::slot(target);
+  if (&detail::ObjectTable::of(target) != table_ || !in_snapshot(slot)) unsaved_reference(target);
+  return ids_[slot];
+}
+
+std::uint32_t OutputArchive::lookup_weak(const detail::ObjectTable* table, std::uint32_t slot,
+                                         std::uint32_t generation) const noexcept {
+  if (table != table_ || table->generation(slot) != generation || !in_snapshot(slot)) return detail::kNoSlot;
+  return ids_[slot];
+}
+
 void OutputArchive::unsaved_reference(const Object* target) const {
   const detail::TypeInfo* holder = detail::type_at(detail::ObjectAccess::type(object_));
   const bool foreign = &detail::ObjectTable::of(target) != table_;
@@ -60,7 +73,12 @@ namespace detail {
 class SnapshotWriter {
  public:
   SnapshotWriter(Heap& heap, Sink& sink, const SaveOptions& options)
-      : heap_(heap), table_(HeapAccess::table(heap)), out_(sink), options_(options), order_(HeapAccess::work(heap)) {}
+      : heap_(heap),
+        table_(HeapAccess::table(heap)),
+        out_(sink),
+        options_(options),
+        order_(HeapAccess::work(heap)),
+        scratch_(scratch_of(heap)) {}
 
   SnapshotStats run() {
     check_registry_conflicts();
@@ -102,15 +120,36 @@ class SnapshotWriter {
   }
 
   // Breadth first from the roots in name order; an object's ID is its position in the queue.
+  // Every edge is logged with its target's ID as it is traced, and the weak edges are resolved
+  // to an ID or a tombstone once the set is complete (invariant 4).
   void number_objects() {
     order_.clear();
-    ids_ = table_.scratch_ids(table_.slot_limit());
+    scratch_.strong_edges.clear();
+    scratch_.weak_edges.clear();
+    ids_ = sized(scratch_.ids, table_.slot_limit());
     Tracer tracer = TracerAccess::make();
-    TracerAccess::setup_number(tracer, table_, table_.mark_bits(), ids_, order_);
+    TracerAccess::setup_number(tracer, table_, table_.mark_bits(), ids_, order_, scratch_.strong_edges,
+                               scratch_.weak_edges);
     for (const auto& root : roots_) TracerAccess::visit(tracer, root.second);
-    for (std::size_t i = 0; i < order_.size(); ++i) order_[i]->trace(tracer);
-    if (order_.size() >= std::numeric_limits<std::uint32_t>::max())
-      throw SnapshotError(SnapshotErrc::unsupported_value, "more than 2^32 - 2 objects in one snapshot");
+    scratch_.strong_start.clear();
+    scratch_.weak_start.clear();
+    for (std::size_t i = 0; i < order_.size(); ++i) {
+      scratch_.strong_start.push_back(static_cast<std::uint32_t>(scratch_.strong_edges.size()));
+      scratch_.weak_start.push_back(static_cast<std::uint32_t>(scratch_.weak_edges.size()));
+      order_[i]->trace(tracer);
+    }
+    scratch_.strong_start.push_back(static_cast<std::uint32_t>(scratch_.strong_edges.size()));
+    scratch_.weak_start.push_back(static_cast<std::uint32_t>(scratch_.weak_edges.size()));
+    if (order_.size() >= std::numeric_limits<std::uint32_t>::max() ||
+        scratch_.strong_edges.size() >= std::numeric_limits<std::uint32_t>::max() ||
+        scratch_.weak_edges.size() >= std::numeric_limits<std::uint32_t>::max())
+      throw SnapshotError(SnapshotErrc::unsupported_value, "more than 2^32 - 2 objects or edges in one snapshot");
+    const std::uint64_t* visited = table_.mark_bits();
+    for (WeakEdge& e : scratch_.weak_edges) {
+      const bool kept = e.slot != kNoSlot && table_.generation(e.slot) == e.generation &&
+                        ((visited[e.slot >> 6] >> (e.slot & 63)) & 1u);
+      e.id = kept ? ids_[e.slot] : kNoSlot;
+    }
   }
 
   void map_types() {
@@ -186,6 +225,10 @@ class SnapshotWriter {
     ar.previous_id_ = id;
     ar.version_ = hooks.version;
     ar.object_ = order_[id];
+    ar.strong_cur_ = scratch_.strong_edges.data() + scratch_.strong_start[id];
+    ar.strong_end_ = scratch_.strong_edges.data() + scratch_.strong_start[id + 1];
+    ar.weak_cur_ = scratch_.weak_edges.data() + scratch_.weak_start[id];
+    ar.weak_end_ = scratch_.weak_edges.data() + scratch_.weak_start[id + 1];
     hooks.save(*order_[id], ar, hooks.version);
 
     const auto data_bytes = static_cast<std::size_t>(ar.cur_ - ar.data_);
@@ -215,6 +258,7 @@ class SnapshotWriter {
   SnapshotOutput out_;
   const SaveOptions& options_;
   WorkList& order_;
+  SnapshotScratch& scratch_;
   std::uint32_t* ids_ = nullptr;
   std::vector<std::pair<std::string_view, const Object*>> roots_;
   std::vector<const SnapshotHooks*> types_;

@@ -55,6 +55,7 @@
 #include "snapheap/detail/type_info.hpp"
 #include "snapheap/errors.hpp"
 #include "snapheap/handles.hpp"
+#include "snapheap/tracer.hpp"
 
 namespace snapheap {
 
@@ -74,6 +75,29 @@ template <class B>
 struct BaseRef {
   B& base;
 };
+
+/// Decodes a varint of up to three bytes (values below 2^21: counts, lengths, small integers and
+/// most references); returns 0 when the slow path must decide. It may read three bytes: the
+/// reader only calls it inside the record section, which the 24-byte trailer always follows.
+inline std::size_t decode_short_varint(const unsigned char* p, std::uint64_t& out) noexcept {
+  const std::uint64_t b0 = p[0];
+  if (b0 < 0x80) {
+    out = b0;
+    return 1;
+  }
+  const std::uint64_t b1 = p[1];
+  if (b1 < 0x80) {
+    if (b1 == 0) return 0;  // overlong: the slow path reports it
+    out = (b0 & 0x7f) | (b1 << 7);
+    return 2;
+  }
+  const std::uint64_t b2 = p[2];
+  if (b2 < 0x80 && b2 != 0) {
+    out = (b0 & 0x7f) | ((b1 & 0x7f) << 7) | (b2 << 14);
+    return 3;
+  }
+  return 0;
+}
 
 inline std::size_t encode_varint(unsigned char* out, std::uint64_t v) noexcept {
   std::size_t n = 0;
@@ -245,23 +269,30 @@ class OutputArchive {
   }
   void put_strong(const Object* target) {
     if (!target) return put_ref(detail::kEmptyStrongRef);
-    const std::uint32_t slot = detail::ObjectAccess::slot(target);
-    if (&detail::ObjectTable::of(target) != table_ || !in_snapshot(slot)) [[unlikely]]
-      unsaved_reference(target);
     ++strong_refs_;
-    put_id(ids_[slot], 0);
+    // The writer logged this object's edges while numbering: when serialize() writes them in
+    // the order trace() visits them (the usual case) the ID is the next log entry.
+    if (strong_cur_ != strong_end_ && strong_cur_->target == target) [[likely]]
+      return put_id((strong_cur_++)->id, 0);
+    put_id(lookup_strong(target), 0);
   }
   void put_weak(const detail::ObjectTable* table, std::uint32_t slot, std::uint32_t generation) {
     if (!table) {
       ++weak_empty_;
       return put_ref(detail::kEmptyWeakRef);
     }
-    if (table != table_ || table->generation(slot) != generation || !in_snapshot(slot)) {
+    std::uint32_t id;
+    if (weak_cur_ != weak_end_ && weak_cur_->slot == slot && weak_cur_->generation == generation &&
+        table == table_) [[likely]]
+      id = (weak_cur_++)->id;
+    else
+      id = lookup_weak(table, slot, generation);
+    if (id == detail::kNoSlot) {
       ++weak_tombstones_;
       return put_ref(detail::kTombstoneRef);
     }
     ++weak_targets_;
-    put_id(ids_[slot], 1);
+    put_id(id, 1);
   }
   /// Bytes and references written to the current record so far (each element of a container
   /// must add at least one, so that a hostile count cannot make a reader loop without input).
@@ -279,6 +310,8 @@ class OutputArchive {
 
   OutputArchive() = default;
   bool in_snapshot(std::uint32_t slot) const noexcept { return (visited_[slot >> 6] >> (slot & 63)) & 1u; }
+  std::uint32_t lookup_strong(const Object* target) const;
+  std::uint32_t lookup_weak(const detail::ObjectTable* table, std::uint32_t slot, std::uint32_t generation) const noexcept;
   void put_ref(std::uint64_t code) {
     if (refs_end_ - refs_cur_ < 10) grow_refs();
     refs_cur_ += detail::encode_varint(refs_cur_, code);
@@ -307,6 +340,10 @@ class OutputArchive {
   std::uint32_t previous_id_ = 0;
   std::uint32_t version_ = 0;
   const Object* object_ = nullptr;
+  const detail::StrongEdge* strong_cur_ = nullptr;  // this record's logged edges
+  const detail::StrongEdge* strong_end_ = nullptr;
+  const detail::WeakEdge* weak_cur_ = nullptr;
+  const detail::WeakEdge* weak_end_ = nullptr;
   // The snapshot being written.
   const detail::ObjectTable* table_ = nullptr;
   const std::uint64_t* visited_ = nullptr;
@@ -345,7 +382,12 @@ class InputArchive {
 
   // ---- primitives the value serializers use --------------------------------------------------
   std::uint64_t get_varint() {
-    if (cur_ != end_ && *cur_ < 0x80) return *cur_++;
+    std::uint64_t v;
+    const std::size_t n = detail::decode_short_varint(cur_, v);
+    if (n != 0 && n <= static_cast<std::size_t>(end_ - cur_)) [[likely]] {
+      cur_ += n;
+      return v;
+    }
     return get_varint_slow();
   }
   /// A pointer to the next n bytes of the record, which the caller copies out.
@@ -361,20 +403,22 @@ class InputArchive {
   std::size_t get_count(std::size_t min_bytes);
   template <class T>
   T* get_strong() {
-    const Object* o = get_target(/*weak=*/false, nullptr);
-    return o ? checked_cast<T>(o) : nullptr;
+    const std::int64_t id = get_target(/*weak=*/false, nullptr);
+    if (id < 0) return nullptr;
+    return checked_cast<T>(static_cast<std::uint32_t>(id));
   }
   template <class T>
   Weak<T> get_weak() {
     bool tombstone = false;
-    const Object* o = get_target(/*weak=*/true, &tombstone);
-    if (!o) {
+    const std::int64_t id = get_target(/*weak=*/true, &tombstone);
+    if (id < 0) {
       return tombstone ? detail::HandleAccess::make_weak<T>(table_, detail::kTombstoneSlot, 0)
                        : Weak<T>();
     }
-    checked_cast<T>(o);
-    const std::uint32_t slot = detail::ObjectAccess::slot(o);
-    return detail::HandleAccess::make_weak<T>(table_, slot, table_->generation(slot));
+    if (!type_matches<T>(static_cast<std::uint32_t>(id))) checked_cast<T>(static_cast<std::uint32_t>(id));
+    const std::uint64_t handle = handles_[id];
+    return detail::HandleAccess::make_weak<T>(table_, static_cast<std::uint32_t>(handle),
+                                               static_cast<std::uint32_t>(handle >> 32));
   }
   /// Throws SnapshotError (record_mismatch or malformed) at the current offset.
   [[noreturn]] void fail(SnapshotErrc code, const std::string& what) const;
@@ -385,19 +429,51 @@ class InputArchive {
   friend class detail::SnapshotReader;
   InputArchive() = default;
 
+  // The type check reads the snapshot's type runs, not the target object: a reference to an
+  // object far away in memory costs one read of the ID table, not a cache miss on the object.
+  std::uint32_t type_index_of(std::uint32_t id) const noexcept {
+    if (id < run_end_[run_hint_] && (run_hint_ == 0 || id >= run_end_[run_hint_ - 1]))
+      return run_type_[run_hint_];
+    return type_index_slow(id);
+  }
   template <class T>
-  T* checked_cast(const Object* o) {
-    auto* mutable_object = const_cast<Object*>(o);
+  bool type_matches(std::uint32_t id) const noexcept {
+    if constexpr (std::is_same_v<T, Object>) return true;
+    else return type_index_of(id) == detail::type_info_of<T>().index;
+  }
+  template <class T>
+  T* checked_cast(std::uint32_t id) {
+    Object* o = objects_[id];
     if constexpr (std::is_same_v<T, Object>) {
-      return mutable_object;
+      return o;
     } else {
-      if (detail::ObjectAccess::type(o) == detail::type_info_of<T>().index)
-        return static_cast<T*>(mutable_object);
-      if (T* typed = dynamic_cast<T*>(mutable_object)) return typed;
+      if (type_matches<T>(id)) return static_cast<T*>(o);
+      if (T* typed = dynamic_cast<T*>(o)) return typed;  // a field of a base class type
       wrong_type(o, detail::type_info_of<T>());
     }
   }
-  const Object* get_target(bool weak, bool* tombstone);
+  /// The ID of the next reference, or -1 for an empty handle or a tombstone.
+  std::int64_t get_target(bool weak, bool* tombstone) {
+    // The common case inline: a short reference code of the expected kind, in range.
+    {
+      std::uint64_t code;
+      const std::size_t n = detail::decode_short_varint(refs_cur_, code);
+      if (n != 0 && n <= static_cast<std::size_t>(refs_end_ - refs_cur_) && code >= detail::kFirstIdRef &&
+          ((code - detail::kFirstIdRef) & 1) == weak) [[likely]] {
+        const std::int64_t id = static_cast<std::int64_t>(previous_id_) +
+                                detail::unzigzag((code - detail::kFirstIdRef) >> 1);
+        if (id >= 0 && id < static_cast<std::int64_t>(object_count_)) {
+          refs_cur_ += n;
+          previous_id_ = static_cast<std::uint32_t>(id);
+          ++(weak ? weak_targets_ : strong_refs_);
+          return id;
+        }
+      }
+    }
+    return get_target_slow(weak, tombstone);
+  }
+  std::int64_t get_target_slow(bool weak, bool* tombstone);
+  std::uint32_t type_index_slow(std::uint32_t id) const noexcept;
   std::uint64_t get_varint_slow();
   [[noreturn]] void fail_overrun(std::size_t wanted) const;
   [[noreturn]] void wrong_type(const Object* o, const detail::TypeInfo& wanted) const;
@@ -412,10 +488,17 @@ class InputArchive {
   std::uint32_t version_ = 0;
   std::uint32_t record_id_ = 0;
   std::uint32_t object_count_ = 0;
-  Object* const* objects_ = nullptr;  // by snapshot ID
+  Object* const* objects_ = nullptr;        // by snapshot ID
+  const std::uint64_t* handles_ = nullptr;  // by snapshot ID: slot | generation << 32
+  const std::uint32_t* run_end_ = nullptr;  // type runs: first ID after each run
+  const std::uint32_t* run_type_ = nullptr; // type runs: registry type index
+  std::size_t run_count_ = 0;
+  mutable std::size_t run_hint_ = 0;
   detail::ObjectTable* table_ = nullptr;
   const detail::TypeInfo* type_ = nullptr;
   SnapshotStats* stats_ = nullptr;
+  std::size_t strong_refs_ = 0;
+  std::size_t weak_targets_ = 0;
 };
 
 namespace detail {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <new>
 #include <string>
 #include <string_view>
@@ -25,6 +26,14 @@ namespace detail {
 class Collector;
 class HeapAccess;
 bool env_flag(const char* name) noexcept;
+
+/// Buffers the snapshot module keeps in a heap between saves and loads, so that a host that
+/// checkpoints often does not touch fresh memory each time. Freed by a collection if no save or
+/// load used them since the previous collection.
+struct HeapScratch {
+  virtual ~HeapScratch() = default;
+  bool used = false;
+};
 }  // namespace detail
 
 /// How a heap decides when to collect, and how large it may grow.
@@ -153,6 +162,7 @@ class Heap {
   boost::container::flat_map<std::string, Strong<Object>, std::less<>> roots_;
   detail::WorkList work_;
   detail::WeakList weak_;
+  std::unique_ptr<detail::HeapScratch> scratch_;
   bool collection_deferred_ = false;
 };
 
@@ -204,6 +214,7 @@ class HeapAccess {
   static const auto& roots(const Heap& h) noexcept { return h.roots_; }
   static WorkList& work(Heap& h) noexcept { return h.work_; }
   static void reserve_roots(Heap& h, std::size_t n) { h.roots_.reserve(n); }
+  static std::unique_ptr<HeapScratch>& scratch(Heap& h) noexcept { return h.scratch_; }
   static void run_deferred_collection(Heap& h) noexcept {
     if (h.collection_deferred_ && h.table_.can_collect()) h.collect();
   }

@@ -16,6 +16,18 @@ struct WeakVisit {
 };
 using WorkList = boost::container::vector<const Object*>;
 using WeakList = boost::container::vector<WeakVisit>;
+/// Edges the snapshot writer records while numbering, so that writing needs no lookups.
+struct StrongEdge {
+  const Object* target;
+  std::uint32_t id;
+};
+struct WeakEdge {
+  std::uint32_t slot;        // kNoSlot: the handle points into another heap
+  std::uint32_t generation;
+  std::uint32_t id;          // after resolution: the target's ID, or kNoSlot for a tombstone
+};
+using StrongEdgeLog = boost::container::vector<StrongEdge>;
+using WeakEdgeLog = boost::container::vector<WeakEdge>;
 class TracerAccess;
 }  // namespace detail
 
@@ -65,12 +77,10 @@ class Tracer {
 
   Tracer() = default;
 
-  // Marking and numbering share this path: test-and-set the target's bit, queue it the first
-  // time. Numbering (the snapshot writer) also records the target's position in the queue, which
-  // is its snapshot ID.
+  // Marking: test-and-set the target's bit and queue it the first time.
   void visit(const Object* target) noexcept {
-    if (mode_ == Mode::kVisit) [[unlikely]]
-      return visit_fn_(context_, target, false, 0, 0, nullptr);
+    if (mode_ != Mode::kMark) [[unlikely]]
+      return visit_other(target);
     const std::uint32_t slot = detail::ObjectAccess::slot(target);
     SNAPHEAP_DCHECK(&detail::ObjectTable::of(target) == table_,
                     "a Member points into another heap: edges must stay within one heap");
@@ -78,17 +88,41 @@ class Tracer {
     const std::uint64_t bit = std::uint64_t{1} << (slot & 63);
     if (word & bit) return;
     word |= bit;
-    if (ids_) ids_[slot] = static_cast<std::uint32_t>(work_->size());
     work_->push_back(target);
+  }
+  // Numbering (the snapshot writer): the same, and a target's position in the queue is its
+  // snapshot ID; every edge is logged with its target's ID.
+  void visit_other(const Object* target) noexcept {
+    if (mode_ == Mode::kVisit) return visit_fn_(context_, target, false, 0, 0, nullptr);
+    const std::uint32_t slot = detail::ObjectAccess::slot(target);
+    std::uint64_t& word = bits_[slot >> 6];
+    const std::uint64_t bit = std::uint64_t{1} << (slot & 63);
+    std::uint32_t id;
+    if (word & bit) {
+      id = ids_[slot];
+    } else {
+      word |= bit;
+      id = static_cast<std::uint32_t>(work_->size());
+      ids_[slot] = id;
+      work_->push_back(target);
+    }
+    strong_log_->push_back({target, id});
   }
   void visit_weak(const detail::ObjectTable* table, std::uint32_t slot,
                   std::uint32_t generation) noexcept {
-    if (mode_ == Mode::kVisit) [[unlikely]]
-      return visit_fn_(context_, nullptr, true, slot, generation, table);
-    // Marking remembers weak edges whose target is not marked yet, to count at the end of
-    // marking how many expire; numbering ignores weak edges (they never add objects).
-    if (weak_ && table == table_ && !((bits_[slot >> 6] >> (slot & 63)) & 1u))
-      weak_->push_back({slot, generation});
+    switch (mode_) {
+      case Mode::kMark:
+        // Weak edges whose target is not marked yet are counted at the end of marking, when
+        // it is known which of them expire.
+        if (weak_ && table == table_ && !((bits_[slot >> 6] >> (slot & 63)) & 1u))
+          weak_->push_back({slot, generation});
+        return;
+      case Mode::kNumber:
+        weak_log_->push_back({table == table_ ? slot : detail::kNoSlot, generation, 0});
+        return;
+      case Mode::kVisit:
+        return visit_fn_(context_, nullptr, true, slot, generation, table);
+    }
   }
 
   Mode mode_ = Mode::kMark;
@@ -97,6 +131,8 @@ class Tracer {
   std::uint32_t* ids_ = nullptr;
   detail::WorkList* work_ = nullptr;
   detail::WeakList* weak_ = nullptr;
+  detail::StrongEdgeLog* strong_log_ = nullptr;
+  detail::WeakEdgeLog* weak_log_ = nullptr;
   VisitFn visit_fn_ = nullptr;
   void* context_ = nullptr;
 };
@@ -114,12 +150,15 @@ class TracerAccess {
     t.weak_ = weak;
   }
   static void setup_number(Tracer& t, const ObjectTable& table, std::uint64_t* bits,
-                           std::uint32_t* ids, WorkList& work) noexcept {
+                           std::uint32_t* ids, WorkList& work, StrongEdgeLog& strong,
+                           WeakEdgeLog& weak) noexcept {
     t.mode_ = Tracer::Mode::kNumber;
     t.table_ = &table;
     t.bits_ = bits;
     t.ids_ = ids;
     t.work_ = &work;
+    t.strong_log_ = &strong;
+    t.weak_log_ = &weak;
   }
   static void setup_visit(Tracer& t, Tracer::VisitFn fn, void* context) noexcept {
     t.mode_ = Tracer::Mode::kVisit;

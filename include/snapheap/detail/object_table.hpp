@@ -131,12 +131,6 @@ class ObjectTable {
   const std::uint32_t* root_counts() const noexcept { return root_counts_.data(); }
   std::size_t bit_words() const noexcept { return live_bits_.size(); }
   void clear_marks() noexcept;
-  /// A scratch array of at least `n` entries, kept between uses (the snapshot writer's ID map):
-  /// reusing it avoids touching fresh memory on every save.
-  std::uint32_t* scratch_ids(std::size_t n) {
-    if (scratch_.size() < n) scratch_.resize(n, boost::container::default_init);
-    return scratch_.data();
-  }
 
   std::size_t live_objects() const noexcept { return live_objects_; }
   std::size_t live_bytes() const noexcept { return live_bytes_; }
@@ -168,7 +162,6 @@ class ObjectTable {
   boost::container::vector<std::uint64_t> live_bits_;
   boost::container::vector<std::uint64_t> mark_bits_;
   boost::container::vector<std::uint32_t> free_slots_;
-  boost::container::vector<std::uint32_t> scratch_;
 
   struct ClassState {
     PageHeader* current = nullptr;    // the page allocations come from
