@@ -1,0 +1,78 @@
+// Managed types for the snapshot tests, and helpers to rewrite a snapshot's bytes.
+#pragma once
+
+#include <snapheap/snapheap.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace snapheap_stest {
+
+/// A graph node: an id, one strong edge, one weak edge.
+struct SNode final : snapheap::Object {
+  std::int64_t value = 0;
+  snapheap::Member<SNode> next;
+  snapheap::Weak<SNode> peer;
+
+  SNode() = default;
+  explicit SNode(std::int64_t v) : value(v) {}
+  void trace(snapheap::Tracer& t) const override {
+    t.trace(next);
+    t.trace(peer);
+  }
+  template <class Archive>
+  void serialize(Archive& ar, unsigned) {
+    ar & value & next & peer;
+  }
+};
+
+/// Holds many nodes (a graph's root object).
+struct SGraph final : snapheap::Object {
+  std::vector<snapheap::Member<SNode>> nodes;
+  std::vector<snapheap::Weak<SNode>> watch;  // weak handles to nodes, some of them dead
+
+  void trace(snapheap::Tracer& t) const override {
+    t.trace(nodes);
+    t.trace(watch);
+  }
+  template <class Archive>
+  void serialize(Archive& ar, unsigned) {
+    ar & nodes & watch;
+  }
+};
+
+/// Edits a snapshot and recomputes its trailer (length and checksum), so that a test can build a
+/// well-formed but hostile or evolved snapshot.
+std::vector<std::byte> reseal(std::vector<std::byte> bytes);
+std::vector<std::byte> to_vector(const snapheap::ByteBuffer& buffer);
+/// Replaces the first occurrence of `from` by `to` (same length) in the bytes; fails the test if
+/// absent.
+void replace_bytes(std::vector<std::byte>& bytes, const std::string& from, const std::string& to);
+/// Builds a snapshot byte by byte, for hostile and hand-made inputs. References are raw codes
+/// (see archive.hpp): use ref_code() for a reference to an object.
+struct RawRecord {
+  std::vector<std::uint64_t> refs;
+  std::vector<unsigned char> data;
+};
+struct RawSnapshot {
+  std::vector<std::pair<std::string, std::uint64_t>> types;  // name, class version
+  std::uint64_t objects = 0;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> runs;  // type index, count
+  std::vector<RawRecord> records;
+  std::vector<std::pair<std::string, std::uint64_t>> roots;  // name, object ID
+};
+std::vector<std::byte> build(const RawSnapshot& raw);
+/// The code of a reference from `from` (the record's ID, or the previous reference's target) to `to`.
+std::uint64_t ref_code(std::int64_t from, std::int64_t to, bool weak);
+void put_varint(std::vector<unsigned char>& out, std::uint64_t v);
+
+/// A heap's observable state, to check that a failed load left it as it was.
+struct HeapState {
+  std::size_t live_objects;
+  std::vector<std::string> roots;
+  bool operator==(const HeapState&) const = default;
+};
+HeapState state_of(snapheap::Heap& heap);
+
+}  // namespace snapheap_stest
