@@ -197,7 +197,7 @@ SNAPHEAP_REGISTER(archive_test::HoldsEmpties);
 
 using namespace archive_test;
 
-TEST_CASE("every supported field type comes back equal", "[serialize][archive]") {
+TEST_CASE("every supported field type comes back equal", "[serialize][archive][valgrind]") {
   Heap heap;
   auto e = heap.make<Everything>();
   e->flag = true;

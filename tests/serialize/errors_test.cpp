@@ -139,7 +139,7 @@ TEST_CASE("a hand-built snapshot loads (the builder the other tests use is right
   CHECK(root->next->peer.lock().get() == root.get());
 }
 
-TEST_CASE("structural damage is reported with what and where", "[serialize][errors]") {
+TEST_CASE("structural damage is reported with what and where", "[serialize][errors][valgrind]") {
   const std::vector<std::byte> good = build(two_nodes());
 
   SECTION("not a snapshot") {
@@ -179,7 +179,7 @@ TEST_CASE("structural damage is reported with what and where", "[serialize][erro
   }
 }
 
-TEST_CASE("hostile contents are refused before anything large is allocated", "[serialize][errors]") {
+TEST_CASE("hostile contents are refused before anything large is allocated", "[serialize][errors][valgrind]") {
   SECTION("an object count the snapshot cannot hold") {
     RawSnapshot raw = two_nodes();
     raw.objects = std::uint64_t{1} << 40;
@@ -318,7 +318,7 @@ TEST_CASE("types the program does not know, or knows in an older version, are re
   expect_failure(build(raw), SnapshotErrc::newer_class_version, "class version 3");
 }
 
-TEST_CASE("exceptions from a type's own code leave the heap as it was", "[serialize][errors]") {
+TEST_CASE("exceptions from a type's own code leave the heap as it was", "[serialize][errors][valgrind]") {
   Heap heap;
   auto f = heap.make<Fragile>();
   f->value = 5;

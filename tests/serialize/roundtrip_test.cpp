@@ -64,7 +64,7 @@ Strong<SNode> round_trip(Heap& from, Heap& to, const SaveOptions& options = {}) 
 
 }  // namespace
 
-TEST_CASE("a round trip keeps identity, sharing and cycles", "[serialize]") {
+TEST_CASE("a round trip keeps identity, sharing and cycles", "[serialize][valgrind]") {
   Heap heap;
   auto a = heap.make<SNode>(1);
   auto b = heap.make<SNode>(2);
@@ -89,7 +89,7 @@ TEST_CASE("a round trip keeps identity, sharing and cycles", "[serialize]") {
   CHECK(restored.verify().ok);
 }
 
-TEST_CASE("a snapshot holds exactly what its roots reach through strong edges", "[serialize]") {
+TEST_CASE("a snapshot holds exactly what its roots reach through strong edges", "[serialize][valgrind]") {
   Heap heap;
   auto kept = heap.make<SNode>(1);
   auto outside = heap.make<SNode>(2);  // reachable only weakly from `kept`
@@ -333,7 +333,7 @@ TEST_CASE("snapshots go through streams that cannot seek", "[serialize]") {
   }
 }
 
-TEST_CASE("a file is replaced atomically and no temporary file is left", "[serialize]") {
+TEST_CASE("a file is replaced atomically and no temporary file is left", "[serialize][valgrind]") {
   const std::filesystem::path dir = std::filesystem::temp_directory_path() /
                                     ("snapheap-rt-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
