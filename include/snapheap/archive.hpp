@@ -483,7 +483,6 @@ class InputArchive {
   const unsigned char* end_ = nullptr;
   const unsigned char* refs_cur_ = nullptr;  // references of the current record
   const unsigned char* refs_end_ = nullptr;
-  std::size_t refs_left_ = 0;
   std::uint32_t previous_id_ = 0;
   std::uint32_t version_ = 0;
   std::uint32_t record_id_ = 0;
