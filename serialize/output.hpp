@@ -49,7 +49,9 @@ class SnapshotOutput {
   explicit SnapshotOutput(Sink& sink);
   void put(const void* p, std::size_t n) {
     if (n <= kStaging - pos_) {
-      std::memcpy(staging_.get() + pos_, p, n);
+      // An empty block (a record without references, an empty vector) may come with a null
+      // pointer, which memcpy must not be given even for 0 bytes (UBSan: nonnull-attribute).
+      if (n != 0) std::memcpy(staging_.get() + pos_, p, n);
       pos_ += n;
     } else {
       put_slow(p, n);
