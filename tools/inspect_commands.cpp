@@ -1,0 +1,198 @@
+// `snapheap info` and `snapheap verify`: both read a snapshot through snapheap::inspect(), which
+// checks the whole file without the types' code, so they work on snapshots of any program.
+#include <algorithm>
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+#include <snapheap/inspect.hpp>
+#include <snapheap/snapshot.hpp>
+#include <string>
+
+#include "cli.hpp"
+#include "json.hpp"
+
+namespace snapheap_tool {
+
+namespace {
+
+std::string hex64(std::uint64_t v) {
+  char text[19];
+  std::snprintf(text, sizeof text, "0x%016llx", static_cast<unsigned long long>(v));
+  return text;
+}
+
+/// A name from the file as the terminal should see it: as it is if it is plain printable ASCII,
+/// otherwise as an escaped, quoted JSON string (a hostile name cannot send control codes).
+std::string printable(std::string_view name) {
+  const bool plain = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return c >= 0x20 && c < 0x7F && c != '"';
+  });
+  return plain ? std::string(name) : json::quote(name);
+}
+
+/// Reads and checks FILE, or standard input if FILE is "-".
+snapheap::SnapshotInfo inspect_input(const std::filesystem::path& file) {
+  if (file != "-") return snapheap::inspect(file);
+  snapheap::ByteBuffer bytes;
+  char chunk[65536];
+  while (const std::size_t n = std::fread(chunk, 1, sizeof chunk, stdin)) bytes.append(chunk, n);
+  if (std::ferror(stdin)) throw snapheap::SnapshotError(snapheap::SnapshotErrc::io_error, "cannot read standard input");
+  return snapheap::inspect(bytes.view());
+}
+
+/// Reads and checks the input; on a problem prints one line to stderr (prefixed with `who` unless it
+/// is empty) and returns false.
+bool inspect_file(const std::filesystem::path& file, std::string_view who, snapheap::SnapshotInfo& info) {
+  try {
+    info = inspect_input(file);
+    return true;
+  } catch (const std::exception& e) {
+    std::cerr << who << describe_file_error(file, e) << '\n';
+    return false;
+  }
+}
+
+// ---- info: text -----------------------------------------------------------------------------------
+
+void write_types_text(std::ostream& out, const snapheap::SnapshotInfo& info) {
+  std::size_t width = 4;
+  for (const auto& t : info.types) width = std::max(width, printable(t.name).size());
+  out << "types:\n  " << std::left << std::setw(static_cast<int>(width)) << "name" << std::right
+      << "  version  objects  record bytes\n";
+  for (const auto& t : info.types)
+    out << "  " << std::left << std::setw(static_cast<int>(width)) << printable(t.name) << std::right << "  "
+        << std::setw(7) << t.version << "  " << std::setw(7) << t.objects << "  " << std::setw(12)
+        << t.record_bytes << '\n';
+}
+
+void write_text(std::ostream& out, const std::filesystem::path& file, const snapheap::SnapshotInfo& info) {
+  out << "file:              " << file.string() << '\n'
+      << "format version:    " << info.format_version << '\n'
+      << "byte order:        " << info.byte_order << "-endian\n"
+      << "bytes:             " << info.bytes << " (header " << info.header_bytes << ", type table "
+      << info.type_table_bytes << ", records " << info.record_bytes << ", roots " << info.root_bytes
+      << ", trailer " << info.trailer_bytes << ")\n"
+      << "objects:           " << info.objects << '\n';
+  write_types_text(out, info);
+  out << "roots:\n";
+  for (const auto& r : info.roots)
+    out << "  " << printable(r.name) << " -> object " << r.id << " (" << printable(r.type) << ")\n";
+  if (info.roots.empty()) out << "  (none)\n";
+  out << "strong references: " << info.strong_refs << " to objects, " << info.strong_empty << " empty\n"
+      << "weak handles:      " << info.weak_targets << " to targets, " << info.weak_tombstones
+      << " tombstones, " << info.weak_empty << " empty\n"
+      << "unreachable:       " << info.unreachable << " objects\n"
+      << "checksum:          " << hex64(info.checksum) << " (XXH3-64)\n";
+}
+
+// ---- info: JSON -----------------------------------------------------------------------------------
+
+void write_sections_json(json::Writer& w, const snapheap::SnapshotInfo& info) {
+  w.key("sections").begin_object(true);
+  w.key("header").value(info.header_bytes);
+  w.key("type_table").value(info.type_table_bytes);
+  w.key("records").value(info.record_bytes);
+  w.key("roots").value(info.root_bytes);
+  w.key("trailer").value(info.trailer_bytes);
+  w.end_object();
+}
+
+void write_types_json(json::Writer& w, const snapheap::SnapshotInfo& info) {
+  w.key("types").begin_array();
+  for (const auto& t : info.types) {
+    w.begin_object(true);
+    w.key("name").value(t.name);
+    w.key("class_version").value(t.version);
+    w.key("objects").value(t.objects);
+    w.key("record_bytes").value(t.record_bytes);
+    w.end_object();
+  }
+  w.end_array();
+}
+
+void write_roots_json(json::Writer& w, const snapheap::SnapshotInfo& info) {
+  w.key("roots").begin_array();
+  for (const auto& r : info.roots) {
+    w.begin_object(true);
+    w.key("name").value(r.name);
+    w.key("id").value(r.id);
+    w.key("type").value(r.type);
+    w.end_object();
+  }
+  w.end_array();
+}
+
+void write_json(std::ostream& out, const std::filesystem::path& file, const snapheap::SnapshotInfo& info) {
+  json::Writer w(out);
+  w.begin_object();
+  w.key("file").value(file.string());
+  w.key("format_version").value(unsigned{info.format_version});
+  w.key("byte_order").value(info.byte_order);
+  w.key("bytes").value(info.bytes);
+  write_sections_json(w, info);
+  w.key("objects").value(info.objects);
+  write_types_json(w, info);
+  write_roots_json(w, info);
+  w.key("strong_refs").value(info.strong_refs);
+  w.key("strong_empty").value(info.strong_empty);
+  w.key("weak_targets").value(info.weak_targets);
+  w.key("weak_tombstones").value(info.weak_tombstones);
+  w.key("weak_empty").value(info.weak_empty);
+  w.key("unreachable").value(info.unreachable);
+  w.key("checksum_algorithm").value("xxh3-64");
+  w.key("checksum").value(hex64(info.checksum));
+  w.end_object();
+}
+
+// ---- the commands ---------------------------------------------------------------------------------
+
+int run_info(const ParsedArgs& args) {
+  const std::filesystem::path file(single_operand(args, "FILE"));
+  snapheap::SnapshotInfo info;
+  if (!inspect_file(file, "snapheap info: ", info)) return kExitFailure;
+  if (args.has("--json")) write_json(std::cout, file, info);
+  else write_text(std::cout, file, info);
+  return kExitOk;
+}
+
+int run_verify(const ParsedArgs& args) {
+  const std::filesystem::path file(single_operand(args, "FILE"));
+  snapheap::SnapshotInfo info;
+  if (!inspect_file(file, "", info)) return kExitFailure;
+  std::cout << "ok: " << info.objects << " objects, " << info.bytes << " bytes\n";
+  return kExitOk;
+}
+
+constexpr OptionSpec kInfoOptions[] = {{"--json", false}};
+
+constexpr std::string_view kInfoHelp =
+    "Describes a snapshot file: format version, byte order, the size of each section, objects by\n"
+    "type (name, class version, count, record bytes), the named roots, strong references, weak\n"
+    "handles (to targets, tombstones, empty), unreachable objects and the checksum. The file is\n"
+    "checked completely first; the types' code is not needed, so any program's snapshots work.\n"
+    "FILE may be - for standard input.\n\n"
+    "Options:\n"
+    "  --json       print one JSON object instead of text\n"
+    "  -h, --help   print this help\n\n"
+    "Exit status: 0 described, 1 the file is unreadable or not a valid snapshot, 2 bad arguments.\n";
+
+constexpr std::string_view kVerifyHelp =
+    "Checks a snapshot file completely (header, trailer, checksum, type table, every record and\n"
+    "reference, the roots). Prints \"ok: N objects, B bytes\", or one line naming the first\n"
+    "problem and its byte offset: \"FILE: <what is wrong> (at byte N)\". FILE may be - for\n"
+    "standard input.\n\n"
+    "Exit status: 0 valid, 1 not valid or unreadable, 2 bad arguments.\n";
+
+}  // namespace
+
+const Command& info_command() {
+  static const Command command{"info", "usage: snapheap info [--json] FILE", kInfoHelp, kInfoOptions, &run_info};
+  return command;
+}
+
+const Command& verify_command() {
+  static const Command command{"verify", "usage: snapheap verify FILE", kVerifyHelp, {}, &run_verify};
+  return command;
+}
+
+}  // namespace snapheap_tool
