@@ -4,8 +4,9 @@
 // carved from 4 MiB chunks mapped from the OS. A page hands out cells from its free list, then
 // from its never-used tail (the bump region). Larger objects get a 64 KiB-aligned block of their
 // own. A freed cell goes back to its page's free list; a page that becomes empty goes to a pool
-// of warm pages, and trim() gives back to the OS the pages that stayed in the pool a whole
-// collection cycle unused (a low-water mark, so a heap that refills each cycle stays warm).
+// of warm pages (reused newest first), and trim() gives back to the OS the pages that have sat
+// in the pool for a while: a heap that refills every cycle keeps touching warm memory, and one
+// that shrank for good returns it.
 #include "snapheap/detail/object_table.hpp"
 
 #include <sys/mman.h>
@@ -17,7 +18,7 @@
 #include <new>
 #include <string>
 
-#include "core/sanitizer.hpp"
+#include "snapheap/detail/sanitizer.hpp"
 #include "snapheap/detail/type_info.hpp"
 
 namespace snapheap::detail {
@@ -26,40 +27,6 @@ namespace {
 
 constexpr std::size_t kChunkSize = std::size_t{4} << 20;  // 64 pages per mapping
 constexpr std::size_t kPagesPerChunk = kChunkSize / kPageSize;
-
-// Size classes: 8-byte steps to 128 bytes (most objects), then eight classes per doubling, so
-// that internal waste stays under 12.5%. Every class above 128 is a multiple of 16, and an object
-// aligned to 16 has a size that is a multiple of 16, so its cells are 16-aligned.
-constexpr std::array<std::uint32_t, 63> kClassSizes = [] {
-  std::array<std::uint32_t, 63> sizes{};
-  std::size_t n = 0;
-  for (std::uint32_t s = 16; s <= 128; s += 8) sizes[n++] = s;
-  for (std::uint32_t base = 128; base < kMaxSmallSize; base *= 2)
-    for (std::uint32_t k = 1; k <= 8; ++k) sizes[n++] = base + k * (base / 8);
-  return sizes;
-}();
-constexpr std::size_t kClassCount = kClassSizes.size();
-static_assert(kClassSizes.back() == kMaxSmallSize);
-
-// size_class_for[(bytes + 7) / 8] for bytes <= kMaxSmallSize.
-constexpr std::array<std::uint8_t, kMaxSmallSize / 8 + 1> kClassBySize = [] {
-  std::array<std::uint8_t, kMaxSmallSize / 8 + 1> table{};
-  std::size_t c = 0;
-  for (std::size_t i = 0; i < table.size(); ++i) {
-    while (kClassSizes[c] < i * 8) ++c;
-    table[i] = static_cast<std::uint8_t>(c);
-  }
-  return table;
-}();
-
-// floor(offset / cell) for offset < 64 KiB and cell <= 8 KiB as one multiply: with
-// m = ceil(2^32 / cell) the error is below 2^-16, smaller than the gap 1/cell to the next integer.
-inline std::uint32_t cell_index(std::uint32_t offset, std::uint32_t reciprocal) noexcept {
-  return static_cast<std::uint32_t>((std::uint64_t{offset} * reciprocal) >> 32);
-}
-inline std::uint32_t reciprocal_of(std::uint32_t cell) noexcept {
-  return static_cast<std::uint32_t>(((std::uint64_t{1} << 32) + cell - 1) / cell);
-}
 
 // Maps `bytes` aligned to kPageSize by mapping kPageSize more and unmapping the slack.
 void* map_aligned(std::size_t bytes) {
@@ -101,35 +68,44 @@ ObjectTable::~ObjectTable() {
 
 // ---- slots -----------------------------------------------------------------------------------------
 
-std::uint32_t ObjectTable::new_slot() {
-  if (!free_slots_.empty()) {
-    const std::uint32_t s = free_slots_.back();
-    free_slots_.pop_back();
-    return s;
-  }
-  const std::size_t s = objects_.size();
-  if (s >= kNoSlot) throw std::bad_alloc();
-  objects_.push_back(nullptr);
-  generations_.push_back(0);
-  root_counts_.push_back(0);
-  if (s % 64 == 0) {
-    live_bits_.push_back(0);
-    mark_bits_.push_back(0);
-  }
+// Slots are added in batches (half the table, at least 1024), lowest first on the free list, so
+// that the inline reserve() nearly always finds one.
+void ObjectTable::grow_slots() {
+  const std::size_t old = objects_.size();
+  const std::size_t grown = std::min<std::size_t>(old + std::max<std::size_t>(1024, old / 2), kNoSlot);
+  if (grown == old) throw std::bad_alloc();
+  const std::size_t words = (grown + 63) / 64;
+  objects_.reserve(grown);
+  generations_.reserve(grown);
+  root_counts_.reserve(grown);
+  live_bits_.reserve(words);
+  mark_bits_.reserve(words);
   // release() pushes freed slots during sweep, when nothing may allocate: keep room for all.
-  if (free_slots_.capacity() < objects_.capacity()) free_slots_.reserve(objects_.capacity());
-  return static_cast<std::uint32_t>(s);
+  free_slots_.reserve(grown);
+  objects_.resize(grown, nullptr);
+  generations_.resize(grown, 0);
+  root_counts_.resize(grown, 0);
+  live_bits_.resize(words, 0);
+  mark_bits_.resize(words, 0);
+  for (std::size_t s = grown; s > old; --s) free_slots_.push_back(static_cast<std::uint32_t>(s - 1));
 }
 
-Reservation ObjectTable::reserve(std::size_t bytes) {
+std::uint32_t ObjectTable::new_slot() {
+  if (free_slots_.empty()) grow_slots();
+  const std::uint32_t s = free_slots_.back();
+  free_slots_.pop_back();
+  return s;
+}
+
+Reservation ObjectTable::reserve_slow(std::size_t bytes) {
   const std::uint32_t slot = new_slot();
   try {
     if (bytes <= kMaxSmallSize) {
       const std::size_t cls = kClassBySize[(bytes + 7) / 8];
-      return {allocate_small(cls), slot, kClassSizes[cls]};
+      return {allocate_small(cls), kClassSizes[cls], slot};
     }
     void* memory = allocate_large(bytes);
-    return {memory, slot, static_cast<std::uint32_t>(page_of(memory)->large_bytes)};
+    return {memory, page_of(memory)->large_bytes, slot};
   } catch (...) {
     free_slots_.push_back(slot);
     throw;
@@ -147,16 +123,6 @@ void ObjectTable::cancel(const Reservation& r) noexcept {
   free_slots_.push_back(r.slot);
 }
 
-void ObjectTable::publish(Object* o, const Reservation& r, std::uint32_t type,
-                          std::uint32_t roots) noexcept {
-  ObjectAccess::set_header(o, r.slot, type);
-  objects_[r.slot] = o;
-  root_counts_[r.slot] = roots;
-  live_bits_[r.slot >> 6] |= std::uint64_t{1} << (r.slot & 63);
-  ++live_objects_;
-  live_bytes_ += r.cell_bytes;
-}
-
 void ObjectTable::expire(std::uint32_t slot) noexcept { ++generations_[slot]; }
 
 void ObjectTable::release(std::uint32_t slot) noexcept {
@@ -169,7 +135,7 @@ void ObjectTable::release(std::uint32_t slot) noexcept {
   } else {
     char* payload = reinterpret_cast<char*>(page) + kPageHeaderSize;
     const auto offset = static_cast<std::uint32_t>(reinterpret_cast<char*>(o) - payload);
-    const std::uint32_t index = cell_index(offset, reciprocal_of(page->cell_size));
+    const std::uint32_t index = cell_index(offset, page->reciprocal);
     live_bytes_ -= page->cell_size;
     free_small(page, payload + std::size_t{index} * page->cell_size);
   }
@@ -205,9 +171,8 @@ void ObjectTable::check_root_while_collecting(std::uint32_t slot) const noexcept
 
 void* ObjectTable::take_page_memory() {
   if (!empty_pages_.empty()) {
-    void* page = empty_pages_.back();
+    void* page = empty_pages_.back().page;
     empty_pages_.pop_back();
-    pool_low_water_ = std::min(pool_low_water_, empty_pages_.size());
     return page;
   }
   committed_bytes_ += kPageSize;
@@ -243,6 +208,7 @@ PageHeader* ObjectTable::new_page(std::size_t size_class) {
   page->prev_available = page->next_available = nullptr;
   page->free_list = nullptr;
   page->cell_size = cell;
+  page->reciprocal = reciprocal_of(cell);
   page->used = 0;
   page->size_class = static_cast<std::uint16_t>(size_class);
   page->in_available_list = false;
@@ -254,33 +220,22 @@ PageHeader* ObjectTable::new_page(std::size_t size_class) {
 
 void* ObjectTable::allocate_small(std::size_t size_class) {
   ClassState& c = classes_[size_class];
-  PageHeader* page = c.current;
-  if (!page || (!page->free_list && page->bump == page->end)) {
-    if (PageHeader* next = c.available) {
-      c.available = next->next_available;
-      if (c.available) c.available->prev_available = nullptr;
-      next->in_available_list = false;
-      next->next_available = nullptr;
-      page = next;
-    } else {
-      page = new_page(size_class);
-    }
-    // The old current page is full (else we would not be here) or has just become empty and
-    // is pooled by free_small; either way it leaves no list behind.
-    c.current = page;
+  if (c.current) {
+    if (void* cell = take_cell(c.current)) return cell;
   }
-  void* cell;
-  if (FreeCell* f = page->free_list) {
-    SNAPHEAP_UNPOISON(f, sizeof(FreeCell*));
-    page->free_list = f->next;
-    cell = f;
+  // The current page is full: continue in a page with free cells, else a new one. The full page
+  // leaves every list; a cell freed in it puts it back on the available list (free_small).
+  PageHeader* page = c.available;
+  if (page) {
+    c.available = page->next_available;
+    if (c.available) c.available->prev_available = nullptr;
+    page->in_available_list = false;
+    page->next_available = nullptr;
   } else {
-    cell = page->bump;
-    page->bump += page->cell_size;
+    page = new_page(size_class);
   }
-  ++page->used;
-  SNAPHEAP_UNPOISON(cell, page->cell_size);
-  return cell;
+  c.current = page;
+  return take_cell(page);
 }
 
 void* ObjectTable::allocate_large(std::size_t bytes) {
@@ -321,25 +276,22 @@ void ObjectTable::retire_page(PageHeader* page) noexcept {
     if (page->next_available) page->next_available->prev_available = page->prev_available;
     page->in_available_list = false;
   }
-  empty_pages_.push_back(page);  // capacity reserved in take_page_memory
+  empty_pages_.push_back({page, clock_ns_});  // capacity reserved in take_page_memory
 }
 
-void ObjectTable::trim(std::size_t keep_bytes) noexcept {
-  // Pages that stayed in the pool through the whole cycle since the last trim were not needed.
+void ObjectTable::trim(std::size_t keep_bytes, std::uint64_t now_ns, std::uint64_t idle_ns) noexcept {
   const std::size_t keep_pages = keep_bytes / kPageSize;
-  const std::size_t unused = std::min(pool_low_water_, empty_pages_.size());
-  const std::size_t excess = empty_pages_.size() > keep_pages ? empty_pages_.size() - keep_pages : 0;
-  const std::size_t count = std::min(unused, excess);
-  // The oldest pooled pages go first; the newest stay warm for the next allocation.
-  for (std::size_t i = 0; i < count; ++i) {
-    void* page = empty_pages_[i];
+  std::size_t count = 0;
+  while (count < empty_pages_.size() && empty_pages_.size() - count > keep_pages &&
+         now_ns - empty_pages_[count].since_ns >= idle_ns) {
+    void* page = empty_pages_[count].page;
     SNAPHEAP_UNPOISON(page, kPageSize);
     ::madvise(page, kPageSize, MADV_DONTNEED);
     trimmed_pages_.push_back(page);
+    ++count;
   }
   empty_pages_.erase(empty_pages_.begin(), empty_pages_.begin() + static_cast<std::ptrdiff_t>(count));
   committed_bytes_ -= count * kPageSize;
-  pool_low_water_ = empty_pages_.size();
 }
 
 // ---- consistency -----------------------------------------------------------------------------------

@@ -31,17 +31,17 @@ void Heap::set_options(const HeapOptions& options) {
   detail::Collector::set_next_trigger(*this);
 }
 
-void Heap::check_thread() const noexcept {
-#if SNAPHEAP_DCHECK_IS_ON
-  detail::check_owner_thread(table_);
-#endif
-}
-
 void Heap::attach_to_current_thread() noexcept { table_.set_owner(std::this_thread::get_id()); }
+
+void Heap::release_memory() noexcept {
+  check_thread();
+  table_.trim(0, 0, 0);
+  scratch_.reset();
+}
 
 // ---- allocation ------------------------------------------------------------------------------------
 
-detail::Reservation Heap::begin_make(std::size_t bytes) {
+detail::Reservation Heap::begin_make_slow(std::size_t bytes) {
   check_thread();
   SNAPHEAP_CHECK(table_.state() == detail::TableState::kIdle,
                  "Heap::make was called from a destructor or a trace(): nothing may be allocated "
@@ -59,11 +59,8 @@ detail::Reservation Heap::begin_make(std::size_t bytes) {
   return r;
 }
 
-void Heap::finish_make(Object* object, const detail::Reservation& r, std::uint32_t type) noexcept {
-  SNAPHEAP_CHECK(detail::page_of(object) == detail::page_of(r.memory),
-                 "the snapheap::Object base lies more than 64 KiB into the object");
-  table_.publish(object, r, type, 1);
-  detail::HeapAccess::run_deferred_collection(*this);
+void Heap::run_deferred_collection() noexcept {
+  if (collection_deferred_ && table_.can_collect()) collect();
 }
 
 // ---- collection ------------------------------------------------------------------------------------
@@ -80,11 +77,24 @@ void Heap::collect() noexcept {
 
 namespace detail {
 
+namespace {
+// Empty pages go back to the operating system after two seconds unused, 8 MiB excepted: a heap
+// that fills and empties every cycle keeps reusing warm memory (touching a fresh page costs far
+// more than reusing one), and a heap that has shrunk for good returns the rest soon after.
+constexpr std::uint64_t kPageIdleNs = 2'000'000'000;
+constexpr std::size_t kWarmPoolBytes = std::size_t{8} << 20;
+
+std::uint64_t now_ns(std::chrono::steady_clock::time_point t) noexcept {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+}
+}  // namespace
+
 void Collector::collect(Heap& heap) noexcept {
   using Clock = std::chrono::steady_clock;
   heap.collection_deferred_ = false;
   const std::uint64_t thrown_before = thread_stats().destructor_exceptions;
   const auto start = Clock::now();
+  heap.table_.set_clock(now_ns(start));
   heap.table_.set_state(TableState::kMarking);
   mark_roots(heap);
   trace_references(heap);
@@ -109,9 +119,7 @@ void Collector::collect(Heap& heap) noexcept {
     if (!heap.scratch_->used) heap.scratch_.reset();
     else heap.scratch_->used = false;
   }
-  // Keep as many warm empty pages as the heap holds live (at least 8 MiB): a heap that is
-  // refilled every cycle reuses them without touching fresh memory.
-  heap.table_.trim(std::max(heap.table_.live_bytes(), std::size_t{8} << 20));
+  heap.table_.trim(kWarmPoolBytes, now_ns(done), kPageIdleNs);
   if (heap.options_.verify_after_collect) {
     const VerifyResult check = heap.verify();
     if (!check.ok) {

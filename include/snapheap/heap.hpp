@@ -145,16 +145,43 @@ class Heap {
   /// Makes the calling thread the heap's owner (for handing a heap to another thread).
   void attach_to_current_thread() noexcept;
 
+  /// Gives back to the operating system every empty page the heap keeps warm, and the buffers
+  /// kept for snapshots. (Collections do this by themselves for pages idle for two seconds.)
+  void release_memory() noexcept;
+
  private:
   friend class detail::Collector;
   friend class detail::HeapAccess;
 
-  detail::Reservation begin_make(std::size_t bytes);
-  void finish_make(Object* object, const detail::Reservation& r, std::uint32_t type) noexcept;
+  // make() in two halves around the constructor, inline for the common case: no collection
+  // due, no limit set.
+  detail::Reservation begin_make(std::size_t bytes) {
+    if (table_.state() == detail::TableState::kIdle && !options_.stress && options_.max_bytes == 0 &&
+        stats_.allocated_since_collection < stats_.next_collection_bytes) [[likely]] {
+      check_thread();
+      detail::Reservation r = table_.reserve(bytes);
+      stats_.allocated_since_collection += r.cell_bytes;
+      return r;
+    }
+    return begin_make_slow(bytes);
+  }
+  void finish_make(Object* object, const detail::Reservation& r, std::uint32_t type) noexcept {
+    SNAPHEAP_CHECK(detail::page_of(object) == detail::page_of(r.memory),
+                   "the snapheap::Object base lies more than 64 KiB into the object");
+    table_.publish(object, r, type, 1);
+    if (collection_deferred_) [[unlikely]]
+      run_deferred_collection();
+  }
+  detail::Reservation begin_make_slow(std::size_t bytes);
+  void run_deferred_collection() noexcept;
   Object* root_object(std::string_view name) const;
   [[noreturn]] static void throw_root_type(std::string_view name, const Object* object,
                                            const std::type_info& wanted);
-  void check_thread() const noexcept;
+  void check_thread() const noexcept {
+#if SNAPHEAP_DCHECK_IS_ON
+    detail::check_owner_thread(table_);
+#endif
+  }
 
   detail::ObjectTable table_;
   HeapOptions options_;
@@ -215,9 +242,7 @@ class HeapAccess {
   static WorkList& work(Heap& h) noexcept { return h.work_; }
   static void reserve_roots(Heap& h, std::size_t n) { h.roots_.reserve(n); }
   static std::unique_ptr<HeapScratch>& scratch(Heap& h) noexcept { return h.scratch_; }
-  static void run_deferred_collection(Heap& h) noexcept {
-    if (h.collection_deferred_ && h.table_.can_collect()) h.collect();
-  }
+  static void run_deferred_collection(Heap& h) noexcept { h.run_deferred_collection(); }
 };
 }  // namespace detail
 

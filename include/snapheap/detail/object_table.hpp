@@ -19,6 +19,8 @@
 #include <thread>
 
 #include "snapheap/config.hpp"
+#include "snapheap/detail/sanitizer.hpp"
+#include "snapheap/detail/size_classes.hpp"
 #include "snapheap/object.hpp"
 
 namespace snapheap::detail {
@@ -30,7 +32,7 @@ class ObjectTable;
 inline constexpr std::size_t kPageSize = 64 * 1024;
 inline constexpr std::size_t kPageHeaderSize = 64;
 /// Objects up to this size share pages by size class; larger ones get a block of their own.
-inline constexpr std::size_t kMaxSmallSize = 8192;
+inline constexpr std::size_t kMaxSmallSize = kMaxSmallSizeForClasses;
 inline constexpr std::uint32_t kTombstoneSlot = 0;
 
 struct FreeCell {
@@ -48,6 +50,7 @@ struct alignas(kPageHeaderSize) PageHeader {
     std::size_t large_bytes;   // large-object blocks: size of the mapping
   };
   std::uint32_t cell_size;     // 0 for a large-object block
+  std::uint32_t reciprocal;    // ceil(2^32 / cell_size): cell index by multiplication
   std::uint32_t used;          // live cells
   std::uint16_t size_class;
   bool in_available_list;
@@ -74,8 +77,8 @@ enum class TableState : std::uint8_t { kIdle, kMarking, kSweeping, kTearingDown 
 /// A cell reserved for an object about to be constructed: its memory and its slot.
 struct Reservation {
   void* memory;
+  std::size_t cell_bytes;
   std::uint32_t slot;
-  std::uint32_t cell_bytes;
 };
 
 class ObjectTable {
@@ -113,11 +116,31 @@ class ObjectTable {
   // ---- allocation ------------------------------------------------------------------------
 
   /// Reserves a slot and a cell of at least `bytes`; throws std::bad_alloc if memory runs out.
-  Reservation reserve(std::size_t bytes);
+  /// Inline for the common case: a free slot and a cell in the size class's current page.
+  Reservation reserve(std::size_t bytes) {
+    if (bytes <= kMaxSmallSize && !free_slots_.empty()) [[likely]] {
+      PageHeader* page = classes_[kClassBySize[(bytes + 7) / 8]].current;
+      if (page) {
+        if (void* cell = take_cell(page)) {
+          const std::uint32_t slot = free_slots_.back();
+          free_slots_.pop_back();
+          return {cell, page->cell_size, slot};
+        }
+      }
+    }
+    return reserve_slow(bytes);
+  }
   /// Gives back a reservation whose object was never constructed (its constructor threw).
   void cancel(const Reservation& r) noexcept;
   /// Publishes a constructed object: header, slot entry, `roots` initial root count.
-  void publish(Object* o, const Reservation& r, std::uint32_t type, std::uint32_t roots) noexcept;
+  void publish(Object* o, const Reservation& r, std::uint32_t type, std::uint32_t roots) noexcept {
+    ObjectAccess::set_header(o, r.slot, type);
+    objects_[r.slot] = o;
+    root_counts_[r.slot] = roots;
+    live_bits_[r.slot >> 6] |= std::uint64_t{1} << (r.slot & 63);
+    ++live_objects_;
+    live_bytes_ += r.cell_bytes;
+  }
   /// Frees a published object's cell and slot (destructor already run, generation already bumped).
   void release(std::uint32_t slot) noexcept;
   /// Ends a slot's current object: later weak lookups with the old generation fail.
@@ -137,8 +160,12 @@ class ObjectTable {
   std::size_t committed_bytes() const noexcept { return committed_bytes_; }
   std::size_t cell_bytes_of(const Object* o) const noexcept;
 
-  /// Returns empty pages beyond a reserve to the operating system (after a collection).
-  void trim(std::size_t keep_bytes) noexcept;
+  /// Gives back to the operating system the empty pages that have been idle for `idle_ns`
+  /// (oldest first), keeping at least `keep_bytes` of them warm. `now_ns` is the clock that
+  /// stamped the pages as they emptied (set_clock).
+  void trim(std::size_t keep_bytes, std::uint64_t now_ns, std::uint64_t idle_ns) noexcept;
+  /// The time stamp given to pages that empty from now on (the collector sets it per collection).
+  void set_clock(std::uint64_t now_ns) noexcept { clock_ns_ = now_ns; }
 
   /// Checks page and slot bookkeeping; returns the first problem found, or an empty string.
   std::string check_consistency() const;
@@ -148,6 +175,24 @@ class ObjectTable {
 
  private:
   void check_root_while_collecting(std::uint32_t slot) const noexcept;
+  Reservation reserve_slow(std::size_t bytes);
+  static void* take_cell(PageHeader* page) noexcept {
+    void* cell;
+    if (FreeCell* f = page->free_list) {
+      SNAPHEAP_UNPOISON(f, sizeof(FreeCell*));
+      page->free_list = f->next;
+      cell = f;
+    } else if (page->bump != page->end) {
+      cell = page->bump;
+      page->bump += page->cell_size;
+    } else {
+      return nullptr;
+    }
+    ++page->used;
+    SNAPHEAP_UNPOISON(cell, page->cell_size);
+    return cell;
+  }
+  void grow_slots();
   std::uint32_t new_slot();
   void* allocate_small(std::size_t size_class);
   void* allocate_large(std::size_t bytes);
@@ -169,9 +214,13 @@ class ObjectTable {
   };
   ClassState* classes_;                                   // one per size class
   boost::container::vector<void*> chunks_;                // 4 MiB mappings pages are carved from
-  boost::container::vector<void*> empty_pages_;           // pages ready for reuse (warm)
+  struct PooledPage {
+    void* page;
+    std::uint64_t since_ns;  // when it became empty
+  };
+  boost::container::vector<PooledPage> empty_pages_;      // warm pages, oldest first
   boost::container::vector<void*> trimmed_pages_;         // pages given back to the OS
-  std::size_t pool_low_water_ = 0;                        // fewest pooled pages since trim()
+  std::uint64_t clock_ns_ = 0;
   char* chunk_cursor_ = nullptr;
   char* chunk_end_ = nullptr;
 
