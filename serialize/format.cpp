@@ -20,7 +20,7 @@ unsigned char native_byte_order() noexcept {
   return std::endian::native == std::endian::little ? kLittleEndian : kBigEndian;
 }
 
-std::size_t decode_varint(const unsigned char* p, const unsigned char* end, std::uint64_t& out) noexcept {
+std::size_t decode_varint_slow(const unsigned char* p, const unsigned char* end, std::uint64_t& out) noexcept {
   std::uint64_t v = 0;
   for (std::size_t i = 0; i < 10; ++i) {
     if (p + i == end) return 0;
@@ -38,14 +38,9 @@ std::size_t decode_varint(const unsigned char* p, const unsigned char* end, std:
 
 void Cursor::fail(SnapshotErrc code, const std::string& what) const { throw SnapshotError(code, what, offset()); }
 
-std::uint64_t Cursor::varint(const char* what) {
-  std::uint64_t v = 0;
-  const std::size_t n = decode_varint(cur_, end_, v);
+void Cursor::varint_failure(std::size_t n, const char* what) const {
   if (n == 0) fail(SnapshotErrc::truncated, std::string("the data ends inside ") + what);
-  if (n == std::numeric_limits<std::size_t>::max())
-    fail(SnapshotErrc::malformed, std::string("a malformed variable-length integer in ") + what);
-  cur_ += n;
-  return v;
+  fail(SnapshotErrc::malformed, std::string("a malformed variable-length integer in ") + what);
 }
 
 const unsigned char* Cursor::bytes(std::size_t n, const char* what) {
@@ -183,7 +178,7 @@ void read_prefix(Cursor& c, Prefix& prefix) {
                                         std::to_string(objects) + " objects");
 }
 
-Record read_record(Cursor& c, std::uint32_t id) {
+Record read_record_slow(Cursor& c, std::uint32_t id) {
   Record r;
   r.offset = c.offset();
   const std::uint64_t length = c.varint("a record length");

@@ -44,6 +44,28 @@ inline constexpr std::size_t kMinRecordBytes = 2;
 
 unsigned char native_byte_order() noexcept;
 
+/// Decodes a varint in [p, end) in shortest form; returns the bytes used, 0 if cut short, or
+/// SIZE_MAX if overlong or too large for 64 bits.
+std::size_t decode_varint_slow(const unsigned char* p, const unsigned char* end, std::uint64_t& out) noexcept;
+inline std::size_t decode_varint(const unsigned char* p, const unsigned char* end, std::uint64_t& out) noexcept {
+  // Most varints in a snapshot take one to three bytes (lengths, counts, references).
+  if (end - p >= 3) [[likely]] {
+    if (p[0] < 0x80) {
+      out = p[0];
+      return 1;
+    }
+    if (p[1] < 0x80) {
+      if (p[1] == 0) return decode_varint_slow(p, end, out);  // overlong: reported there
+      out = (p[0] & 0x7fu) | (std::uint64_t{p[1]} << 7);
+      return 2;
+    }
+    if (p[2] < 0x80 && p[2] != 0) {
+      out = (p[0] & 0x7fu) | (std::uint64_t{p[1] & 0x7fu} << 7) | (std::uint64_t{p[2]} << 14);
+      return 3;
+    }
+  }
+  return decode_varint_slow(p, end, out);
+}
 /// A bounds-checked reader over a snapshot's bytes. Every failure names what was being read
 /// and the byte offset.
 class Cursor {
@@ -51,11 +73,20 @@ class Cursor {
   Cursor(const unsigned char* file_begin, const unsigned char* begin, const unsigned char* end) noexcept
       : file_(file_begin), cur_(begin), end_(end) {}
 
-  std::uint64_t varint(const char* what);
+  std::uint64_t varint(const char* what) {
+    std::uint64_t v;
+    const std::size_t n = decode_varint(cur_, end_, v);
+    if (n == 0 || n > 10) [[unlikely]]
+      varint_failure(n, what);
+    cur_ += n;
+    return v;
+  }
   const unsigned char* bytes(std::size_t n, const char* what);
   std::string_view name(const char* what);
   /// A cursor over the next n bytes (which this one skips).
   Cursor sub(std::size_t n, const char* what);
+  /// Skips n bytes the caller has checked are there.
+  void skip(std::size_t n) noexcept { cur_ += n; }
   std::size_t remaining() const noexcept { return static_cast<std::size_t>(end_ - cur_); }
   std::uint64_t offset() const noexcept { return static_cast<std::uint64_t>(cur_ - file_); }
   const unsigned char* position() const noexcept { return cur_; }
@@ -63,14 +94,13 @@ class Cursor {
   [[noreturn]] void fail(SnapshotErrc code, const std::string& what) const;
 
  private:
+  [[noreturn]] void varint_failure(std::size_t n, const char* what) const;
+
   const unsigned char* file_;
   const unsigned char* cur_;
   const unsigned char* end_;
 };
 
-/// Decodes a varint in [p, end) in shortest form; returns the bytes used, 0 if cut short, or
-/// SIZE_MAX if overlong or too large for 64 bits.
-std::size_t decode_varint(const unsigned char* p, const unsigned char* end, std::uint64_t& out) noexcept;
 inline std::size_t varint_size(std::uint64_t v) noexcept {
   std::size_t n = 1;
   while (v >= 0x80) {
@@ -112,7 +142,30 @@ struct RootEntry {
 Cursor open(std::span<const unsigned char> bytes, bool verify_checksum, Prefix& prefix);
 /// Reads the type table and the type runs.
 void read_prefix(Cursor& cursor, Prefix& prefix);
-Record read_record(Cursor& cursor, std::uint32_t id);
+Record read_record_slow(Cursor& cursor, std::uint32_t id);
+/// The next record: its length, then the byte size of its references. Inline when both are short
+/// and in range; read_record_slow checks and reports everything else.
+inline Record read_record(Cursor& cursor, std::uint32_t id) {
+  const unsigned char* p = cursor.position();
+  const unsigned char* end = p + cursor.remaining();
+  std::uint64_t length, ref_bytes;
+  const std::size_t n = decode_varint(p, end, length);
+  if (n != 0 && n <= 10 && length != 0 && length <= static_cast<std::uint64_t>(end - p) - n) [[likely]] {
+    const unsigned char* body = p + n;
+    const unsigned char* body_end = body + length;
+    const std::size_t m = decode_varint(body, body_end, ref_bytes);
+    if (m != 0 && m <= 10 && ref_bytes <= static_cast<std::uint64_t>(body_end - body) - m) [[likely]] {
+      Record r;
+      r.offset = cursor.offset();
+      r.refs = body + m;
+      r.data = r.refs + ref_bytes;
+      r.end = body_end;
+      cursor.skip(n + static_cast<std::size_t>(length));
+      return r;
+    }
+  }
+  return read_record_slow(cursor, id);
+}
 std::vector<RootEntry> read_roots(Cursor& cursor, std::uint32_t object_count);
 /// After the roots: nothing may be left before the trailer.
 void expect_end(const Cursor& cursor);

@@ -12,6 +12,8 @@ namespace snapheap::detail {
 struct SnapshotScratch final : HeapScratch {
   // Saving.
   boost::container::vector<std::uint32_t> ids;  // by slot: snapshot ID of a visited object
+  WorkList queue;                                // breadth-first queue, with repeats
+  boost::container::vector<std::uint32_t> types;  // by ID: registry type index
   StrongEdgeLog strong_edges;
   WeakEdgeLog weak_edges;
   boost::container::vector<std::uint32_t> strong_start;  // by ID: first edge of the object

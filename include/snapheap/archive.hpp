@@ -439,7 +439,7 @@ class InputArchive {
   template <class T>
   bool type_matches(std::uint32_t id) const noexcept {
     if constexpr (std::is_same_v<T, Object>) return true;
-    else return type_index_of(id) == detail::type_info_of<T>().index;
+    else return type_index_of(id) == detail::TypeIndex<T>::value;
   }
   template <class T>
   T* checked_cast(std::uint32_t id) {

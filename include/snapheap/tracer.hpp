@@ -90,23 +90,15 @@ class Tracer {
     word |= bit;
     work_->push_back(target);
   }
-  // Numbering (the snapshot writer): the same, and a target's position in the queue is its
-  // snapshot ID; every edge is logged with its target's ID.
+  // Numbering (the snapshot writer) queues every target without reading it and logs the edge;
+  // the writer numbers an object when it takes it off the queue, a few entries after prefetching
+  // it, so that the cache misses of many edges overlap instead of each waiting for its own.
   void visit_other(const Object* target) noexcept {
     if (mode_ == Mode::kVisit) return visit_fn_(context_, target, false, 0, 0, nullptr);
-    const std::uint32_t slot = detail::ObjectAccess::slot(target);
-    std::uint64_t& word = bits_[slot >> 6];
-    const std::uint64_t bit = std::uint64_t{1} << (slot & 63);
-    std::uint32_t id;
-    if (word & bit) {
-      id = ids_[slot];
-    } else {
-      word |= bit;
-      id = static_cast<std::uint32_t>(work_->size());
-      ids_[slot] = id;
-      work_->push_back(target);
-    }
-    strong_log_->push_back({target, id});
+    SNAPHEAP_DCHECK(detail::page_of(target)->table == table_,
+                    "a Member points into another heap: edges must stay within one heap");
+    work_->push_back(target);
+    strong_log_->push_back({target, 0});
   }
   void visit_weak(const detail::ObjectTable* table, std::uint32_t slot,
                   std::uint32_t generation) noexcept {
@@ -128,7 +120,6 @@ class Tracer {
   Mode mode_ = Mode::kMark;
   const detail::ObjectTable* table_ = nullptr;
   std::uint64_t* bits_ = nullptr;
-  std::uint32_t* ids_ = nullptr;
   detail::WorkList* work_ = nullptr;
   detail::WeakList* weak_ = nullptr;
   detail::StrongEdgeLog* strong_log_ = nullptr;
@@ -149,14 +140,11 @@ class TracerAccess {
     t.work_ = &work;
     t.weak_ = weak;
   }
-  static void setup_number(Tracer& t, const ObjectTable& table, std::uint64_t* bits,
-                           std::uint32_t* ids, WorkList& work, StrongEdgeLog& strong,
+  static void setup_number(Tracer& t, const ObjectTable& table, WorkList& queue, StrongEdgeLog& strong,
                            WeakEdgeLog& weak) noexcept {
     t.mode_ = Tracer::Mode::kNumber;
     t.table_ = &table;
-    t.bits_ = bits;
-    t.ids_ = ids;
-    t.work_ = &work;
+    t.work_ = &queue;
     t.strong_log_ = &strong;
     t.weak_log_ = &weak;
   }
@@ -166,8 +154,6 @@ class TracerAccess {
     t.context_ = context;
   }
   static Tracer make() noexcept { return Tracer(); }
-  /// Marks or numbers `o` as if an edge pointed at it (for roots).
-  static void visit(Tracer& t, const Object* o) noexcept { t.visit(o); }
 };
 }  // namespace detail
 

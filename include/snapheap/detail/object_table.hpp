@@ -99,7 +99,7 @@ class ObjectTable {
     ++root_counts_[slot];
   }
   void remove_root(std::uint32_t slot) noexcept { --root_counts_[slot]; }
-  std::uint32_t generation(std::uint32_t slot) const noexcept { return generations_[slot]; }
+  const std::uint32_t& generation(std::uint32_t slot) const noexcept { return generations_[slot]; }
   Object* object_at(std::uint32_t slot) const noexcept { return objects_[slot]; }
   bool is_marked(std::uint32_t slot) const noexcept {
     return (mark_bits_[slot >> 6] >> (slot & 63)) & 1u;

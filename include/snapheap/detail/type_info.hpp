@@ -83,4 +83,12 @@ TypeInfo& type_info_of() {
   return info;
 }
 
+/// T's registry index, for hot paths that run after static initialization (a guard-free read).
+/// Read during static initialization it may still be 0, which no type has: callers treat a
+/// mismatch as "check the slow way", so that is still correct.
+template <class T>
+struct TypeIndex {
+  static inline const std::uint32_t value = type_info_of<T>().index;
+};
+
 }  // namespace snapheap::detail
