@@ -57,26 +57,28 @@ const char* name_of(Scenario scenario) {
   return "?";
 }
 
+namespace {
+/// A layer holding the payload, which the host keeps as the root "large_data".
+template <class Layer>
+snapheap::Strong<Layer> make_layer(snapheap::Heap& heap, std::int64_t elements) {
+  auto data = heap.make<Payload>(range_data(elements));
+  heap.set_root("large_data", data);
+  auto layer = heap.make<Layer>();
+  layer->large_data = data;
+  return layer;
+}
+}  // namespace
+
 void build(snapheap::Heap& heap, Scenario scenario, std::int64_t elements) {
   auto model = heap.make<Model>();
   heap.set_root("model", model);
   switch (scenario) {
-    case Scenario::weak_ref: {
-      auto data = heap.make<Payload>(range_data(elements));
-      heap.set_root("large_data", data);
-      auto layer = heap.make<WeakRefLayer>();
-      layer->large_data = data;
-      model->layers.emplace_back(layer);
+    case Scenario::weak_ref:
+      model->layers.emplace_back(make_layer<WeakRefLayer>(heap, elements));
       break;
-    }
-    case Scenario::strong_ref: {
-      auto data = heap.make<Payload>(range_data(elements));
-      heap.set_root("large_data", data);
-      auto layer = heap.make<StrongRefLayer>();
-      layer->large_data = data;
-      model->layers.emplace_back(layer);
+    case Scenario::strong_ref:
+      model->layers.emplace_back(make_layer<StrongRefLayer>(heap, elements));
       break;
-    }
     case Scenario::proxy: {
       auto proxy = heap.make<DataProxy>();
       proxy->count = elements;
