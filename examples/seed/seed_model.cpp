@@ -33,18 +33,24 @@ std::vector<std::int64_t> WeakRefLayer::call(const std::vector<std::int64_t>& in
   return out;
 }
 
+namespace {
+/// Why a recipe cannot be followed, or an empty string.
+std::string recipe_problem(const std::string& generator, std::int64_t count) {
+  if (generator != "range") return "unknown generator '" + generator + "'";
+  if (count < 0 || count > kMaxGeneratedElements) return "generator count " + std::to_string(count) + " out of range";
+  return {};
+}
+}  // namespace
+
 std::vector<std::int64_t> DataProxy::generate(const std::string& generator, std::int64_t count) {
-  if (generator != "range") throw std::invalid_argument("unknown generator '" + generator + "'");
-  if (count < 0 || count > kMaxGeneratedElements)
-    throw std::invalid_argument("generator count " + std::to_string(count) + " out of range");
+  if (std::string problem = recipe_problem(generator, count); !problem.empty()) throw std::invalid_argument(problem);
   return range_data(count);
 }
 
 std::vector<std::int64_t> DataProxy::generate(snapheap::InputArchive& ar, const std::string& generator,
                                               std::int64_t count) {
-  if (generator != "range") ar.fail(snapheap::SnapshotErrc::record_mismatch, "unknown generator '" + generator + "'");
-  if (count < 0 || count > kMaxGeneratedElements)
-    ar.fail(snapheap::SnapshotErrc::record_mismatch, "generator count " + std::to_string(count) + " out of range");
+  if (std::string problem = recipe_problem(generator, count); !problem.empty())
+    ar.fail(snapheap::SnapshotErrc::record_mismatch, problem);
   return range_data(count);
 }
 
