@@ -1,0 +1,143 @@
+// save/payload/<system> and load/payload/<system>: the seed's payload, n int64 values
+// (seed::Payload, `[i for i in range(n)]`), to and from memory.
+//  - snapheap: save(heap, ByteBuffer) into a reused buffer (header, type table, the record with
+//    the values as one block, roots, checksum); load(heap, bytes) into a reused heap, which
+//    verifies the checksum and allocates the vector; the loaded root is dropped untimed.
+//  - memcpy: the floor, the same 8n bytes copied into a warm destination (no checksum).
+//  - boost: binary_oarchive / binary_iarchive of the same std::vector<int64_t> (one block each
+//    way: Boost's array optimization), over a memory streambuf; load into a new vector.
+//  - cereal: BinaryOutputArchive / BinaryInputArchive of the same vector, the same way.
+// Every buffer is written once before timing starts (warm); no first-touch costs are timed
+// except the fresh vector each load allocates (malloc hands back the block the previous
+// iteration freed).
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include <seed/seed_model.hpp>
+
+#include "baselines.hpp"
+#include "support.hpp"
+
+namespace snapbench {
+namespace {
+
+std::int64_t payload_bytes(std::int64_t n) { return n * static_cast<std::int64_t>(sizeof(std::int64_t)); }
+
+struct SnapheapPayload final : Fixture {
+  snapheap::Heap heap;
+  snapheap::Heap restored;
+  snapheap::Strong<seed::Payload> payload;
+  snapheap::ByteBuffer buffer;
+  std::uint64_t bytes = 0;
+
+  explicit SnapheapPayload(std::int64_t n) : payload(heap.make<seed::Payload>(seed::range_data(n))) {
+    heap.set_root("payload", payload);
+    bytes = snapheap::save(heap, buffer).bytes;
+    snapheap::load(restored, buffer);  // warm the destination heap
+    drop_restored();
+  }
+  void drop_restored() {
+    restored.remove_root("payload");
+    restored.collect();
+  }
+};
+
+void save_snapheap(benchmark::State& state, std::int64_t n) {
+  auto& f = fixture<SnapheapPayload>(key("payload/snapheap", n), n);
+  std::uint64_t bytes = 0;
+  TimedFaults faults;
+  for (auto _ : state) {
+    bytes = snapheap::save(f.heap, f.buffer).bytes;
+  }
+  set_rates(state, n, static_cast<std::int64_t>(bytes));
+  set_counter(state, "snapshot_bytes", static_cast<double>(bytes));
+  state.SetLabel("warm; reused ByteBuffer; checksum included");
+}
+
+void load_snapheap(benchmark::State& state, std::int64_t n) {
+  auto& f = fixture<SnapheapPayload>(key("payload/snapheap", n), n);
+  TimedFaults faults;
+  for (auto _ : state) {
+    snapheap::load(f.restored, f.buffer);
+    Untimed untimed(state);
+    auto loaded = f.restored.root<seed::Payload>("payload");
+    if (!loaded || static_cast<std::int64_t>(loaded->values.size()) != n || (n > 0 && loaded->values.back() != n - 1))
+      state.SkipWithError("the loaded payload differs");
+    loaded.reset();
+    f.drop_restored();
+  }
+  set_rates(state, n, static_cast<std::int64_t>(f.bytes));
+  set_counter(state, "snapshot_bytes", static_cast<double>(f.bytes));
+  state.SetLabel("warm; reused heap; checksum verified");
+}
+
+struct MemcpyPayload final : Fixture {
+  std::vector<std::int64_t> source;
+  std::vector<std::int64_t> destination;
+  explicit MemcpyPayload(std::int64_t n) : source(seed::range_data(n)), destination(source.size(), 1) {}
+};
+
+void copy_memcpy(benchmark::State& state, std::int64_t n) {
+  auto& f = fixture<MemcpyPayload>(key("payload/memcpy", n), n);
+  TimedFaults faults;
+  for (auto _ : state) {
+    std::memcpy(f.destination.data(), f.source.data(), f.source.size() * sizeof(std::int64_t));
+    benchmark::ClobberMemory();
+  }
+  set_rates(state, n, payload_bytes(n));
+  set_counter(state, "snapshot_bytes", static_cast<double>(payload_bytes(n)));
+  state.SetLabel("the floor: memcpy into a warm destination");
+}
+
+template <bool kBoost>
+struct SerializerPayload final : Fixture {
+  std::vector<std::int64_t> values;
+  std::vector<char> storage;
+  std::size_t bytes = 0;
+  explicit SerializerPayload(std::int64_t n) : values(seed::range_data(n)) { save(); }
+  void save() { bytes = kBoost ? boost_save(values, storage) : cereal_save(values, storage); }
+  void load(std::vector<std::int64_t>& out) const {
+    if constexpr (kBoost) boost_load(storage, bytes, out);
+    else cereal_load(storage, bytes, out);
+  }
+};
+
+template <bool kBoost>
+void save_serializer(benchmark::State& state, std::int64_t n) {
+  auto& f = fixture<SerializerPayload<kBoost>>(key(kBoost ? "payload/boost" : "payload/cereal", n), n);
+  TimedFaults faults;
+  for (auto _ : state) {
+    f.save();
+  }
+  set_rates(state, n, static_cast<std::int64_t>(f.bytes));
+  set_counter(state, "snapshot_bytes", static_cast<double>(f.bytes));
+  state.SetLabel("warm; memory streambuf over a reused vector");
+}
+
+template <bool kBoost>
+void load_serializer(benchmark::State& state, std::int64_t n) {
+  auto& f = fixture<SerializerPayload<kBoost>>(key(kBoost ? "payload/boost" : "payload/cereal", n), n);
+  TimedFaults faults;
+  for (auto _ : state) {
+    std::vector<std::int64_t> out;
+    f.load(out);
+    Untimed untimed(state);
+    if (out != f.values) state.SkipWithError("the loaded payload differs");
+    std::vector<std::int64_t>().swap(out);  // freed while the clock is stopped
+  }
+  set_rates(state, n, static_cast<std::int64_t>(f.bytes));
+  set_counter(state, "snapshot_bytes", static_cast<double>(f.bytes));
+  state.SetLabel("warm; into a new vector (resize zero-fills, then one block read)");
+}
+
+}  // namespace
+
+void register_payload_benchmarks() {
+  add_pair("save/payload/snapheap", save_snapheap, "load/payload/snapheap", load_snapheap, sweep());
+  add_pair("save/payload/memcpy", copy_memcpy, "load/payload/memcpy", copy_memcpy, sweep());
+  add_pair("save/payload/boost", save_serializer<true>, "load/payload/boost", load_serializer<true>, sweep());
+  add_pair("save/payload/cereal", save_serializer<false>, "load/payload/cereal", load_serializer<false>, sweep());
+}
+
+}  // namespace snapbench

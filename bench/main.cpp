@@ -1,0 +1,72 @@
+// snapheap_bench: every benchmark and every baseline in one binary, so that ratios come from one
+// run. Registration order is the run order: memory probes first (before earlier benchmarks leave
+// warm memory behind), then the collector, then snapshots.
+//
+//   snapheap_bench [Google Benchmark flags]     every benchmark at every size
+//   snapheap_bench --scaling [flags]            only 10^6 and 10^7 of the families run at 10^7
+#include <benchmark/benchmark.h>
+#include <malloc.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "support.hpp"
+
+namespace snapbench {
+void register_memory_benchmarks();
+void register_alloc_benchmarks();
+void register_collect_benchmarks();
+void register_weak_benchmarks();
+void register_payload_benchmarks();
+void register_graph_benchmarks();
+void register_seed_benchmarks();
+void register_chain_benchmarks();
+void register_file_benchmarks();
+}  // namespace snapbench
+
+int main(int argc, char** argv) {
+  // --scaling (ours, taken out before Google Benchmark parses the rest): see set_scaling_only().
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--scaling") snapbench::set_scaling_only(true);
+    else argv[kept++] = argv[i];
+  }
+  argc = kept;
+
+  // Warm against warm: glibc returns freed memory to the system (trim, and mmap for blocks past a
+  // moving threshold), so a malloc-based baseline would fault its memory in again every iteration
+  // while snapheap keeps a pool of warm pages. Keep freed memory instead (mmap only past 32 MiB,
+  // the largest threshold glibc accepts). SNAPHEAP_BENCH_MALLOC_DEFAULTS=1 keeps glibc's defaults.
+  const char* defaults = std::getenv("SNAPHEAP_BENCH_MALLOC_DEFAULTS");
+  const bool keep_freed = !(defaults && *defaults == '1');
+  if (keep_freed) {
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  }
+  snapbench::boehm_init();
+  snapbench::register_memory_benchmarks();
+  snapbench::register_alloc_benchmarks();
+  snapbench::register_collect_benchmarks();
+  snapbench::register_weak_benchmarks();
+  snapbench::register_payload_benchmarks();
+  snapbench::register_graph_benchmarks();
+  snapbench::register_seed_benchmarks();
+  snapbench::register_chain_benchmarks();
+  snapbench::register_file_benchmarks();
+
+  benchmark::AddCustomContext("snapheap_build_type", SNAPHEAP_BENCH_BUILD_TYPE);
+  benchmark::AddCustomContext("snapheap_cxx_flags", SNAPHEAP_BENCH_CXX_FLAGS);
+#if defined(__clang__)
+  benchmark::AddCustomContext("compiler", std::string("clang ") + __clang_version__);
+#else
+  benchmark::AddCustomContext("compiler", std::string("g++ ") + __VERSION__);
+#endif
+  benchmark::AddCustomContext("boehm_markers", std::to_string(snapbench::boehm_markers()));
+  benchmark::AddCustomContext("malloc_keeps_freed_memory", keep_freed ? "yes" : "no");
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  snapbench::drop_fixture();
+  benchmark::Shutdown();
+  return 0;
+}

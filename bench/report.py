@@ -1,0 +1,840 @@
+#!/usr/bin/env python3
+"""Writes bench/results/REPORT.md and its SVG charts from one run of bench/run-report.
+
+    bench/report.py --bench pass-1.json [--bench pass-2.json ...] [--scaling scaling.json] \\
+                    --pickle pickle.json --stack stack.json --meta meta.json --out bench/results
+
+Inputs: snapheap_bench's JSON, one file per pass (Google Benchmark, with repetitions and
+aggregates) and optionally one from `snapheap_bench --scaling` (10^6 and 10^7 side by side); the
+JSON of pickle_bench.py, of snapheap_stack_probe and of run-report (machine and run facts). Output:
+REPORT.md (machine, targets met or missed, a table per workload, scaling, memory, notes),
+ratios.svg (time ratios per workload, log scale) and scaling.svg (time per element against
+element count, log-log). Standard library only; the SVG is written by hand.
+
+Each time is the median over the passes (within a pass, the median over its repetitions). Each
+ratio is taken within a pass, where the systems of a workload run one right after the other, and
+the report gives the median of those per-pass ratios. In-memory work is compared by the thread's
+CPU time (the machine is shared, and CPU time does not count the time other processes hold the
+core); the file benchmarks wait for the disk and are compared by wall time. The scaling check
+compares 10^7 with 10^6 as measured side by side in the scaling run.
+"""
+
+import argparse
+import datetime
+import html
+import json
+import math
+import os
+import statistics
+
+MILLION = 1_000_000
+TEN_MILLION = 10_000_000
+WALL_GROUPS = {"save_file", "load_file"}
+REFERENCE = "snapheap"
+FLOORS = {"memcpy"}  # systems that are a lower bound, not a competitor
+TIME_FIELDS = {"real_time", "cpu_time"}
+STANDARD_FIELDS = {
+    "name", "run_name", "run_type", "repetitions", "repetition_index", "threads", "iterations",
+    "real_time", "cpu_time", "time_unit", "aggregate_name", "aggregate_unit", "family_index",
+    "per_family_instance_index", "label", "error_occurred", "error_message",
+}
+UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+
+# (group, workload): title, what is timed, whether first-touch costs are in it.
+WORKLOADS = [
+    ("alloc", "small", "Allocate 1M small objects (24 bytes of fields)",
+     "Timed: n allocations, a handle kept to each. Warm for every system: the heap (or malloc arena, "
+     "or Boehm heap) is reused, an untimed warm-up round runs first, and the handles are dropped and "
+     "the memory reclaimed untimed between iterations. snapheap includes the automatic collections its "
+     "default trigger policy starts while the heap fills (collections_per_iteration); "
+     "snapheap_no_auto_gc shows pure allocation. malloc: malloc only (free untimed)."),
+    ("collect", "live_chain", "Full collection, 1M live objects in a chain (mark cost)",
+     "Timed: heap.collect() / GC_gcollect() with every object reachable. Warm: the same heap collected "
+     "again and again. Boehm: one marker thread (snapheap marks on one thread)."),
+    ("collect", "live_graph", "Full collection, 1M live objects in a random graph (mark cost)",
+     "The benchmark graph: every node held by a root object (a GC_MALLOC'ed array for Boehm), a strong "
+     "edge to a random earlier node and a weak edge (a disappearing link for Boehm) to a random node at "
+     "or before it."),
+    ("collect", "dead_chain", "Collecting 1M dead objects in a chain (sweep cost)",
+     "Rebuilt untimed every iteration in the reused heap, then the root dropped. Timed: the collection "
+     "(snapheap, Boehm: GC_gcollect frees wholly empty blocks and sweeps the rest lazily, at later "
+     "allocations) or dropping the shared_ptr chain iteratively (a recursive teardown overflows the "
+     "stack past ~260k nodes)."),
+    ("collect", "dead_graph", "Collecting 1M dead objects in a random graph (sweep cost)",
+     "As dead_chain, on the benchmark graph; shared_ptr: the vector holding the nodes is dropped (edges "
+     "point backwards, so the destructor recursion stays shallow)."),
+    ("weak", "half_dead", "1M weak handles, half the targets die: collect, then check every handle",
+     "Timed: the death of the odd half (snapheap: collect(); weak_ptr: releasing the shared_ptrs; Boehm: "
+     "GC_gcollect()) and lock() (or a link read) on all 1M handles."),
+    ("save", "payload", "Save the 1M-element int64 payload to memory",
+     "snapheap: save(heap, ByteBuffer) into a reused buffer, checksum included. memcpy: the same 8 MB into "
+     "a warm destination (the floor). Boost/cereal: binary archives of the same std::vector<int64_t> over "
+     "a memory streambuf writing into a reused std::vector<char>."),
+    ("load", "payload", "Load the 1M-element int64 payload from memory",
+     "snapheap: load into a reused heap, checksum verified; the restored root is dropped untimed. "
+     "Boost/cereal: into a new std::vector (resize zero-fills, then one block read)."),
+    ("save", "graph", "Save a 1M-node graph (strong + weak edge per node) to memory",
+     "snapheap: a Graph root holding std::vector<Member<Node>>. Boost/cereal: "
+     "std::vector<std::shared_ptr<SNode>> with std::weak_ptr peers. Edges point backwards so the "
+     "baselines recurse shallowly; on a long chain they overflow the stack (see the stack probe)."),
+    ("load", "graph", "Load the 1M-node graph from memory",
+     "snapheap: into a reused heap. Boost/cereal: into a new vector; links are cut untimed before the "
+     "result is dropped."),
+    ("save", "seed_weak", "The seed scenario: save only the model (a layer with a weak handle to the 1M payload)",
+     "snapheap writes the weak handle as a tombstone and leaves the payload out. Boost and cereal save a "
+     "weak_ptr by locking it, so the whole payload is written; pickle refuses the weakref."),
+    ("load", "seed_weak", "The seed scenario: load the model",
+     "snapheap restores an expired weak handle. Boost and cereal read the payload back, resurrect it, and "
+     "it dies as soon as the archive lets go of it."),
+    ("save", "chain", "Save a 1M-node linked chain",
+     "Boost and cereal are not run: they recurse once per link and overflow the stack (see the stack "
+     "probe). pickle needs its recursion limit raised and a 4 GiB thread stack."),
+    ("load", "chain", "Load the 1M-node chain", ""),
+    ("save_file", "payload", "Save the payload to a file (with and without fsync) vs to memory",
+     "Wall time (waits for the disk). save(heap, path): temporary file, write, fsync of file and "
+     "directory, rename."),
+    ("load_file", "payload", "Load the payload from the file vs from memory", "Wall time; the file is in the page cache."),
+    ("save_file", "graph", "Save the graph to a file vs to memory", "Wall time."),
+    ("load_file", "graph", "Load the graph from the file vs from memory", "Wall time; the file is in the page cache."),
+]
+FILE_REFERENCE = {"save_file": "snapheap_memory", "load_file": "snapheap_memory"}
+
+# ---- reading ------------------------------------------------------------------------------------
+
+
+class Measure:
+    """One benchmark at one size: medians over repetitions (or the single run)."""
+
+    def __init__(self, key, entry):
+        self.group, self.workload, self.system, self.n = key
+        median = entry.get("median")
+        runs = entry.get("runs", [])
+        if median is None:
+            median = self._median_of(runs)
+        self.repetitions = int(median.get("repetitions", len(runs) or 1)) if median else 0
+        self.error = entry.get("error")
+        scale = UNIT_SECONDS[median.get("time_unit", "ns")] if median else 0
+        self.cpu = median["cpu_time"] * scale if median else math.nan
+        self.real = median["real_time"] * scale if median else math.nan
+        self.counters = {k: v for k, v in (median or {}).items()
+                         if k not in STANDARD_FIELDS and isinstance(v, (int, float))}
+        cv = entry.get("cv")
+        field = "real_time" if self.group in WALL_GROUPS else "cpu_time"
+        self.cv = cv[field] if cv else None
+        self.label = (median or {}).get("label", "") or next((r.get("label", "") for r in runs if r.get("label")), "")
+
+    @staticmethod
+    def _median_of(runs):
+        runs = [r for r in runs if not r.get("error_occurred")]
+        if not runs:
+            return None
+        out = dict(runs[0])
+        for k, v in runs[0].items():
+            if isinstance(v, (int, float)) and k not in ("repetitions", "threads", "family_index",
+                                                         "per_family_instance_index", "repetition_index"):
+                out[k] = statistics.median(r.get(k, v) for r in runs)
+        out["repetitions"] = len(runs)
+        return out
+
+    @property
+    def time(self):
+        """The compared time, in seconds: wall for file benchmarks, CPU otherwise."""
+        return self.real if self.group in WALL_GROUPS else self.cpu
+
+    @property
+    def per_element(self):
+        return self.time / self.n
+
+
+class Combined:
+    """One benchmark at one size over the passes: medians, and the per-pass measures for ratios."""
+
+    def __init__(self, key, per_pass):
+        self.group, self.workload, self.system, self.n = key
+        self.passes = per_pass  # aligned with the pass files; None where a pass lacks it
+        valid = [m for m in per_pass if m and not m.error and not math.isnan(m.time)]
+        self.error = None if valid else next((m.error for m in per_pass if m and m.error), "not measured")
+        self.cpu = statistics.median(m.cpu for m in valid) if valid else math.nan
+        self.real = statistics.median(m.real for m in valid) if valid else math.nan
+        keys = {k for m in valid for k in m.counters}
+        self.counters = {k: statistics.median(m.counters[k] for m in valid if k in m.counters) for k in keys}
+        if len(valid) >= 2:
+            times = [m.time for m in valid]
+            self.cv = statistics.stdev(times) / statistics.mean(times)
+            self.spread = "passes"
+        else:
+            self.cv = valid[0].cv if valid else None
+            self.spread = "repetitions"
+        self.label = next((m.label for m in valid if m.label), "")
+        self.repetitions = sum(m.repetitions for m in valid)
+
+    @property
+    def time(self):
+        return self.real if self.group in WALL_GROUPS else self.cpu
+
+    @property
+    def per_element(self):
+        return self.time / self.n
+
+
+def combine(passes):
+    keys = {k for p in passes for k in p}
+    return {k: Combined(k, [p.get(k) for p in passes]) for k in keys}
+
+
+def load_bench(path):
+    with open(path) as f:
+        data = json.load(f)
+    entries = {}
+    for b in data["benchmarks"]:
+        name = b.get("run_name", b["name"])
+        parts = name.split("/")
+        if len(parts) < 4 or not parts[3].isdigit():
+            continue
+        key = (parts[0], parts[1], parts[2], int(parts[3]))
+        e = entries.setdefault(key, {"runs": []})
+        if b.get("error_occurred"):
+            e["error"] = b.get("error_message", "error")
+        if b.get("run_type") == "aggregate":
+            e[b["aggregate_name"]] = b
+        else:
+            e["runs"].append(b)
+    measures = {k: Measure(k, e) for k, e in entries.items()}
+    return data.get("context", {}), measures
+
+
+def read_json(path):
+    if not path or not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+# ---- formatting ---------------------------------------------------------------------------------
+
+
+def fmt_time(s):
+    if s is None or math.isnan(s):
+        return "–"
+    for unit, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6)):
+        if s >= scale:
+            v = s / scale
+            return f"{v:.3g} {unit}" if v < 100 else f"{v:.0f} {unit}"
+    return f"{s / 1e-9:.3g} ns"
+
+
+def fmt_rate(x):
+    if x is None or math.isnan(x) or x <= 0:
+        return "–"
+    for suffix, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if x >= scale:
+            return f"{x / scale:.3g} {suffix}/s"
+    return f"{x:.3g} /s"
+
+
+def fmt_bytes(b):
+    if b is None:
+        return "–"
+    if b >= 10_000:
+        return f"{b:,.0f}"
+    return f"{b:.4g}"
+
+
+def fmt_ratio(r):
+    if r is None or math.isnan(r):
+        return "–"
+    return f"{r:.3g}×" if r < 1000 else f"{r:,.0f}×"
+
+
+# ---- the measurements asked for -------------------------------------------------------------------
+
+
+class Report:
+    def __init__(self, context, passes, scaling, pickle, stack, meta):
+        self.context, self.pickle, self.stack, self.meta = context, pickle, stack, meta or {}
+        self.pass_count = len(passes)
+        self.m = combine(passes)
+        self.scaling_m = scaling or {}
+
+    def get(self, group, workload, system, n=MILLION):
+        m = self.m.get((group, workload, system, n))
+        return m if m and not m.error and not math.isnan(m.time) else None
+
+    def ratio(self, group, workload, num, den, n=MILLION):
+        """num's time over den's: the median of the ratios taken within each pass."""
+        a, b = self.get(group, workload, num, n), self.get(group, workload, den, n)
+        if not a or not b:
+            return None
+        pairs = [x.time / y.time for x, y in zip(a.passes, b.passes)
+                 if x and y and not x.error and not y.error and y.time > 0 and not math.isnan(x.time)]
+        return statistics.median(pairs) if pairs else None
+
+    def ratio_range(self, group, workload, num, den, n=MILLION):
+        """The lowest and highest per-pass ratio (None with fewer than two passes)."""
+        a, b = self.get(group, workload, num, n), self.get(group, workload, den, n)
+        if not a or not b:
+            return None
+        pairs = [x.time / y.time for x, y in zip(a.passes, b.passes)
+                 if x and y and not x.error and not y.error and y.time > 0 and not math.isnan(x.time)]
+        return (min(pairs), max(pairs)) if len(pairs) >= 2 else None
+
+    def systems(self, group, workload, n=MILLION):
+        found = [k[2] for k in self.m if k[0] == group and k[1] == workload and k[3] == n]
+        ref = FILE_REFERENCE.get(group, REFERENCE)
+        return sorted(found, key=lambda s: (s != ref, not s.startswith("snapheap"), s))
+
+    def pickle_rows(self, group, workload):
+        """(system label, Measure-like dict) rows for pickle, for the tables and the ratio chart."""
+        if not self.pickle:
+            return []
+        w = self.pickle["workloads"]
+        n = self.pickle["elements"]
+        direction = "dumps" if group == "save" else "loads"
+        source = {"payload": "payload", "graph": "graph", "seed_weak": "seed_strong", "chain": "chain"}.get(workload)
+        if group not in ("save", "load") or source is None or source not in w:
+            return []
+        rows = []
+        if workload == "chain" and group == "save" and "chain_default_limit" in w:
+            rows.append(("pickle (default recursion limit)", {"error": w["chain_default_limit"].get("error"), "n": n}))
+        if workload == "graph" and group == "save" and "graph_weak" in w:
+            rows.append(("pickle (peer a weakref)", {"error": w["graph_weak"].get("error"), "n": n}))
+        if workload == "seed_weak" and group == "save" and "seed_weak" in w:
+            rows.append(("pickle (the seed's weakref)", {"error": w["seed_weak"].get("error"), "n": n}))
+        entry = w[source]
+        name = {"graph": "pickle (peer strong)", "seed_weak": "pickle (strong variant)",
+                "chain": "pickle (limit raised, big stack)"}.get(workload, "pickle")
+        if f"{direction}_cpu_s" not in entry:
+            rows.append((name, {"error": entry.get("error") or "not measured", "skipped": entry.get("skipped"), "n": n}))
+        else:
+            rows.append((name, {"cpu": entry[f"{direction}_cpu_s"], "real": entry[f"{direction}_wall_s"],
+                                "bytes": entry.get("bytes"), "n": n}))
+        return rows
+
+    # ---- targets ----------------------------------------------------------------------------------
+
+    def targets(self):
+        t = []
+
+        def add(text, value, ok, shown):
+            t.append({"text": text, "value": value, "ok": ok, "shown": shown})
+
+        def time_target(text, group, workload, num, den, limit, faster=False):
+            r = self.ratio(group, workload, num, den)
+            if r is None:
+                add(text, None, None, "not measured")
+            elif faster:
+                add(text, r, r >= limit, f"{r:.1f}× faster")
+            else:
+                add(text, r, r <= limit, f"{r:.2f}×")
+
+        time_target("Payload save to memory ≤ 2× memcpy of the same bytes (checksum included)",
+                    "save", "payload", "snapheap", "memcpy", 2.0)
+        time_target("Payload load from memory ≤ 2.5× memcpy", "load", "payload", "snapheap", "memcpy", 2.5)
+        time_target("Graph save ≥ 10× faster than cereal", "save", "graph", "cereal", "snapheap", 10, True)
+        time_target("Graph save ≥ 30× faster than Boost", "save", "graph", "boost", "snapheap", 30, True)
+        time_target("Graph load ≥ 10× faster than cereal", "load", "graph", "cereal", "snapheap", 10, True)
+        time_target("Graph load ≥ 40× faster than Boost", "load", "graph", "boost", "snapheap", 40, True)
+        g = self.get("save", "graph", "snapheap")
+        bpn = g.counters.get("bytes_per_node") if g else None
+        add("Graph snapshot ≤ 16 bytes per node", bpn, bpn is not None and bpn <= 16,
+            f"{bpn:.2f} bytes/node" if bpn is not None else "not measured")
+        s = self.get("save", "seed_weak", "snapheap")
+        sb = s.counters.get("snapshot_bytes") if s else None
+        others = {sys: self.get("save", "seed_weak", sys) for sys in ("boost", "cereal")}
+        others_b = {k: v.counters.get("snapshot_bytes") for k, v in others.items() if v}
+        ok = sb is not None and sb < 200 and len(others_b) == 2 and all(b > 8e6 for b in others_b.values())
+        add("Seed scenario: snapheap < 200 bytes where Boost and cereal write > 8 MB", sb, ok,
+            f"snapheap {sb:.0f} B; Boost {others_b.get('boost', 0):,.0f} B; cereal {others_b.get('cereal', 0):,.0f} B"
+            if sb is not None else "not measured")
+        time_target("Full collection, 1M live objects (chain) ≤ 0.5× Boehm GC_gcollect",
+                    "collect", "live_chain", "snapheap", "boehm", 0.5)
+        time_target("Full collection, 1M live objects (random graph) ≤ 0.5× Boehm GC_gcollect",
+                    "collect", "live_graph", "snapheap", "boehm", 0.5)
+        time_target("Collecting 1M dead objects (chain) ≤ 0.75× shared_ptr teardown",
+                    "collect", "dead_chain", "snapheap", "shared_ptr_teardown", 0.75)
+        time_target("Collecting 1M dead objects (random graph) ≤ 0.75× shared_ptr teardown",
+                    "collect", "dead_graph", "snapheap", "shared_ptr_teardown", 0.75)
+        time_target("Allocation no slower than std::make_shared (warm; snapheap with its automatic collections)",
+                    "alloc", "small", "snapheap", "make_shared", 1.0)
+        scaling = self.scaling()
+        ours = [s for s in scaling if s["system"].startswith("snapheap") and s["ratio"] is not None]
+        if not ours:
+            add("Every snapheap figure at 1e7 within 1.3× of linear scaling from 1e6", None, None,
+                "not measured (no 1e7 runs)")
+        else:
+            worst = max(ours, key=lambda s: s["ratio"])
+            missed = [s for s in ours if s["ratio"] > 1.3]
+            shown = (f"worst {worst['ratio']:.2f}× ({worst['family']}); "
+                     + (f"{len(missed)} of {len(ours)} over 1.3×: " + ", ".join(
+                         f"{s['family']} {s['ratio']:.2f}×" for s in missed) if missed
+                        else f"all {len(ours)} within 1.3×"))
+            add("Every snapheap figure at 1e7 within 1.3× of linear scaling from 1e6", worst["ratio"],
+                not missed, shown)
+        return t
+
+    def scaling(self):
+        """Per family: time per element at every size (10^7 from the scaling run), and
+        t(1e7) / (10 t(1e6)) with both from the scaling run (measured side by side)."""
+        families = {}
+        for (g, w, s, n), m in self.m.items():
+            if m.error or math.isnan(m.time) or g == "memory":
+                continue
+            families.setdefault((g, w, s), {})[n] = m
+        side_by_side = {}
+        for (g, w, s, n), m in self.scaling_m.items():
+            if m.error or math.isnan(m.time):
+                continue
+            side_by_side.setdefault((g, w, s), {})[n] = m
+            if n == TEN_MILLION or (g, w, s) not in families:
+                families.setdefault((g, w, s), {})[n] = m
+        out = []
+        for (g, w, s), sizes in sorted(families.items()):
+            if len(sizes) < 2:
+                continue
+            pair = side_by_side.get((g, w, s), sizes)
+            r = None
+            if MILLION in pair and TEN_MILLION in pair:
+                r = pair[TEN_MILLION].time / (10 * pair[MILLION].time)
+            out.append({"family": f"{g}/{w}/{s}", "group": g, "system": s, "sizes": sizes, "ratio": r})
+        return out
+
+
+# ---- SVG ----------------------------------------------------------------------------------------
+
+PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+           "#bcbd22", "#17becf", "#393b79", "#ad494a"]
+
+
+def esc(s):
+    return html.escape(str(s), quote=True)
+
+
+def svg(width, height, body):
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" font-family="Helvetica, Arial, sans-serif" font-size="11">\n'
+            f'<rect width="100%" height="100%" fill="white"/>\n{body}</svg>\n')
+
+
+def log_span(values, pad=0.0):
+    lo = math.floor(math.log10(min(values)) - pad)
+    hi = math.ceil(math.log10(max(values)) + pad)
+    return lo, max(hi, lo + 1)
+
+
+def ratio_chart(report):
+    """Horizontal bars: baseline time / snapheap time per workload (log scale), target marks."""
+    rows = []
+    limits = {("save", "graph", "cereal"): 10, ("save", "graph", "boost"): 30,
+              ("load", "graph", "cereal"): 10, ("load", "graph", "boost"): 40,
+              ("save", "payload", "memcpy"): 0.5, ("load", "payload", "memcpy"): 0.4,
+              ("collect", "live_chain", "boehm"): 2, ("collect", "live_graph", "boehm"): 2,
+              ("collect", "dead_chain", "shared_ptr_teardown"): 1 / 0.75,
+              ("collect", "dead_graph", "shared_ptr_teardown"): 1 / 0.75,
+              ("alloc", "small", "make_shared"): 1}
+    for group, workload, *_ in WORKLOADS:
+        if group in WALL_GROUPS:  # file against memory: not a comparison with a baseline
+            continue
+        ref_name = REFERENCE
+        ref = report.get(group, workload, ref_name)
+        if not ref:
+            continue
+        for system in report.systems(group, workload):
+            if system.startswith(REFERENCE):  # snapheap itself and its variants
+                continue
+            r = report.ratio(group, workload, system, ref_name)
+            if r:
+                rows.append((f"{group}/{workload}", system, r, limits.get((group, workload, system))))
+        for name, p in report.pickle_rows(group, workload):
+            if "cpu" in p and ref.time > 0:
+                rows.append((f"{group}/{workload}", name, (p["cpu"] / p["n"]) / (ref.time / ref.n), None))
+    if not rows:
+        return svg(400, 40, '<text x="10" y="25">no ratios</text>')
+    values = [r[2] for r in rows] + [r[3] for r in rows if r[3]]
+    lo, hi = log_span(values)
+    left, bar_w, row_h, top = 330, 560, 18, 56
+    width, height = left + bar_w + 90, top + row_h * len(rows) + 50
+
+    def x(v):
+        return left + (math.log10(v) - lo) / (hi - lo) * bar_w
+
+    body = [f'<text x="10" y="20" font-size="14" font-weight="bold">Baseline time ÷ snapheap time, '
+            f'1M elements (log scale; right of 1: snapheap is faster)</text>',
+            f'<text x="10" y="38" fill="#555">Median of the per-pass ratios of one run, CPU time. Black tick: '
+            f'the target (green: met, red: missed; blue: no target). memcpy is the floor: below 1 by design.</text>']
+    for e in range(lo, hi + 1):
+        xe = x(10 ** e)
+        body.append(f'<line x1="{xe:.1f}" y1="{top - 4}" x2="{xe:.1f}" y2="{top + row_h * len(rows)}" '
+                    f'stroke="{"#000" if e == 0 else "#ddd"}" stroke-width="{1.5 if e == 0 else 1}"/>')
+        body.append(f'<text x="{xe:.1f}" y="{top + row_h * len(rows) + 16}" text-anchor="middle">'
+                    f'{esc(fmt_ratio(10 ** e))}</text>')
+    previous = None
+    for i, (workload, system, r, limit) in enumerate(rows):
+        y = top + i * row_h
+        if workload != previous:
+            body.append(f'<line x1="10" y1="{y}" x2="{left + bar_w}" y2="{y}" stroke="#bbb"/>')
+            previous = workload
+        color = "#6b8fb5"  # no target: information
+        if limit is not None:
+            color = "#2a9d4a" if r >= limit else "#c0392b"
+        x0, x1 = x(1), x(r)
+        body.append(f'<rect x="{min(x0, x1):.1f}" y="{y + 3}" width="{abs(x1 - x0):.1f}" height="{row_h - 6}" '
+                    f'fill="{color}" opacity="0.85"/>')
+        body.append(f'<text x="{left - 6}" y="{y + row_h - 5}" text-anchor="end">{esc(workload)}: '
+                    f'{esc(system)}</text>')
+        text_x = max(x0, x1, x(limit) if limit is not None else 0) + 4
+        body.append(f'<text x="{text_x:.1f}" y="{y + row_h - 5}">{esc(fmt_ratio(r))}</text>')
+        if limit is not None:
+            xl = x(limit)
+            body.append(f'<line x1="{xl:.1f}" y1="{y + 1}" x2="{xl:.1f}" y2="{y + row_h - 1}" stroke="#000" '
+                        f'stroke-width="2.5"/>')
+    return svg(width, height, "\n".join(body) + "\n")
+
+
+def scaling_chart(report):
+    """Log-log: time per element (ns) against element count, one panel per group."""
+    scaling = report.scaling()
+    panels = [("alloc", "Allocation"), ("collect", "Collection"), ("weak", "Weak handles"),
+              ("save", "Save to memory"), ("load", "Load from memory")]
+    pw, ph, margin = 600, 360, 20
+    cols = 2
+    rows_n = math.ceil(len(panels) / cols)
+    width, height = cols * pw + (cols + 1) * margin, rows_n * ph + (rows_n + 1) * margin + 40
+    body = ['<text x="20" y="28" font-size="14" font-weight="bold">Time per element against element count '
+            '(log-log; flat = linear scaling). Medians; CPU time.</text>']
+    for p, (group, title) in enumerate(panels):
+        fams = [s for s in scaling if s["group"] == group]
+        if not fams:
+            continue
+        ox = margin + (p % cols) * (pw + margin)
+        oy = 40 + margin + (p // cols) * (ph + margin)
+        plot_x, plot_y, plot_w, plot_h = ox + 60, oy + 32, 300, ph - 76
+        ys = [m.per_element * 1e9 for f in fams for m in f["sizes"].values() if m.per_element > 0]
+        xs = [n for f in fams for n in f["sizes"]]
+        ylo, yhi = log_span(ys)
+        xlo, xhi = log_span(xs)
+
+        def px(n):
+            return plot_x + (math.log10(n) - xlo) / (xhi - xlo) * plot_w
+
+        def py(v):
+            return plot_y + plot_h - (math.log10(v) - ylo) / (yhi - ylo) * plot_h
+
+        body.append(f'<rect x="{ox}" y="{oy}" width="{pw}" height="{ph}" fill="none" stroke="#ccc"/>')
+        body.append(f'<text x="{ox + 10}" y="{oy + 17}" font-size="13" font-weight="bold">{esc(title)}'
+                    f'<tspan font-weight="normal" fill="#555"> — time per element</tspan></text>')
+        for e in range(ylo, yhi + 1):
+            yy = py(10 ** e)
+            body.append(f'<line x1="{plot_x}" y1="{yy:.1f}" x2="{plot_x + plot_w}" y2="{yy:.1f}" stroke="#eee"/>')
+            body.append(f'<text x="{plot_x - 5}" y="{yy + 4:.1f}" text-anchor="end">{esc(fmt_time(10 ** e * 1e-9))}</text>')
+        for e in range(xlo, xhi + 1):
+            xx = px(10 ** e)
+            body.append(f'<line x1="{xx:.1f}" y1="{plot_y}" x2="{xx:.1f}" y2="{plot_y + plot_h}" stroke="#eee"/>')
+            body.append(f'<text x="{xx:.1f}" y="{plot_y + plot_h + 14}" text-anchor="middle">1e{e}</text>')
+        body.append(f'<text x="{plot_x + plot_w / 2}" y="{plot_y + plot_h + 30}" text-anchor="middle" '
+                    f'fill="#555">elements</text>')
+        body.append(f'<rect x="{plot_x}" y="{plot_y}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#999"/>')
+        for i, f in enumerate(fams):
+            color = PALETTE[i % len(PALETTE)]
+            dash = "" if f["system"].startswith("snapheap") else ' stroke-dasharray="5,3"'
+            pts = sorted(f["sizes"].items())
+            path = " ".join(f"{px(n):.1f},{py(m.per_element * 1e9):.1f}" for n, m in pts if m.per_element > 0)
+            body.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"{dash}/>')
+            for n, m in pts:
+                body.append(f'<circle cx="{px(n):.1f}" cy="{py(m.per_element * 1e9):.1f}" r="2.5" fill="{color}"/>')
+            ly = plot_y + 4 + i * 14
+            name = f["family"].split("/", 1)[1]
+            body.append(f'<line x1="{plot_x + plot_w + 12}" y1="{ly}" x2="{plot_x + plot_w + 32}" y2="{ly}" '
+                        f'stroke="{color}" stroke-width="2"{dash}/>')
+            body.append(f'<text x="{plot_x + plot_w + 36}" y="{ly + 4}" font-size="10">{esc(name)}</text>')
+    return svg(width, height, "\n".join(body) + "\n")
+
+
+# ---- markdown -----------------------------------------------------------------------------------
+
+
+def machine_section(report):
+    ctx, meta = report.context, report.meta
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        with open("/proc/meminfo") as f:
+            kb = int(f.readline().split()[1])
+            mem = f"{kb / 2 ** 20:.1f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    caches = ", ".join(f"L{c['level']} {c['type'].lower()} {c['size'] // 1024} KiB"
+                       + (f" (×{c['num_sharing']} sharing)" if c.get("num_sharing", 0) > 1 else "")
+                       for c in ctx.get("caches", []))
+    secs = meta.get("seconds", {})
+    lines = [
+        "| | |", "|---|---|",
+        f"| Date | {esc(ctx.get('date', '?'))} |",
+        f"| Run | `bench/run-report{' --short' if meta.get('mode') == 'short' else ''}` ({esc(meta.get('mode', '?'))}): "
+        f"{meta.get('passes', 1)} pass(es) of {meta.get('repetitions', '?')} repetition(s)"
+        + (f" (1 for the slowest baselines)" if str(meta.get('heavy_repetitions', 0)) == '1' and meta.get('repetitions', 1) != 1 else "")
+        + (f", then a scaling run of {meta.get('scaling_repetitions')} repetitions (10^6 and 10^7 side by side)"
+           if meta.get('scaling_repetitions') else "")
+        + f"; --benchmark_min_time={meta.get('min_time', '?')}; pickle repetitions {meta.get('pickle_repetitions', '?')} |",
+        f"| CPU | {esc(cpu)}, {ctx.get('num_cpus', os.cpu_count())} cores at {ctx.get('mhz_per_cpu', '?')} MHz; {esc(caches)} |",
+        f"| Memory | {mem} |",
+        f"| Kernel | {esc(meta.get('kernel', '?'))} |",
+        f"| Compiler | {esc(ctx.get('compiler', meta.get('cxx', '?')))} |",
+        f"| Build | CMAKE_BUILD_TYPE={esc(ctx.get('snapheap_build_type', meta.get('cmake_build_type', '?')))}, "
+        f"flags `{esc(ctx.get('snapheap_cxx_flags', '').strip())}`; Google Benchmark "
+        f"{esc(ctx.get('library_build_type', '?'))} build (Debian's package; it only runs the loop) |",
+        f"| snapheap commit | `{esc(meta.get('git_commit', '?'))}`"
+        + (f" with {meta.get('git_dirty_library')} uncommitted library files" if str(meta.get('git_dirty_library', '0')) != '0' else "")
+        + " |",
+        f"| Baselines | Boost.Serialization 1.74, cereal 1.3.2, Boehm GC 8.2 ({esc(ctx.get('boehm_markers', '1'))} marker "
+        f"thread), glibc malloc, Python {esc((report.pickle or {}).get('python', '?'))} pickle protocol 5 |",
+        f"| Load average | {esc(meta.get('loadavg_start', '?'))} at the start, {esc(meta.get('loadavg_end', '?'))} "
+        f"at the end (2 cores shared with other work: compare CPU times and ratios, not wall times) |",
+        f"| File benchmarks | {esc(meta.get('bench_dir_fs', '?'))} file system |",
+        f"| Wall time | suite {secs.get('suite', '?')} s, pickle {secs.get('pickle', '?')} s, stack probe "
+        f"{secs.get('stack_probe', '?')} s; total {secs.get('total_without_build', '?')} s (build not counted) |",
+    ]
+    return "\n".join(lines)
+
+
+def extras(m):
+    skip = {"items_per_second", "bytes_per_second", "snapshot_bytes", "bytes_per_node", "page_faults_per_iteration"}
+    parts = []
+    for k, v in sorted(m.counters.items()):
+        if k in skip:
+            continue
+        parts.append(f"{k}={v:.4g}")
+    return ", ".join(parts)
+
+
+def workload_table(report, group, workload):
+    ref_name = FILE_REFERENCE.get(group, REFERENCE)
+    ref = report.get(group, workload, ref_name)
+    rows = ["| system | time (median) | wall (median) | cv | items/s | bytes | faults/iter | ratio | other counters |",
+            "|---|---:|---:|---:|---:|---:|---:|---|---|"]
+    first_touch = []
+    for system in report.systems(group, workload):
+        m = report.m[(group, workload, system, MILLION)]
+        if m.error:
+            rows.append(f"| {system} | error: {esc(m.error)} | | | | | | | |")
+            continue
+        wall_note = "" if group in WALL_GROUPS else ""
+        b = m.counters.get("snapshot_bytes")
+        bytes_cell = fmt_bytes(b) if b is not None else "–"
+        if "bytes_per_node" in m.counters:
+            bytes_cell += f" ({m.counters['bytes_per_node']:.2f}/node)"
+        faults = m.counters.get("page_faults_per_iteration")
+        if faults is not None and faults >= 16:
+            first_touch.append(system)
+        r = report.ratio(group, workload, system, ref_name) if system != ref_name else None
+        span = report.ratio_range(group, workload, system, ref_name) if system != ref_name else None
+        if system == ref_name:
+            ratio = "reference"
+        elif r:
+            if system in FLOORS:
+                ratio = f"snapheap = {fmt_ratio(1 / r)} this"
+                if span:
+                    ratio += f" ({1 / span[1]:.3g}–{1 / span[0]:.3g})"
+            else:
+                ratio = f"{fmt_ratio(r)} {ref_name}'s time"
+                if span:
+                    ratio += f" ({span[0]:.3g}–{span[1]:.3g})"
+        else:
+            ratio = "–"
+        cv = f"{m.cv * 100:.1f}%" if m.cv is not None else "–"
+        rows.append(f"| **{system}** | {fmt_time(m.time)} | {fmt_time(m.real)}{wall_note} | {cv} | "
+                    f"{fmt_rate(m.n / m.time)} | {bytes_cell} | "
+                    f"{'–' if faults is None else f'{faults:.0f}'} | {ratio} | {esc(extras(m))} |")
+    for name, p in report.pickle_rows(group, workload):
+        if "error" in p:
+            what = "not run (--short)" if p.get("skipped") else f"fails: `{esc(p['error'])}`"
+            rows.append(f"| {esc(name)} | {what} | | | | | | | |")
+            continue
+        r = p["cpu"] / ref.time if ref and ref.time > 0 else None  # another process: not paired
+        rows.append(f"| {esc(name)} | {fmt_time(p['cpu'])} | {fmt_time(p['real'])} | – | {fmt_rate(p['n'] / p['cpu'])} | "
+                    f"{fmt_bytes(p.get('bytes'))} | – | {fmt_ratio(r)} {ref_name}'s time | separate process |")
+    return "\n".join(rows), first_touch
+
+
+def memory_table(report):
+    cols = ["bytes_per_object", "cell_bytes_per_object", "table_bytes_per_object", "heap_bytes_per_object",
+            "rss_bytes_per_object", "peak_rss_bytes"]
+    rows = ["| system | " + " | ".join(c.replace("_", " ") for c in cols) + " |",
+            "|---|" + "---:|" * len(cols)]
+    for system in report.systems("memory", "small"):
+        m = report.get("memory", "small", system)
+        if not m:
+            continue
+        cells = []
+        for c in cols:
+            v = m.counters.get(c)
+            cells.append("–" if v is None else (f"{v / 2 ** 20:.0f} MiB" if c == "peak_rss_bytes" else f"{v:.1f}"))
+        rows.append(f"| **{system}** | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def scaling_table(report):
+    scaling = report.scaling()
+    sizes = sorted({n for s in scaling for n in s["sizes"]})
+    head = "| benchmark | " + " | ".join(f"{n:.0e}".replace("e+0", "e") for n in sizes) + " | 1e7 ÷ (10 × 1e6) |"
+    rows = [head, "|---|" + "---:|" * (len(sizes) + 1)]
+    for s in scaling:
+        cells = [fmt_time(s["sizes"][n].per_element) if n in s["sizes"] else "" for n in sizes]
+        if s["ratio"] is None:
+            verdict = "–"
+        else:
+            mark = "met" if s["ratio"] <= 1.3 else "**over 1.3×**"
+            verdict = f"{s['ratio']:.2f}× ({mark})" if s["system"].startswith("snapheap") else f"{s['ratio']:.2f}×"
+        rows.append(f"| {esc(s['family'])} | " + " | ".join(cells) + f" | {verdict} |")
+    return "\n".join(rows)
+
+
+def write_report(report, out_dir):
+    targets = report.targets()
+    meta = report.meta
+    md = ["# snapheap benchmark report", ""]
+    md.append("Generated by `bench/run-report` (`bench/report.py`) from one run of `snapheap_bench` "
+              "(every baseline in the same binary and the same run), `bench/pickle_bench.py` and "
+              "`snapheap_stack_probe`. Do not edit by hand.")
+    if meta.get("mode") == "short":
+        md += ["", "**This is a short report** (one pass, no 10^7 runs, one repetition of the slowest "
+               "baselines): a smoke test of the figures. The committed report in `bench/results/` comes "
+               "from a full run."]
+    md += ["", "## Machine and run", "", machine_section(report), ""]
+    md.append("How to read the numbers. The suite ran in "
+              + (f"**{report.pass_count} passes**; each time is the **median over the passes**, and each "
+                 "ratio is taken **within each pass** (where the systems of a workload run one right "
+                 "after the other) and given as the median of the per-pass ratios, with the lowest and "
+                 "highest in parentheses: how much of the core the run gets changes from minute to "
+                 "minute on this shared machine, and pairing cancels most of it. cv is the coefficient "
+                 "of variation of the time over the passes. "
+                 if report.pass_count > 1 else
+                 "one pass; each time is the **median over the repetitions**, and cv is their "
+                 "coefficient of variation. ")
+              + "In-memory work is timed by the thread's **CPU time** of the timed region (Google "
+              "Benchmark's cpu_time, with PauseTiming around the untimed setup): wall time includes the "
+              "time other processes hold the core (the wall column shows it). The file benchmarks wait "
+              "for the disk and are compared by wall time. All figures come from this one run. Inputs "
+              "are built outside the timed region from fixed seeds. **Warm against warm**: every system "
+              "reuses its heap, arena or buffer, an untimed round runs first, and glibc malloc is set to "
+              "keep freed memory (as snapheap keeps a pool of warm pages); *faults/iter* counts the page "
+              "faults inside the timed region, so a figure that includes first-touch costs shows it "
+              "there (0 means none).")
+    met = sum(1 for t in targets if t["ok"] is True)
+    missed = sum(1 for t in targets if t["ok"] is False)
+    md += ["", "## Targets", "", f"{met} met, {missed} missed"
+           + (f", {len(targets) - met - missed} not measured" if len(targets) - met - missed else "") + ".", "",
+           "| target | measured | |", "|---|---|---|"]
+    for t in targets:
+        verdict = "**met**" if t["ok"] else ("**missed**" if t["ok"] is False else "not measured")
+        md.append(f"| {esc(t['text'])} | {esc(t['shown'])} | {verdict} |")
+    md += ["", "## Charts", "", "![Baseline time over snapheap time per workload](ratios.svg)", "",
+           "![Time per element against element count](scaling.svg)", ""]
+    md += ["## Results at 1,000,000 elements", ""]
+    for group, workload, title, note in WORKLOADS:
+        if not report.systems(group, workload):
+            continue
+        table, first_touch = workload_table(report, group, workload)
+        md += [f"### {group}/{workload}: {title}", ""]
+        if note:
+            md += [note, ""]
+        if first_touch:
+            md += [f"First-touch costs are in the timed figure of: {', '.join(first_touch)} (see faults/iter).", ""]
+        else:
+            md += ["No timed figure here includes first-touch costs (no page faults in the timed region).", ""]
+        md += [table, ""]
+    md += ["### memory/small: bytes per live small object (1M objects)", "",
+           "Cold by design (a fresh heap): the counters are the result. bytes per object: everything the "
+           "objects added (snapheap: committed pages + object-table growth; make_shared and malloc: malloc "
+           "growth by mallinfo2; Boehm: GC_get_memory_use growth). cell: snapheap's cells alone (16-byte "
+           "header + 24 bytes of fields). table: snapheap's per-slot arrays (object pointer, generation, "
+           "root count, mark and live bits, free-slot list), grown by doubling. heap: Boehm's heap size "
+           "growth. rss: resident-set growth (0 when memory freed by earlier runs was reused). peak rss: "
+           "the process's peak so far (these runs come first).", "", memory_table(report), ""]
+    md += ["## Scaling (time per element; 10^3 to 10^7)", "",
+           "Flat rows scale linearly. The last column is t(10^7) ÷ (10 × t(10^6)); the target asks ≤ 1.3 "
+           "for snapheap's figures. Boost and cereal (graph) and the dead-shape and weak baselines stop at "
+           "10^6 to keep the run short.", "", scaling_table(report), ""]
+    if report.stack:
+        sb = report.stack["stack_bytes"]
+        chains = report.stack["longest_chain"]
+        md += ["## Stack depth: the longest chain each serializer handles", "",
+               f"`snapheap_stack_probe`: each attempt in a child process, on a thread with a {sb // 2 ** 20} MiB "
+               "stack (the Linux default); binary search to ~1% for the longest chain that completes "
+               "(a crash is a stack overflow). snapheap saves and loads 10^6- and 10^7-node chains "
+               "(save/chain, load/chain above) without recursion.", "",
+               "| serializer | save | load |", "|---|---:|---:|"]
+        for lib in ("boost", "cereal"):
+            md.append(f"| {lib} | {chains.get(lib + '_save', 0):,} nodes | {chains.get(lib + '_load', 0):,} nodes |")
+        md.append("")
+    if report.pickle:
+        w = report.pickle["workloads"]
+        md += ["## Python pickle", "",
+               f"`bench/pickle_bench.py`: Python {esc(report.pickle['python'])}, protocol {report.pickle['protocol']}, "
+               f"{report.pickle['elements']:,} elements, {report.pickle['repetitions']} repetitions "
+               f"({esc(report.pickle['timing'])}). The rows marked pickle in the tables above come from it.", ""]
+        for key, what in (("graph_weak", "The graph with weakref.ref peers"),
+                          ("seed_weak", "The seed's model (a layer holding weakref.ref to a list subclass)"),
+                          ("seed_weak_plain_list", "The seed's code as written (weakref.ref to a plain list)"),
+                          ("chain_default_limit", "The 1M chain at the default recursion limit")):
+            if key in w:
+                e = w[key].get("error")
+                md.append(f"- {what}: " + (f"`{esc(e)}`" if e else "no error"))
+        ch = w.get("chain", {})
+        if ch.get("skipped"):
+            md.append("- The 1M chain with the recursion limit raised: not run (--short)")
+        elif ch.get("error"):
+            md.append(f"- The 1M chain with the recursion limit at {ch.get('recursion_limit'):,} and a "
+                      f"{ch.get('thread_stack_bytes', 0) // 2 ** 30} GiB thread stack: `{esc(ch['error'])}`")
+        elif ch:
+            md.append(f"- The 1M chain with the recursion limit at {ch.get('recursion_limit'):,} and a "
+                      f"{ch.get('thread_stack_bytes', 0) // 2 ** 30} GiB thread stack: pickled "
+                      f"({fmt_bytes(ch.get('bytes'))} bytes, dumps {fmt_time(ch.get('dumps_cpu_s'))} CPU)")
+        md.append("")
+    md += ["## Reproduce", "",
+           "```sh",
+           "cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DSNAPHEAP_BUILD_TESTS=OFF "
+           "-DSNAPHEAP_WARNINGS_AS_ERRORS=ON",
+           "cmake --build build-bench -j2 --target snapheap_bench snapheap_stack_probe",
+           "bench/run-report            # full: this report",
+           "bench/run-report --short    # no 10^7 runs, 3 repetitions (1 for the slowest baselines and pickle)",
+           "build-bench/bench/snapheap_bench --benchmark_filter='save/graph'   # one group by hand",
+           "```", ""]
+    with open(os.path.join(out_dir, "REPORT.md"), "w") as f:
+        f.write("\n".join(md))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bench", action="append", required=True, help="one pass (repeatable)")
+    ap.add_argument("--scaling", help="snapheap_bench --scaling output")
+    ap.add_argument("--pickle")
+    ap.add_argument("--stack")
+    ap.add_argument("--meta")
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    passes = [load_bench(path) for path in args.bench]
+    context = passes[0][0]
+    scaling = load_bench(args.scaling)[1] if args.scaling else None
+    report = Report(context, [m for _, m in passes], scaling, read_json(args.pickle), read_json(args.stack),
+                    read_json(args.meta))
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "ratios.svg"), "w") as f:
+        f.write(ratio_chart(report))
+    with open(os.path.join(args.out, "scaling.svg"), "w") as f:
+        f.write(scaling_chart(report))
+    write_report(report, args.out)
+    for t in report.targets():
+        verdict = "met" if t["ok"] else ("MISSED" if t["ok"] is False else "n/a")
+        print(f"  [{verdict:>6}] {t['text']}: {t['shown']}")
+
+
+if __name__ == "__main__":
+    main()

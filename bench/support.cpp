@@ -1,0 +1,315 @@
+#include "support.hpp"
+
+#include <gc/gc.h>
+#include <malloc.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <map>
+
+#include "types.hpp"
+
+SNAPHEAP_REGISTER(snapbench::SmallObject);
+SNAPHEAP_REGISTER(snapbench::Node);
+SNAPHEAP_REGISTER(snapbench::Graph);
+
+namespace snapbench {
+
+// ---- registration --------------------------------------------------------------------------------
+
+std::vector<std::int64_t> sweep(std::int64_t max) {
+  std::vector<std::int64_t> sizes;
+  for (std::int64_t n : kSweep)
+    if (n <= max) sizes.push_back(n);
+  return sizes;
+}
+
+namespace {
+int heavy_repetitions() {
+  static const int repetitions = [] {
+    const char* env = std::getenv("SNAPHEAP_BENCH_HEAVY_REPETITIONS");
+    return env ? std::max(0, std::atoi(env)) : 0;
+  }();
+  return repetitions;
+}
+
+void add_one(const std::string& name, BenchFn fn, std::int64_t n, const AddOptions& options) {
+  auto* b = benchmark::RegisterBenchmark(name.c_str(), [fn](benchmark::State& state) {
+    fn(state, state.range(0));
+  });
+  b->Arg(n)->Unit(benchmark::kMicrosecond);
+  if (options.real_time) b->UseRealTime();
+  if (options.iterations > 0) b->Iterations(options.iterations);
+  if (options.costly_reset) b->Iterations(std::clamp<std::int64_t>(kSweep[4] / n, 1, 50));
+  const bool heavy = n >= kSweep[4] || (options.heavy && n >= kMillion);
+  if (heavy && heavy_repetitions() > 0) b->Repetitions(heavy_repetitions());
+}
+}  // namespace
+
+namespace {
+bool scaling_only = false;
+
+// The sizes to register: all of them, or in --scaling mode 10^6 and 10^7 of a family with 10^7.
+std::vector<std::int64_t> selected(const std::vector<std::int64_t>& sizes) {
+  if (!scaling_only) return sizes;
+  if (std::find(sizes.begin(), sizes.end(), kSweep[4]) == sizes.end()) return {};
+  return {kMillion, kSweep[4]};
+}
+}  // namespace
+
+void set_scaling_only(bool on) noexcept { scaling_only = on; }
+
+void add(const std::string& name, BenchFn fn, const std::vector<std::int64_t>& sizes, AddOptions options) {
+  for (std::int64_t n : selected(sizes)) add_one(name, fn, n, options);
+}
+
+void add_pair(const std::string& save_name, BenchFn save, const std::string& load_name, BenchFn load,
+              const std::vector<std::int64_t>& sizes, AddOptions options) {
+  for (std::int64_t n : selected(sizes)) {
+    add_one(save_name, save, n, options);
+    add_one(load_name, load, n, options);
+  }
+}
+
+void set_rates(benchmark::State& state, std::int64_t items, std::int64_t bytes) {
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * items);
+  if (bytes > 0) state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * bytes);
+  if (TimedFaults* faults = TimedFaults::active(); faults && state.iterations() > 0)
+    set_counter(state, "page_faults_per_iteration",
+                static_cast<double>(faults->total()) / static_cast<double>(state.iterations()));
+}
+
+// ---- page faults -----------------------------------------------------------------------------------
+
+namespace {
+thread_local TimedFaults* active_faults = nullptr;
+std::int64_t thread_faults() noexcept {
+  struct rusage usage {};
+  ::getrusage(RUSAGE_THREAD, &usage);
+  return static_cast<std::int64_t>(usage.ru_minflt + usage.ru_majflt);
+}
+}  // namespace
+
+TimedFaults::TimedFaults() noexcept : start_(thread_faults()) { active_faults = this; }
+TimedFaults::~TimedFaults() {
+  if (active_faults == this) active_faults = nullptr;
+}
+void TimedFaults::pause() noexcept {
+  if (paused_) return;
+  total_ += thread_faults() - start_;
+  paused_ = true;
+}
+void TimedFaults::resume() noexcept {
+  if (!paused_) return;
+  start_ = thread_faults();
+  paused_ = false;
+}
+std::int64_t TimedFaults::total() noexcept {
+  pause();
+  resume();
+  return total_;
+}
+TimedFaults* TimedFaults::active() noexcept { return active_faults; }
+
+// ---- inputs --------------------------------------------------------------------------------------
+
+const GraphSpec& graph_spec(std::int64_t n) {
+  static std::map<std::int64_t, GraphSpec> specs;
+  auto found = specs.find(n);
+  if (found != specs.end()) return found->second;
+  GraphSpec spec;
+  spec.strong.resize(static_cast<std::size_t>(n));
+  spec.weak.resize(static_cast<std::size_t>(n));
+  Rng rng(kSeed ^ static_cast<std::uint64_t>(n));
+  for (std::size_t i = 0; i < spec.strong.size(); ++i) {
+    spec.strong[i] = i == 0 ? kNoEdge : rng.below(i);
+    spec.weak[i] = rng.below(i + 1);
+  }
+  return specs.emplace(n, std::move(spec)).first->second;
+}
+
+snapheap::Strong<Graph> build_graph(snapheap::Heap& heap, std::int64_t n) {
+  const GraphSpec& spec = graph_spec(n);
+  auto graph = heap.make<Graph>();
+  graph->nodes.reserve(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto at = static_cast<std::size_t>(i);
+    auto node = heap.make<Node>(i);
+    if (spec.strong[at] != kNoEdge) node->next = graph->nodes[spec.strong[at]];
+    // The weak target may be the node itself, which is not in the vector yet.
+    node->peer = spec.weak[at] == at ? snapheap::Weak<Node>(node) : snapheap::Weak<Node>(graph->nodes[spec.weak[at]]);
+    graph->nodes.emplace_back(node);
+  }
+  return graph;
+}
+
+snapheap::Strong<Node> build_chain(snapheap::Heap& heap, std::int64_t n) {
+  snapheap::Strong<Node> head;
+  for (std::int64_t i = 0; i < n; ++i) {
+    auto node = heap.make<Node>(i);
+    node->next = head;
+    head = std::move(node);
+  }
+  return head;
+}
+
+std::vector<std::shared_ptr<SNode>> build_shared_graph(std::int64_t n) {
+  const GraphSpec& spec = graph_spec(n);
+  std::vector<std::shared_ptr<SNode>> nodes;
+  nodes.reserve(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto at = static_cast<std::size_t>(i);
+    auto node = std::make_shared<SNode>();
+    node->value = i;
+    if (spec.strong[at] != kNoEdge) node->next = nodes[spec.strong[at]];
+    node->peer = spec.weak[at] == at ? node : nodes[spec.weak[at]];
+    nodes.push_back(std::move(node));
+  }
+  return nodes;
+}
+
+std::shared_ptr<SNode> build_shared_chain(std::int64_t n) {
+  std::shared_ptr<SNode> head;
+  for (std::int64_t i = 0; i < n; ++i) {
+    auto node = std::make_shared<SNode>();
+    node->value = i;
+    node->next = std::move(head);
+    head = std::move(node);
+  }
+  return head;
+}
+
+void cut_links(std::vector<std::shared_ptr<SNode>>& nodes) noexcept {
+  for (auto& node : nodes)
+    if (node) node->next.reset();
+}
+
+void drop_chain(std::shared_ptr<SNode>& head) noexcept {
+  while (head) {
+    std::shared_ptr<SNode> next = std::move(head->next);
+    head = std::move(next);  // frees the old head, whose next is already empty
+  }
+}
+
+// ---- kept inputs ---------------------------------------------------------------------------------
+
+namespace {
+struct KeptFixture {
+  std::string key;
+  std::unique_ptr<Fixture> fixture;
+};
+KeptFixture& kept() {
+  static KeptFixture k;
+  return k;
+}
+}  // namespace
+
+namespace detail {
+Fixture* find_fixture(const std::string& key) noexcept {
+  return kept().fixture && kept().key == key ? kept().fixture.get() : nullptr;
+}
+void store_fixture(std::string key, std::unique_ptr<Fixture> fixture) {
+  kept().key = std::move(key);
+  kept().fixture = std::move(fixture);
+}
+}  // namespace detail
+
+void drop_fixture() noexcept {
+  kept().fixture.reset();
+  kept().key.clear();
+}
+
+// ---- memory probes ---------------------------------------------------------------------------------
+
+std::size_t malloc_in_use() noexcept {
+  const struct mallinfo2 info = mallinfo2();
+  return info.uordblks + info.hblkhd;
+}
+
+std::size_t current_rss() noexcept {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f) return 0;
+  unsigned long size = 0, resident = 0;
+  const int got = std::fscanf(f, "%lu %lu", &size, &resident);
+  std::fclose(f);
+  return got == 2 ? resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)) : 0;
+}
+
+std::size_t peak_rss() noexcept {
+  struct rusage usage {};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return static_cast<std::size_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+// ---- streams -------------------------------------------------------------------------------------
+
+VectorOutBuf::VectorOutBuf(std::vector<char>& storage) : storage_(storage) {
+  if (storage_.size() < 4096) storage_.resize(4096);
+  setp(storage_.data(), storage_.data() + storage_.size());
+}
+
+void VectorOutBuf::grow(std::size_t extra) {
+  const std::size_t used = size();
+  storage_.resize(std::max(storage_.size() * 2, used + extra));
+  setp(storage_.data(), storage_.data() + storage_.size());
+  // pbump takes an int: advance in steps for buffers past 2 GiB.
+  for (std::size_t left = used; left > 0;) {
+    const int step = static_cast<int>(std::min<std::size_t>(left, std::numeric_limits<int>::max()));
+    pbump(step);
+    left -= static_cast<std::size_t>(step);
+  }
+}
+
+VectorOutBuf::int_type VectorOutBuf::overflow(int_type ch) {
+  if (traits_type::eq_int_type(ch, traits_type::eof())) return traits_type::not_eof(ch);
+  grow(1);
+  *pptr() = traits_type::to_char_type(ch);
+  pbump(1);
+  return ch;
+}
+
+std::streamsize VectorOutBuf::xsputn(const char* s, std::streamsize n) {
+  const auto count = static_cast<std::size_t>(n);
+  if (static_cast<std::size_t>(epptr() - pptr()) < count) grow(count);
+  std::memcpy(pptr(), s, count);
+  for (std::size_t left = count; left > 0;) {
+    const int step = static_cast<int>(std::min<std::size_t>(left, std::numeric_limits<int>::max()));
+    pbump(step);
+    left -= static_cast<std::size_t>(step);
+  }
+  return n;
+}
+
+MemoryInBuf::MemoryInBuf(const char* data, std::size_t size) {
+  char* begin = const_cast<char*>(data);  // setg wants char*; nothing writes through it
+  setg(begin, begin, begin + size);
+}
+
+std::streamsize MemoryInBuf::xsgetn(char* s, std::streamsize n) {
+  const std::streamsize count = std::min<std::streamsize>(n, egptr() - gptr());
+  std::memcpy(s, gptr(), static_cast<std::size_t>(count));
+  gbump(static_cast<int>(count));
+  return count;
+}
+
+// ---- Boehm GC ------------------------------------------------------------------------------------
+
+namespace {
+unsigned markers = 1;
+}
+
+void boehm_init() {
+  if (const char* env = std::getenv("SNAPHEAP_BENCH_BOEHM_MARKERS"))
+    markers = static_cast<unsigned>(std::max(1, std::atoi(env)));
+  GC_set_markers_count(markers);
+  GC_INIT();
+}
+
+unsigned boehm_markers() noexcept { return markers; }
+
+}  // namespace snapbench
