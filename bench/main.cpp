@@ -34,14 +34,15 @@ int main(int argc, char** argv) {
   argc = kept;
 
   // Warm against warm: glibc returns freed memory to the system (trim, and mmap for blocks past a
-  // moving threshold), so a malloc-based baseline would fault its memory in again every iteration
-  // while snapheap keeps a pool of warm pages. Keep freed memory instead (mmap only past 32 MiB,
-  // the largest threshold glibc accepts). SNAPHEAP_BENCH_MALLOC_DEFAULTS=1 keeps glibc's defaults.
+  // moving threshold), so a malloc-based baseline (or a std::vector inside a snapshot) would fault
+  // its memory in again every iteration while snapheap keeps a pool of warm pages. Keep freed
+  // memory instead: no trimming, no mmap (an 80 MB vector at 10^7 elements would otherwise be
+  // mapped afresh every time). SNAPHEAP_BENCH_MALLOC_DEFAULTS=1 keeps glibc's defaults.
   const char* defaults = std::getenv("SNAPHEAP_BENCH_MALLOC_DEFAULTS");
   const bool keep_freed = !(defaults && *defaults == '1');
   if (keep_freed) {
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_MMAP_MAX, 0);
   }
   snapbench::boehm_init();
   snapbench::register_memory_benchmarks();
