@@ -39,7 +39,7 @@ class Collector {
   static void tear_down(Heap& heap) noexcept;
 
  private:
-  static void destroy_and_release(ObjectTable& table, std::uint32_t slot) noexcept;
+  static void run_destructor(ObjectTable& table, std::uint32_t slot) noexcept;
 };
 
 }  // namespace snapheap::detail

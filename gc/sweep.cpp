@@ -27,11 +27,10 @@ void for_each_white(const ObjectTable& table, const std::uint64_t* marks, Fn&& f
 }
 }  // namespace
 
-void Collector::destroy_and_release(ObjectTable& table, std::uint32_t slot) noexcept {
+void Collector::run_destructor(ObjectTable& table, std::uint32_t slot) noexcept {
   Object* o = table.object_at(slot);
   const TypeInfo* type = type_at(ObjectAccess::type(o));
   if (type->destroy) type->destroy(o);
-  table.release(slot);
 }
 
 SweepResult Collector::sweep(Heap& heap) noexcept {
@@ -43,7 +42,11 @@ SweepResult Collector::sweep(Heap& heap) noexcept {
   // so a destructor that locks a weak handle to another dying object gets an empty handle.
   for_each_white(table, marks, [&](std::uint32_t slot) { table.expire(slot); });
   table.set_state(TableState::kSweeping);
-  for_each_white(table, marks, [&](std::uint32_t slot) { destroy_and_release(table, slot); });
+  // Every destructor runs before any cell is freed: the debug check that catches a destructor
+  // dereferencing a Member to another dead object reads that object's header, which must still
+  // be there (a freed large object is unmapped; a freed cell is poisoned under ASan).
+  for_each_white(table, marks, [&](std::uint32_t slot) { run_destructor(table, slot); });
+  for_each_white(table, marks, [&](std::uint32_t slot) { table.release(slot); });
   table.set_state(TableState::kIdle);
   table.clear_marks();
   return {objects_before - table.live_objects(), bytes_before - table.live_bytes()};
@@ -58,11 +61,7 @@ void Collector::tear_down(Heap& heap) noexcept {
   table.set_state(TableState::kTearingDown);
   // Destructors first, memory after: a Strong field inside an object (misuse, but possible)
   // releases its root while the table is still whole.
-  for_each_white(table, marks, [&](std::uint32_t slot) {
-    Object* o = table.object_at(slot);
-    const TypeInfo* type = type_at(ObjectAccess::type(o));
-    if (type->destroy) type->destroy(o);
-  });
+  for_each_white(table, marks, [&](std::uint32_t slot) { run_destructor(table, slot); });
   std::size_t outstanding = 0;
   for (std::uint32_t s = 1; s < table.slot_limit(); ++s)
     if (table.object_at(s) && table.root_counts()[s] != 0) ++outstanding;
