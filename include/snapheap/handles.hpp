@@ -229,6 +229,14 @@ class Weak {
     table_ = &detail::ObjectTable::of(o);
     slot_ = slot;
     generation_ = table_->generation(slot);
+    // Made by a destructor to an object that this sweep or teardown found dead: the slot has
+    // already moved on to the generation its next object will have. Take the one the object
+    // died with, so that the handle reads expired now and stays expired when the slot is reused.
+    if (table_->state() != detail::TableState::kIdle) [[unlikely]] {
+      if (table_->state() == detail::TableState::kTearingDown ||
+          (table_->state() == detail::TableState::kSweeping && !table_->is_marked(slot)))
+        --generation_;
+    }
   }
   const Object* live_target() const noexcept {
     if (!table_) return nullptr;
