@@ -62,7 +62,12 @@ ObjectTable::~ObjectTable() {
       ::munmap(block, block->large_bytes);
     }
   }
-  for (void* chunk : chunks_) ::munmap(chunk, kChunkSize);
+  // ASan keeps the poison of free cells after munmap: clear it, or the next mapping at these
+  // addresses (another heap's pages or large objects) would read as freed memory.
+  for (void* chunk : chunks_) {
+    SNAPHEAP_UNPOISON(chunk, kChunkSize);
+    ::munmap(chunk, kChunkSize);
+  }
   delete[] classes_;
 }
 
