@@ -244,7 +244,7 @@ void* ObjectTable::allocate_small(std::size_t size_class) {
 }
 
 void* ObjectTable::allocate_large(std::size_t bytes) {
-  const std::size_t total = (kPageHeaderSize + bytes + 4095) & ~std::size_t{4095};
+  const std::size_t total = cell_bytes_for(bytes);
   auto* block = static_cast<PageHeader*>(map_aligned(total));
   std::memset(block, 0, sizeof(PageHeader));
   block->table = this;

@@ -49,10 +49,13 @@ detail::Reservation Heap::begin_make_slow(std::size_t bytes) {
   if ((options_.stress || stats_.allocated_since_collection >= stats_.next_collection_bytes) &&
       table_.can_collect())
     collect();
-  if (options_.max_bytes != 0 && table_.live_bytes() + bytes > options_.max_bytes) {
+  // The limit is on live_bytes(), which counts cells: compare the cell the object will take, not
+  // its sizeof, or the heap could pass its limit by a size class step or a large object's pages.
+  const std::size_t cell = detail::ObjectTable::cell_bytes_for(bytes);
+  if (options_.max_bytes != 0 && table_.live_bytes() + cell > options_.max_bytes) {
     if (table_.can_collect()) collect();
-    if (table_.live_bytes() + bytes > options_.max_bytes)
-      throw HeapExhausted(options_.max_bytes, table_.live_bytes(), bytes);
+    if (table_.live_bytes() + cell > options_.max_bytes)
+      throw HeapExhausted(options_.max_bytes, table_.live_bytes(), cell);
   }
   detail::Reservation r = table_.reserve(bytes);
   stats_.allocated_since_collection += r.cell_bytes;

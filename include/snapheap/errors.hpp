@@ -58,6 +58,7 @@ class HeapExhausted : public std::runtime_error {
   HeapExhausted(std::size_t limit, std::size_t live, std::size_t requested);
   std::size_t limit() const noexcept { return limit_; }
   std::size_t live_bytes() const noexcept { return live_; }
+  /// The bytes the new object would have taken: its cell, which may be larger than its sizeof.
   std::size_t requested() const noexcept { return requested_; }
 
  private:

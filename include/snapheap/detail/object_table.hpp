@@ -130,6 +130,12 @@ class ObjectTable {
     }
     return reserve_slow(bytes);
   }
+  /// The bytes reserve(bytes) takes, which live_bytes() counts: the size class's cell, or a
+  /// large object's block (its header and the object in whole 4 KiB pages).
+  static constexpr std::size_t cell_bytes_for(std::size_t bytes) noexcept {
+    return bytes <= kMaxSmallSize ? kClassSizes[kClassBySize[(bytes + 7) / 8]]
+                                  : (kPageHeaderSize + bytes + 4095) & ~std::size_t{4095};
+  }
   /// Gives back a reservation whose object was never constructed (its constructor threw).
   void cancel(const Reservation& r) noexcept;
   /// Publishes a constructed object: header, slot entry, `roots` initial root count.
