@@ -1,0 +1,394 @@
+// A model-based randomized test of the collector. Each seed drives a reproducible sequence of
+// heap operations (make, link and unlink Members, weak links, host Strongs taken and dropped,
+// named roots set and removed, collect) against the real heap and against a model that keeps its
+// own adjacency. After every collection, the real or an automatic one, the test computes
+// reachability over the model and requires the heap to agree: which objects live (count, and each
+// object's host-side Weak), where every surviving edge leads, which weak edges expired,
+// stats().last_weak_expired, which destructors ran (each exactly once), and heap.verify().
+#include <catch2/catch.hpp>
+#include <snapheap/heap.hpp>
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using snapheap::Heap;
+using snapheap::HeapOptions;
+using snapheap::Member;
+using snapheap::Strong;
+using snapheap::Weak;
+
+namespace {
+
+constexpr int kStrongSlots = 3;
+constexpr int kWeakSlots = 2;
+constexpr int kRootNames = 5;
+constexpr int kNone = -1;
+
+struct MNode final : snapheap::Object {
+  std::int64_t id;
+  std::vector<std::uint32_t>* deaths;  // host-side: destructor runs per id
+  std::array<Member<MNode>, kStrongSlots> strong;
+  std::array<Weak<MNode>, kWeakSlots> weak;
+
+  MNode(std::int64_t i, std::vector<std::uint32_t>* d) : id(i), deaths(d) {}
+  ~MNode() { ++(*deaths)[static_cast<std::size_t>(id)]; }
+  void trace(snapheap::Tracer& t) const override {
+    t.trace(strong);
+    t.trace(weak);
+  }
+};
+
+struct ModelObject {
+  bool alive = true;  // not yet found dead by a collection (it may be unreachable already)
+  std::array<int, kStrongSlots> strong{kNone, kNone, kNone};
+  std::array<int, kWeakSlots> weak{kNone, kNone};
+  Weak<MNode> handle;  // host-side weak handle, never traced
+};
+
+struct Failure {
+  std::size_t op;
+  std::string message;
+};
+
+class ModelRun {
+ public:
+  ModelRun(std::uint64_t seed, const HeapOptions& options, std::size_t ops)
+      : rng_(seed), options_(options), ops_(ops) {}
+
+  /// Runs the whole sequence; returns the first disagreement between heap and model.
+  std::optional<Failure> run() {
+    {
+      Heap heap(options_);
+      heap_ = &heap;
+      for (op_ = 0; op_ < ops_ && !failure_; ++op_) step();
+      if (!failure_) {
+        heap.collect();
+        on_collections(1);
+      }
+      strongs_.clear();
+      heap_ = nullptr;
+    }  // ~Heap: every object still alive dies now
+    if (!failure_) {
+      for (std::size_t i = 0; i < objects_.size() && !failure_; ++i)
+        if (deaths_[i] != 1) fail("after heap destruction, object " + std::to_string(i) + "'s destructor ran " +
+                                  std::to_string(deaths_[i]) + " times");
+    }
+    return failure_;
+  }
+
+  std::size_t collections_checked() const { return collections_checked_; }
+  std::size_t objects_made() const { return objects_.size(); }
+
+ private:
+  // ---- operations ----------------------------------------------------------------------------------
+
+  void step() {
+    const int dice = static_cast<int>(rng_() % 100);
+    if (dice < 25 || alive_.empty()) return op_make();
+    if (dice < 45) return op_link();
+    if (dice < 52) return op_unlink();
+    if (dice < 62) return op_weak_link();
+    if (dice < 72) return op_drop_strong();
+    if (dice < 77) return op_take_strong();
+    if (dice < 84) return op_set_root();
+    if (dice < 87) return op_remove_root();
+    if (dice < 94) return op_read();
+    return op_collect();
+  }
+
+  void op_make() {
+    const auto id = static_cast<int>(objects_.size());
+    note("make " + std::to_string(id));
+    deaths_.push_back(0);
+    const std::uint64_t before = heap_->stats().collections;
+    Strong<MNode> made = heap_->make<MNode>(id, &deaths_);
+    const std::uint64_t ran = heap_->stats().collections - before;
+    // The new object exists in the model only from here on; any collection make() ran happened
+    // before it was allocated. It is held by `made` while the model catches up.
+    objects_.emplace_back();
+    objects_.back().handle = made;
+    alive_.push_back(id);
+    hold(std::move(made), id);
+    if (ran) on_collections(ran);
+    if (failure_) return;
+    // Then it stays held by the host (50%), is linked from another object (30%), or is dropped.
+    const int fate = static_cast<int>(rng_() % 10);
+    if (fate >= 5) {
+      Strong<MNode> s = std::move(strongs_.back());
+      strongs_.pop_back();
+      held_ids_.pop_back();
+      if (fate < 8) link(pick_alive(), static_cast<int>(rng_() % kStrongSlots), id, std::move(s));
+    }
+  }
+
+  void op_link() {
+    const int target = rng_() % 10 == 0 ? kNone : pick_alive();
+    const int source = pick_alive();
+    const int slot = static_cast<int>(rng_() % kStrongSlots);
+    link(source, slot, target, target == kNone ? Strong<MNode>() : lock(target));
+  }
+
+  void op_unlink() { link(pick_alive(), static_cast<int>(rng_() % kStrongSlots), kNone, Strong<MNode>()); }
+
+  void op_weak_link() {
+    // Targets may be dead already: copying an expired Weak gives an expired weak edge.
+    const int source = pick_alive();
+    const int slot = static_cast<int>(rng_() % kWeakSlots);
+    const int target = rng_() % 8 == 0 ? kNone : static_cast<int>(rng_() % objects_.size());
+    note("weak-link " + std::to_string(source) + "." + std::to_string(slot) + " -> " + std::to_string(target));
+    Strong<MNode> s = lock(source);
+    if (!s) return;
+    s->weak[static_cast<std::size_t>(slot)] =
+        target == kNone ? Weak<MNode>() : objects_[static_cast<std::size_t>(target)].handle;
+    objects_[static_cast<std::size_t>(source)].weak[static_cast<std::size_t>(slot)] = target;
+  }
+
+  void op_drop_strong() {
+    if (strongs_.empty()) return;
+    const std::size_t i = rng_() % strongs_.size();
+    note("drop strong to " + std::to_string(held_ids_[i]));
+    std::swap(strongs_[i], strongs_.back());
+    std::swap(held_ids_[i], held_ids_.back());
+    strongs_.pop_back();
+    held_ids_.pop_back();
+  }
+
+  void op_take_strong() {
+    const int id = pick_alive();
+    note("take strong to " + std::to_string(id));
+    if (Strong<MNode> s = lock(id)) hold(std::move(s), id);
+  }
+
+  void op_set_root() {
+    const std::string name = "root" + std::to_string(rng_() % kRootNames);
+    const int target = rng_() % 4 == 0 ? kNone : pick_alive();
+    note("set_root " + name + " = " + std::to_string(target));
+    if (target == kNone) {
+      heap_->set_root(name, Strong<MNode>());  // an empty handle removes the root
+      roots_.erase(name);
+    } else if (Strong<MNode> s = lock(target)) {
+      heap_->set_root(name, s);
+      roots_[name] = target;
+    }
+  }
+
+  void op_remove_root() {
+    const std::string name = "root" + std::to_string(rng_() % kRootNames);
+    note("remove_root " + name);
+    const bool had = roots_.erase(name) != 0;
+    if (heap_->remove_root(name) != had) fail("remove_root(" + name + ") disagrees with the model");
+  }
+
+  void op_read() {
+    // Between collections too, every object the model calls alive is reachable by its handle,
+    // and its edges are as laid. Also: named roots read back as the model says.
+    const int id = pick_alive();
+    note("read " + std::to_string(id));
+    check_object(static_cast<std::size_t>(id));
+    const std::string name = "root" + std::to_string(rng_() % kRootNames);
+    const Strong<MNode> root = heap_->root<MNode>(name);
+    const auto found = roots_.find(name);
+    const int want = found == roots_.end() ? kNone : found->second;
+    if ((root ? static_cast<int>(root->id) : kNone) != want)
+      fail("root " + name + " holds " + (root ? std::to_string(root->id) : "nothing") + ", model says " +
+           std::to_string(want));
+  }
+
+  void op_collect() {
+    note("collect");
+    const std::uint64_t before = heap_->stats().collections;
+    heap_->collect();
+    const std::uint64_t ran = heap_->stats().collections - before;
+    if (ran != 1) return fail("collect() ran " + std::to_string(ran) + " collections");
+    on_collections(1);
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------------
+
+  void link(int source, int slot, int target, Strong<MNode> target_handle) {
+    note("link " + std::to_string(source) + "." + std::to_string(slot) + " -> " + std::to_string(target));
+    Strong<MNode> s = lock(source);
+    if (!s) return;
+    s->strong[static_cast<std::size_t>(slot)] = target_handle;
+    objects_[static_cast<std::size_t>(source)].strong[static_cast<std::size_t>(slot)] = target;
+  }
+
+  void hold(Strong<MNode> s, int id) {
+    strongs_.push_back(std::move(s));
+    held_ids_.push_back(id);
+  }
+
+  int pick_alive() { return alive_[rng_() % alive_.size()]; }
+
+  /// A Strong to an object the model calls alive; a failure if the heap disagrees.
+  Strong<MNode> lock(int id) {
+    Strong<MNode> s = objects_[static_cast<std::size_t>(id)].handle.lock();
+    if (!s) fail("object " + std::to_string(id) + " is alive in the model but its weak handle expired");
+    else if (s->id != id) fail("object " + std::to_string(id) + "'s weak handle leads to object " + std::to_string(s->id));
+    return s;
+  }
+
+  // ---- the model's collection and the comparison -----------------------------------------------
+
+  void on_collections(std::uint64_t count) {
+    std::size_t weak_expired = 0;
+    for (std::uint64_t i = 0; i < count; ++i) weak_expired = model_collect();
+    ++collections_checked_;
+    check_after_collection(weak_expired);
+  }
+
+  /// Marks unreachable objects dead; returns how many weak edges held by survivors expired.
+  std::size_t model_collect() {
+    std::vector<char> reached(objects_.size(), 0);
+    std::vector<int> queue;
+    auto reach = [&](int id) {
+      if (id != kNone && !reached[static_cast<std::size_t>(id)]) {
+        reached[static_cast<std::size_t>(id)] = 1;
+        queue.push_back(id);
+      }
+    };
+    for (int id : held_ids_) reach(id);
+    for (const auto& [name, id] : roots_) reach(id);
+    for (std::size_t head = 0; head < queue.size(); ++head)
+      for (int next : objects_[static_cast<std::size_t>(queue[head])].strong) reach(next);
+
+    std::size_t weak_expired = 0;
+    for (int id : queue)
+      for (int target : objects_[static_cast<std::size_t>(id)].weak)
+        if (target != kNone && objects_[static_cast<std::size_t>(target)].alive &&
+            !reached[static_cast<std::size_t>(target)])
+          ++weak_expired;
+    alive_.clear();
+    for (std::size_t id = 0; id < objects_.size(); ++id) {
+      if (objects_[id].alive && !reached[id]) objects_[id].alive = false;
+      if (objects_[id].alive) alive_.push_back(static_cast<int>(id));
+    }
+    return weak_expired;
+  }
+
+  void check_after_collection(std::size_t weak_expired) {
+    const auto stats = heap_->stats();
+    if (stats.live_objects != alive_.size())
+      return fail("heap holds " + std::to_string(stats.live_objects) + " objects, model " +
+                  std::to_string(alive_.size()));
+    if (stats.last_weak_expired != weak_expired)
+      return fail("last_weak_expired is " + std::to_string(stats.last_weak_expired) + ", model " +
+                  std::to_string(weak_expired));
+    for (std::size_t id = 0; id < objects_.size() && !failure_; ++id) check_object(id);
+    if (failure_) return;
+    if (const auto v = heap_->verify(); !v.ok) fail("verify: " + v.problem);
+  }
+
+  void check_object(std::size_t id) {
+    const ModelObject& m = objects_[id];
+    const std::string who = "object " + std::to_string(id);
+    const std::uint32_t want_deaths = m.alive ? 0 : 1;
+    if (deaths_[id] != want_deaths)
+      return fail(who + "'s destructor ran " + std::to_string(deaths_[id]) + " times, model says " +
+                  std::to_string(want_deaths));
+    const Strong<MNode> s = m.handle.lock();
+    if (!m.alive) {
+      if (s) fail(who + " is dead in the model but its weak handle still locks");
+      return;
+    }
+    if (!s) return fail(who + " is alive in the model but its weak handle expired");
+    if (s->id != static_cast<std::int64_t>(id)) return fail(who + "'s handle leads to " + std::to_string(s->id));
+    for (std::size_t k = 0; k < kStrongSlots; ++k) {
+      const int got = s->strong[k] ? static_cast<int>(s->strong[k]->id) : kNone;
+      if (got != m.strong[k])
+        return fail(who + " strong slot " + std::to_string(k) + " leads to " + std::to_string(got) +
+                    ", model " + std::to_string(m.strong[k]));
+    }
+    for (std::size_t k = 0; k < kWeakSlots; ++k) {
+      const Weak<MNode>& w = s->weak[k];
+      const int target = m.weak[k];
+      if (target == kNone) {
+        if (!w.empty()) fail(who + " weak slot " + std::to_string(k) + " should be empty");
+        continue;
+      }
+      const bool target_alive = objects_[static_cast<std::size_t>(target)].alive;
+      const Strong<MNode> t = w.lock();
+      if (w.expired() == target_alive || static_cast<bool>(t) != target_alive)
+        return fail(who + " weak slot " + std::to_string(k) + " to " + std::to_string(target) + " reads " +
+                    (w.expired() ? "expired" : "alive") + ", model says " + (target_alive ? "alive" : "dead"));
+      if (t && t->id != target)
+        return fail(who + " weak slot " + std::to_string(k) + " leads to " + std::to_string(t->id) +
+                    ", model " + std::to_string(target));
+    }
+  }
+
+  void note(std::string what) {
+    recent_.push_back(std::to_string(op_) + ": " + std::move(what));
+    if (recent_.size() > 12) recent_.pop_front();
+  }
+
+  void fail(const std::string& message) {
+    if (failure_) return;
+    std::ostringstream out;
+    out << message << "\nlast operations:";
+    for (const auto& r : recent_) out << "\n  " << r;
+    failure_ = Failure{op_, out.str()};
+  }
+
+  std::mt19937_64 rng_;
+  HeapOptions options_;
+  std::size_t ops_;
+  std::size_t op_ = 0;
+  Heap* heap_ = nullptr;
+  std::vector<std::uint32_t> deaths_;  // declared before anything that holds heap objects
+  std::vector<ModelObject> objects_;
+  std::vector<int> alive_;
+  std::vector<Strong<MNode>> strongs_;
+  std::vector<int> held_ids_;
+  std::map<std::string, int> roots_;
+  std::deque<std::string> recent_;
+  std::optional<Failure> failure_;
+  std::size_t collections_checked_ = 0;
+};
+
+/// Seeds cycle through three heap configurations: explicit collections only (the default 4 MiB
+/// trigger is never reached), frequent automatic collections, and stress mode. Under
+/// SNAPHEAP_GC_STRESS=1 every configuration collects at every allocation, so fewer seeds run.
+HeapOptions options_for(std::uint64_t seed) {
+  HeapOptions o;  // takes SNAPHEAP_GC_STRESS / SNAPHEAP_GC_VERIFY from the environment
+  switch (seed % 4) {
+    case 1: o.min_trigger_bytes = 2048; break;
+    case 3: o.stress = true; break;
+    default: break;
+  }
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("model test: the heap agrees with an independent reachability model after every collection",
+          "[gc][model][invariant1][invariant2]") {
+  const bool env_stress = HeapOptions().stress;
+  const std::uint64_t seeds = env_stress ? 20 : 200;
+  const std::size_t ops = 3000;
+  std::size_t collections = 0;
+  std::size_t objects = 0;
+  for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
+    const HeapOptions options = options_for(seed);
+    ModelRun run(seed, options, ops);
+    const std::optional<Failure> failure = run.run();
+    if (failure) {
+      INFO("seed " << seed << " (stress " << options.stress << ", min_trigger_bytes "
+                   << options.min_trigger_bytes << ") failed at operation " << failure->op << ":\n"
+                   << failure->message);
+      CAPTURE(seed, failure->op);
+      FAIL("the heap disagrees with the model");
+    }
+    collections += run.collections_checked();
+    objects += run.objects_made();
+  }
+  INFO(collections << " collections checked over " << objects << " objects");
+  CHECK(collections > seeds * 10);
+}
