@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <bit>
 #include <array>
 #include <cstdio>
 #include <cstring>
@@ -130,27 +131,38 @@ void ObjectTable::cancel(const Reservation& r) noexcept {
 
 void ObjectTable::expire(std::uint32_t slot) noexcept { ++generations_[slot]; }
 
-void ObjectTable::release(std::uint32_t slot) noexcept {
-  Object* o = objects_[slot];
+std::size_t ObjectTable::free_object_cell(Object* o) noexcept {
   PageHeader* page = page_of(o);
   if (page->cell_size == 0) {
-    live_bytes_ -= page->large_bytes;
-    committed_bytes_ -= page->large_bytes;
-    ::munmap(page, page->large_bytes);
-  } else {
-    char* payload = reinterpret_cast<char*>(page) + kPageHeaderSize;
-    const auto offset = static_cast<std::uint32_t>(reinterpret_cast<char*>(o) - payload);
-    const std::uint32_t index = cell_index(offset, page->reciprocal);
-    live_bytes_ -= page->cell_size;
-    free_small(page, payload + std::size_t{index} * page->cell_size);
+    const std::size_t bytes = page->large_bytes;
+    committed_bytes_ -= bytes;
+    SNAPHEAP_UNPOISON(page, bytes);
+    ::munmap(page, bytes);
+    return bytes;
   }
-  objects_[slot] = nullptr;
-  root_counts_[slot] = 0;
-  live_bits_[slot >> 6] &= ~(std::uint64_t{1} << (slot & 63));
-  --live_objects_;
-  // A slot whose generation is about to wrap is retired: a stale weak handle could otherwise
-  // match a new object after 2^32 reuses.
-  if (generations_[slot] != 0xFFFFFFFFu) free_slots_.push_back(slot);
+  char* payload = reinterpret_cast<char*>(page) + kPageHeaderSize;
+  const auto offset = static_cast<std::uint32_t>(reinterpret_cast<char*>(o) - payload);
+  free_small(page, payload + std::size_t{cell_index(offset, page->reciprocal)} * page->cell_size);
+  return page->cell_size;
+}
+
+void ObjectTable::release(std::uint32_t slot) noexcept { release_word(slot >> 6, std::uint64_t{1} << (slot & 63)); }
+
+void ObjectTable::release_word(std::size_t word, std::uint64_t dead) noexcept {
+  std::size_t bytes = 0;
+  std::size_t count = 0;
+  for (std::uint64_t rest = dead; rest; rest &= rest - 1, ++count) {
+    const auto slot = static_cast<std::uint32_t>(word * 64 + std::countr_zero(rest));
+    SNAPHEAP_DCHECK(root_counts_[slot] == 0, "a dead object has a nonzero root count");
+    bytes += free_object_cell(objects_[slot]);
+    objects_[slot] = nullptr;
+    // A slot whose generation is about to wrap is retired: a stale weak handle could otherwise
+    // match a new object after 2^32 reuses.
+    if (generations_[slot] != 0xFFFFFFFFu) free_slots_.push_back(slot);  // capacity reserved
+  }
+  live_bits_[word] &= ~dead;
+  live_objects_ -= count;
+  live_bytes_ -= bytes;
 }
 
 void ObjectTable::clear_marks() noexcept {
@@ -260,6 +272,12 @@ void ObjectTable::free_small(PageHeader* page, void* cell) noexcept {
   f->next = page->free_list;
   page->free_list = f;
   --page->used;
+  // Most frees land in a page already on its class's available list and not yet empty.
+  if (page->in_available_list && page->used != 0) return;
+  page_gained_free_cell(page);
+}
+
+void ObjectTable::page_gained_free_cell(PageHeader* page) noexcept {
   ClassState& c = classes_[page->size_class];
   if (page == c.current) return;
   if (page->used == 0) {
@@ -357,20 +375,7 @@ namespace {
 thread_local int g_construction_depth = 0;
 }
 bool construction_in_progress() noexcept { return g_construction_depth > 0; }
+void add_construction_depth(int delta) noexcept { g_construction_depth += delta; }
 #endif
-
-ConstructionScope::ConstructionScope(ObjectTable& table) noexcept : table_(table) {
-  table_.enter_no_collect();
-#if SNAPHEAP_DCHECK_IS_ON
-  ++g_construction_depth;
-#endif
-}
-
-ConstructionScope::~ConstructionScope() {
-  table_.exit_no_collect();
-#if SNAPHEAP_DCHECK_IS_ON
-  --g_construction_depth;
-#endif
-}
 
 }  // namespace snapheap::detail

@@ -22,12 +22,10 @@
 
 namespace snapheap::detail {
 
+std::atomic<TypeInfo*> g_types[kMaxTypes];
+
 namespace {
 
-// 65,535 managed types per process: far more than a program defines, and the table is 512 KiB
-// of zero-initialized storage whose pages are touched only as types are added.
-constexpr std::uint32_t kMaxTypes = 1u << 16;
-std::atomic<TypeInfo*> g_types[kMaxTypes];
 
 struct Registry {
   std::mutex mutex;
@@ -78,9 +76,6 @@ TypeInfo& add_type(const std::type_info& cpp_type, std::size_t size,
   return info;
 }
 
-const TypeInfo* type_at(std::uint32_t index) noexcept {
-  return index < kMaxTypes ? g_types[index].load(std::memory_order_acquire) : nullptr;
-}
 
 const TypeInfo* type_by_name(std::string_view name) noexcept {
   Registry& r = registry();

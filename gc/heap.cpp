@@ -95,6 +95,7 @@ std::uint64_t now_ns(std::chrono::steady_clock::time_point t) noexcept {
 void Collector::collect(Heap& heap) noexcept {
   using Clock = std::chrono::steady_clock;
   heap.collection_deferred_ = false;
+  heap.fast_budget_ = 0;  // make() from a destructor must reach the slow path and its check
   const std::uint64_t thrown_before = thread_stats().destructor_exceptions;
   const auto start = Clock::now();
   heap.table_.set_clock(now_ns(start));
@@ -137,6 +138,8 @@ void Collector::set_next_trigger(Heap& heap) noexcept {
   heap.stats_.next_collection_bytes =
       std::max(heap.options_.min_trigger_bytes, static_cast<std::size_t>(grown));
   heap.stats_.allocated_since_collection = 0;
+  const bool inline_path = !heap.options_.stress && heap.options_.max_bytes == 0;
+  heap.fast_budget_ = inline_path ? heap.stats_.next_collection_bytes : 0;
 }
 
 }  // namespace detail

@@ -25,6 +25,14 @@ void for_each_white(const ObjectTable& table, const std::uint64_t* marks, Fn&& f
     }
   }
 }
+// Frees every live slot whose mark bit is clear, a bitmap word at a time.
+void release_white(ObjectTable& table, const std::uint64_t* marks) noexcept {
+  const std::uint64_t* live = table.live_bits();
+  const std::size_t words = table.bit_words();
+  for (std::size_t w = 0; w < words; ++w) {
+    if (const std::uint64_t dead = live[w] & ~marks[w]) table.release_word(w, dead);
+  }
+}
 }  // namespace
 
 void Collector::run_destructor(ObjectTable& table, std::uint32_t slot) noexcept {
@@ -45,8 +53,9 @@ SweepResult Collector::sweep(Heap& heap) noexcept {
   // Every destructor runs before any cell is freed: the debug check that catches a destructor
   // dereferencing a Member to another dead object reads that object's header, which must still
   // be there (a freed large object is unmapped; a freed cell is poisoned under ASan).
-  for_each_white(table, marks, [&](std::uint32_t slot) { run_destructor(table, slot); });
-  for_each_white(table, marks, [&](std::uint32_t slot) { table.release(slot); });
+  if (table.has_destructors())
+    for_each_white(table, marks, [&](std::uint32_t slot) { run_destructor(table, slot); });
+  release_white(table, marks);
   table.set_state(TableState::kIdle);
   table.clear_marks();
   return {objects_before - table.live_objects(), bytes_before - table.live_bytes()};
@@ -54,6 +63,7 @@ SweepResult Collector::sweep(Heap& heap) noexcept {
 
 void Collector::tear_down(Heap& heap) noexcept {
   ObjectTable& table = heap.table_;
+  heap.fast_budget_ = 0;  // make() from a destructor must reach the slow path and its check
   heap.roots_.clear();
   table.clear_marks();
   const std::uint64_t* marks = table.mark_bits();
@@ -61,7 +71,8 @@ void Collector::tear_down(Heap& heap) noexcept {
   table.set_state(TableState::kTearingDown);
   // Destructors first, memory after: a Strong field inside an object (misuse, but possible)
   // releases its root while the table is still whole.
-  for_each_white(table, marks, [&](std::uint32_t slot) { run_destructor(table, slot); });
+  if (table.has_destructors())
+    for_each_white(table, marks, [&](std::uint32_t slot) { run_destructor(table, slot); });
   std::size_t outstanding = 0;
   for (std::uint32_t s = 1; s < table.slot_limit(); ++s)
     if (table.object_at(s) && table.root_counts()[s] != 0) ++outstanding;
@@ -73,7 +84,7 @@ void Collector::tear_down(Heap& heap) noexcept {
     std::fflush(stderr);
     std::abort();
   }
-  for_each_white(table, marks, [&](std::uint32_t slot) { table.release(slot); });
+  release_white(table, marks);
   table.set_state(TableState::kIdle);
 }
 

@@ -301,6 +301,7 @@ class SnapshotReader {
           }
         }
         table_.publish(o, r, type.info->index, 0);
+        if (type.info->destroy) table_.note_destructor();
         staging_.add(r.slot);
         objects_[id] = o;
         handles_[id] = r.slot | (std::uint64_t{table_.generation(r.slot)} << 32);

@@ -154,10 +154,9 @@ class Heap {
   friend class detail::HeapAccess;
 
   // make() in two halves around the constructor, inline for the common case: no collection
-  // due, no limit set.
+  // due, no limit set, the collector not running (fast_budget_ is 0 otherwise).
   detail::Reservation begin_make(std::size_t bytes) {
-    if (table_.state() == detail::TableState::kIdle && !options_.stress && options_.max_bytes == 0 &&
-        stats_.allocated_since_collection < stats_.next_collection_bytes) [[likely]] {
+    if (stats_.allocated_since_collection < fast_budget_) [[likely]] {
       check_thread();
       detail::Reservation r = table_.reserve(bytes);
       stats_.allocated_since_collection += r.cell_bytes;
@@ -165,10 +164,11 @@ class Heap {
     }
     return begin_make_slow(bytes);
   }
-  void finish_make(Object* object, const detail::Reservation& r, std::uint32_t type) noexcept {
+  void finish_make(Object* object, const detail::Reservation& r, const detail::TypeInfo& type) noexcept {
     SNAPHEAP_CHECK(detail::page_of(object) == detail::page_of(r.memory),
                    "the snapheap::Object base lies more than 64 KiB into the object");
-    table_.publish(object, r, type, 1);
+    table_.publish(object, r, type.index, 1);
+    if (type.destroy) table_.note_destructor();
     if (collection_deferred_) [[unlikely]]
       run_deferred_collection();
   }
@@ -190,6 +190,9 @@ class Heap {
   detail::WorkList work_;
   detail::WeakList weak_;
   std::unique_ptr<detail::HeapScratch> scratch_;
+  /// Allocation volume below which make() takes its inline path: the next trigger, or 0 when
+  /// every allocation must take the slow path (stress mode, a limit, a collection running).
+  std::size_t fast_budget_ = 0;
   bool collection_deferred_ = false;
 };
 
@@ -215,7 +218,7 @@ Strong<T> Heap::make(Args&&... args) {
       throw;
     }
   }
-  finish_make(object, r, type.index);
+  finish_make(object, r, type);
   return Strong<T>(detail::adopt_root, object);
 }
 

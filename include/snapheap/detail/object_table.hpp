@@ -149,6 +149,13 @@ class ObjectTable {
   }
   /// Frees a published object's cell and slot (destructor already run, generation already bumped).
   void release(std::uint32_t slot) noexcept;
+  /// release() for every slot set in `dead`, the 64 slots of live-bit word `word`, with the
+  /// bookkeeping done once for the word (the sweep's loop).
+  void release_word(std::size_t word, std::uint64_t dead) noexcept;
+  /// Set when an object whose type has a destructor is published: a heap that never held one
+  /// skips the sweep's destructor pass.
+  void note_destructor() noexcept { has_destructors_ = true; }
+  bool has_destructors() const noexcept { return has_destructors_; }
   /// Ends a slot's current object: later weak lookups with the old generation fail.
   void expire(std::uint32_t slot) noexcept;
 
@@ -203,6 +210,9 @@ class ObjectTable {
   void* allocate_small(std::size_t size_class);
   void* allocate_large(std::size_t bytes);
   void free_small(PageHeader* page, void* cell) noexcept;
+  void page_gained_free_cell(PageHeader* page) noexcept;
+  /// Frees an object's cell; returns the bytes it held.
+  std::size_t free_object_cell(Object* o) noexcept;
   PageHeader* new_page(std::size_t size_class);
   void retire_page(PageHeader* page) noexcept;
   void* take_page_memory();
@@ -234,16 +244,31 @@ class ObjectTable {
   std::size_t live_bytes_ = 0;
   std::size_t committed_bytes_ = 0;
   std::uint32_t no_collect_depth_ = 0;
+  bool has_destructors_ = false;
   TableState state_ = TableState::kIdle;
   std::thread::id owner_;
 };
 
 /// Holds off collections for its lifetime; makes a debug-build note that construction is under
 /// way on this thread, so that Object() can tell heap construction from a stray `T t;`.
+#if SNAPHEAP_DCHECK_IS_ON
+void add_construction_depth(int delta) noexcept;
+#endif
+
 class ConstructionScope {
  public:
-  explicit ConstructionScope(ObjectTable& table) noexcept;
-  ~ConstructionScope();
+  explicit ConstructionScope(ObjectTable& table) noexcept : table_(table) {
+    table_.enter_no_collect();
+#if SNAPHEAP_DCHECK_IS_ON
+    add_construction_depth(1);
+#endif
+  }
+  ~ConstructionScope() {
+    table_.exit_no_collect();
+#if SNAPHEAP_DCHECK_IS_ON
+    add_construction_depth(-1);
+#endif
+  }
   ConstructionScope(const ConstructionScope&) = delete;
   ConstructionScope& operator=(const ConstructionScope&) = delete;
 

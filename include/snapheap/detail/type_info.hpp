@@ -46,8 +46,15 @@ struct TypeInfo {
 
 /// Adds a type (once per type, thread-safe) and returns its entry, which lives forever.
 TypeInfo& add_type(const std::type_info& cpp_type, std::size_t size, void (*destroy)(Object*) noexcept);
-/// The entry for a registry index, or nullptr.
-const TypeInfo* type_at(std::uint32_t index) noexcept;
+// 65,535 managed types per process: far more than a program defines, and the table is 512 KiB
+// of zero-initialized storage whose pages are touched only as types are added.
+inline constexpr std::uint32_t kMaxTypes = 1u << 16;
+extern std::atomic<TypeInfo*> g_types[kMaxTypes];
+
+/// The entry for a registry index, or nullptr. Lock-free: the sweep calls it per dead object.
+inline const TypeInfo* type_at(std::uint32_t index) noexcept {
+  return index < kMaxTypes ? g_types[index].load(std::memory_order_acquire) : nullptr;
+}
 /// The entry registered for snapshots under `name`, or nullptr.
 const TypeInfo* type_by_name(std::string_view name) noexcept;
 /// Attaches snapshot hooks to a type. A second, different registration of the same type or name
