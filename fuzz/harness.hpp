@@ -1,0 +1,282 @@
+// The properties the fuzz targets check on every input, shared with the regression test
+// (tests/serialize/regression_test.cpp), which runs every file in fuzz/regressions/ through them.
+//
+//   load     into a heap that already holds objects (rooted, host-held and garbage), once with the
+//            checksum check off (the bytes as given) and once resealed (a fresh trailer, the
+//            checksum on). Either it throws SnapshotError and the heap is as it was (same live
+//            objects after a collection, same root names, verify() passes), or it loads: then
+//            verify() passes, every root of the snapshot is a root of the heap, inspect() agrees
+//            with the load's counts, and the heap saves, the saved snapshot loads into a fresh
+//            heap, and that heap saves the same bytes again (round trip).
+//   inspect  on the bytes as given and resealed: throws SnapshotError or describes the snapshot
+//            consistently (the sections add up to the size, the types' objects to the total).
+//
+// A broken property throws PropertyViolation; the fuzz targets turn it into a crash. Any
+// exception other than SnapshotError escaping load or inspect is a failure too.
+#pragma once
+
+#include <snapheap/inspect.hpp>
+#include <snapheap/snapheap.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fuzz/fuzz_types.hpp"
+#include "seed/seed_model.hpp"
+#include "serialize/checksum.hpp"
+#include "serialize/format.hpp"
+
+namespace snapheap_fuzz {
+
+/// A property of the reader that does not hold.
+class PropertyViolation : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+[[noreturn]] inline void violation(const std::string& what) { throw PropertyViolation("property violated: " + what); }
+
+inline std::span<const std::byte> as_bytes(std::span<const unsigned char> bytes) noexcept {
+  return {reinterpret_cast<const std::byte*>(bytes.data()), bytes.size()};
+}
+
+/// The bytes with a trailer that matches them: where they end in something shaped like a
+/// trailer (the end magic 16 bytes before the end) its length and checksum are rewritten, else a
+/// whole trailer is appended. The checksum check then passes and the structural checks are
+/// reached, also for inputs whose length the fuzzer changed.
+inline std::vector<unsigned char> reseal(std::span<const unsigned char> in) {
+  namespace format = snapheap::detail::format;
+  std::vector<unsigned char> out(in.begin(), in.end());
+  const bool shaped = out.size() >= format::kHeaderSize + format::kTrailerSize &&
+                      std::memcmp(out.data() + out.size() - 16, format::kEndMagic, sizeof format::kEndMagic) == 0;
+  if (!shaped) {
+    out.resize(out.size() + format::kTrailerSize);
+    std::memcpy(out.data() + out.size() - 16, format::kEndMagic, sizeof format::kEndMagic);
+  }
+  const std::uint64_t size = out.size();
+  unsigned char* trailer = out.data() + size - format::kTrailerSize;
+  for (int i = 0; i < 8; ++i) trailer[i] = static_cast<unsigned char>(size >> (8 * i));
+  const std::uint64_t sum = snapheap::detail::checksum(out.data(), out.size() - 8);
+  for (int i = 0; i < 8; ++i) trailer[16 + i] = static_cast<unsigned char>(sum >> (8 * i));
+  return out;
+}
+
+/// seed::DataProxy saves a recipe (a generator and a count) and rebuilds its data on load: a
+/// snapshot of a few bytes may legitimately ask for up to 2^31 elements (16 GiB; `snapheap demo
+/// --elements` goes that far). That is the example's design, not a reader bug, so inputs whose
+/// recipes ask for more than this are skipped: the fuzzers' allocation limit stays meaningful.
+inline constexpr std::int64_t kMaxRecipeElements = std::int64_t{1} << 20;
+
+/// Whether loading the bytes would run a DataProxy recipe larger than kMaxRecipeElements. Reads
+/// the records the way the reader does (in order, stopping where the reader would stop).
+inline bool has_large_recipe(std::span<const unsigned char> bytes) {
+  namespace format = snapheap::detail::format;
+  try {
+    format::Prefix prefix;
+    format::Cursor cursor = format::open(bytes, /*verify_checksum=*/false, prefix);
+    format::read_prefix(cursor, prefix);
+    std::uint32_t proxy = ~std::uint32_t{0};
+    for (std::size_t i = 0; i < prefix.types.size(); ++i)
+      if (prefix.types[i].name == "seed::DataProxy") proxy = static_cast<std::uint32_t>(i);
+    if (proxy == ~std::uint32_t{0}) return false;
+    std::uint32_t id = 0;
+    for (const format::Run& run : prefix.runs) {
+      for (std::uint32_t k = 0; k < run.count; ++k, ++id) {
+        const format::Record record = format::read_record(cursor, id);
+        if (run.type != proxy) continue;
+        format::Cursor data(bytes.data(), record.data, record.end);
+        const std::uint64_t length = data.varint("a generator name");
+        data.bytes(static_cast<std::size_t>(length), "a generator name");
+        const std::int64_t count = snapheap::detail::unzigzag(data.varint("a generator count"));
+        if (count > kMaxRecipeElements) return true;
+      }
+    }
+  } catch (const snapheap::SnapshotError&) {
+    // The reader stops here too.
+  }
+  return false;
+}
+
+struct HeapState {
+  std::size_t live_objects = 0;
+  std::vector<std::string> roots;
+  bool operator==(const HeapState&) const = default;
+};
+
+inline HeapState state_of(snapheap::Heap& heap) {
+  heap.collect();
+  return {heap.stats().live_objects, heap.root_names()};
+}
+
+inline void verify(const snapheap::Heap& heap, const char* when) {
+  const snapheap::VerifyResult result = heap.verify();
+  if (!result.ok) violation(std::string("heap.verify() ") + when + ": " + result.problem);
+}
+
+/// The heap a fuzz input is loaded into: named roots, an object only host code holds, a weak
+/// handle across them, and garbage for the collection to find.
+struct Destination {
+  snapheap::Heap heap;
+  snapheap::Strong<Record> host;
+
+  Destination() {
+    auto records = heap.make<Record>();
+    records->name = "existing";
+    records->leaf = heap.make<Leaf>();
+    auto child = heap.make<Record>();
+    child->peer = records;
+    records->children.emplace_back(child);
+    heap.set_root("existing.records", records);
+    auto payload = heap.make<seed::Payload>(seed::range_data(16));
+    heap.set_root("existing.payload", payload);
+    host = heap.make<Record>();
+    host->data = payload;
+    host->peer = child;
+    heap.make<Leaf>();  // garbage
+  }
+  /// The objects the host set up are all still there.
+  void check_intact(const char* when) const {
+    auto records = heap.root<Record>("existing.records");
+    if (!records || records->name != "existing" || records->children.size() != 1 || !records->leaf)
+      violation(std::string("the destination's root 'existing.records' changed ") + when);
+    if (!host || host->data.expired() || host->peer.expired())
+      violation(std::string("the destination's host-held object changed ") + when);
+  }
+};
+
+inline std::string describe(const snapheap::SnapshotStats& s) {
+  return std::to_string(s.objects) + " objects, " + std::to_string(s.roots) + " roots, " +
+         std::to_string(s.strong_refs) + " strong, " + std::to_string(s.weak_targets) + " weak, " +
+         std::to_string(s.weak_tombstones) + " tombstones, " + std::to_string(s.weak_empty) + " empty weak";
+}
+
+/// inspect() of a snapshot that loaded must succeed and count what the load counted.
+inline void cross_check(std::span<const unsigned char> loaded, const snapheap::SnapshotStats& stats) {
+  const std::vector<unsigned char> sealed = reseal(loaded);
+  snapheap::SnapshotInfo info;
+  try {
+    info = snapheap::inspect(as_bytes(sealed));
+  } catch (const snapheap::SnapshotError& e) {
+    violation(std::string("a snapshot that loads fails inspect(): ") + e.what());
+  }
+  if (info.objects != stats.objects || info.roots.size() != stats.roots || info.strong_refs != stats.strong_refs ||
+      info.weak_targets != stats.weak_targets || info.weak_tombstones != stats.weak_tombstones ||
+      info.weak_empty != stats.weak_empty)
+    violation("inspect() and load disagree: the load restored " + describe(stats) + "; inspect() counts " +
+              std::to_string(info.objects) + " objects, " + std::to_string(info.roots.size()) + " roots, " +
+              std::to_string(info.strong_refs) + " strong, " + std::to_string(info.weak_targets) + " weak, " +
+              std::to_string(info.weak_tombstones) + " tombstones, " + std::to_string(info.weak_empty) +
+              " empty weak");
+}
+
+/// A heap that loaded saves; the snapshot loads into a fresh heap, which saves the same bytes.
+inline void round_trip(snapheap::Heap& heap) {
+  snapheap::ByteBuffer first;
+  snapheap::SnapshotStats saved;
+  try {
+    saved = snapheap::save(heap, first);
+  } catch (const snapheap::SnapshotError& e) {
+    violation(std::string("a heap that loaded does not save: ") + e.what());
+  }
+  snapheap::Heap again;
+  snapheap::SnapshotStats reloaded;
+  try {
+    reloaded = snapheap::load(again, first);
+  } catch (const snapheap::SnapshotError& e) {
+    violation(std::string("a snapshot the library wrote does not load: ") + e.what());
+  }
+  verify(again, "after loading a re-saved snapshot");
+  if (reloaded.objects != saved.objects || reloaded.roots != saved.roots ||
+      reloaded.strong_refs != saved.strong_refs || reloaded.weak_targets != saved.weak_targets ||
+      reloaded.weak_tombstones != saved.weak_tombstones || reloaded.weak_empty != saved.weak_empty)
+    violation("a re-saved snapshot loads other counts: saved " + describe(saved) + ", loaded " + describe(reloaded));
+  snapheap::ByteBuffer second;
+  snapheap::save(again, second);
+  if (second.size() != first.size() || std::memcmp(second.data(), first.data(), first.size()) != 0)
+    violation("save, load, save does not give the same bytes (" + std::to_string(first.size()) + " then " +
+              std::to_string(second.size()) + ")");
+  const snapheap::SnapshotInfo info = snapheap::inspect(first.view());
+  if (info.unreachable != 0) violation("a snapshot the library wrote holds unreachable objects");
+}
+
+enum class Outcome { refused, loaded };
+
+/// Loads the bytes into a populated heap and checks the properties above.
+inline Outcome check_load(std::span<const unsigned char> bytes, const snapheap::LoadOptions& options) {
+  Destination dest;
+  const HeapState before = state_of(dest.heap);
+  snapheap::SnapshotStats stats;
+  try {
+    stats = snapheap::load(dest.heap, as_bytes(bytes), options);
+  } catch (const snapheap::SnapshotError& e) {
+    if (e.offset() != snapheap::SnapshotError::kNoOffset && e.offset() > bytes.size())
+      violation(std::string("an error offset past the end of the input: ") + e.what());
+    if (state_of(dest.heap) != before) violation(std::string("a failed load changed the heap: ") + e.what());
+    verify(dest.heap, "after a failed load");
+    dest.check_intact("by a failed load");
+    return Outcome::refused;
+  }
+  verify(dest.heap, "after a load");
+  cross_check(bytes, stats);
+  const std::vector<unsigned char> sealed = reseal(bytes);
+  for (const auto& root : snapheap::inspect(as_bytes(sealed)).roots)
+    if (!dest.heap.has_root(root.name)) violation("the snapshot's root '" + root.name + "' is not in the heap");
+  if (options.on_root_conflict == snapheap::RootConflict::error) dest.check_intact("by a load");
+  round_trip(dest.heap);
+  dest.heap.collect();
+  verify(dest.heap, "after a collection following a load");
+  return Outcome::loaded;
+}
+
+/// inspect() throws SnapshotError or describes the bytes consistently.
+inline void check_inspect(std::span<const unsigned char> bytes) {
+  snapheap::SnapshotInfo info;
+  try {
+    info = snapheap::inspect(as_bytes(bytes));
+  } catch (const snapheap::SnapshotError& e) {
+    if (e.offset() != snapheap::SnapshotError::kNoOffset && e.offset() > bytes.size())
+      violation(std::string("an error offset past the end of the input: ") + e.what());
+    return;
+  }
+  if (info.bytes != bytes.size() ||
+      info.header_bytes + info.type_table_bytes + info.record_bytes + info.root_bytes + info.trailer_bytes !=
+          bytes.size())
+    violation("inspect(): the sections do not add up to the snapshot's size");
+  std::size_t objects = 0;
+  std::uint64_t record_bytes = 0;
+  for (const auto& type : info.types) {
+    objects += type.objects;
+    record_bytes += type.record_bytes;
+  }
+  if (objects != info.objects || record_bytes != info.record_bytes)
+    violation("inspect(): the types' objects or record bytes do not add up");
+  if (info.unreachable > info.objects) violation("inspect(): more unreachable objects than objects");
+  for (const auto& root : info.roots)
+    if (root.id >= info.objects) violation("inspect(): a root names a missing object");
+}
+
+/// The load target's checks: the bytes as given with the checksum check off, then resealed with
+/// it on. Returns false (and checks nothing) for an input that would run a recipe larger than
+/// kMaxRecipeElements.
+inline bool check_load_both(std::span<const unsigned char> bytes) {
+  if (has_large_recipe(bytes)) return false;
+  check_load(bytes, {.on_root_conflict = snapheap::RootConflict::replace, .verify_checksum = false});
+  const std::vector<unsigned char> sealed = reseal(bytes);
+  if (has_large_recipe(sealed)) return false;
+  check_load(sealed, {.on_root_conflict = snapheap::RootConflict::error, .verify_checksum = true});
+  return true;
+}
+
+/// The inspect target's checks: the bytes as given, then resealed.
+inline void check_inspect_both(std::span<const unsigned char> bytes) {
+  check_inspect(bytes);
+  check_inspect(reseal(bytes));
+}
+
+}  // namespace snapheap_fuzz
