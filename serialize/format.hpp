@@ -48,8 +48,8 @@ unsigned char native_byte_order() noexcept;
 /// SIZE_MAX if overlong or too large for 64 bits.
 std::size_t decode_varint_slow(const unsigned char* p, const unsigned char* end, std::uint64_t& out) noexcept;
 inline std::size_t decode_varint(const unsigned char* p, const unsigned char* end, std::uint64_t& out) noexcept {
-  // Most varints in a snapshot take one to three bytes (lengths, counts, references).
-  if (end - p >= 3) [[likely]] {
+  // Most varints in a snapshot take one to four bytes (lengths, counts, references).
+  if (end - p >= 4) [[likely]] {
     if (p[0] < 0x80) {
       out = p[0];
       return 1;
@@ -59,9 +59,15 @@ inline std::size_t decode_varint(const unsigned char* p, const unsigned char* en
       out = (p[0] & 0x7fu) | (std::uint64_t{p[1]} << 7);
       return 2;
     }
-    if (p[2] < 0x80 && p[2] != 0) {
+    if (p[2] < 0x80) {
+      if (p[2] == 0) return decode_varint_slow(p, end, out);
       out = (p[0] & 0x7fu) | (std::uint64_t{p[1] & 0x7fu} << 7) | (std::uint64_t{p[2]} << 14);
       return 3;
+    }
+    if (p[3] < 0x80 && p[3] != 0) {
+      out = (p[0] & 0x7fu) | (std::uint64_t{p[1] & 0x7fu} << 7) | (std::uint64_t{p[2] & 0x7fu} << 14) |
+            (std::uint64_t{p[3]} << 21);
+      return 4;
     }
   }
   return decode_varint_slow(p, end, out);

@@ -156,8 +156,9 @@ class Lookahead {
       const std::int64_t id = previous + unzigzag((code - kFirstIdRef) >> 1);
       if (id < 0 || id >= static_cast<std::int64_t>(count_)) return stop();
       previous = id;
-      __builtin_prefetch(objects_ + id);
-      __builtin_prefetch(handles_ + id);
+      // A Member reads the object table entry, a Weak the slot and generation.
+      if ((code - kFirstIdRef) & 1) __builtin_prefetch(handles_ + id);
+      else __builtin_prefetch(objects_ + id);
     }
     pos_ = body_end;
     ++next_;

@@ -13,6 +13,7 @@ struct SnapshotScratch final : HeapScratch {
   // Saving.
   boost::container::vector<std::uint32_t> ids;  // by slot: snapshot ID of a visited object
   WorkList queue;                                // breadth-first queue, with repeats
+  boost::container::vector<std::uint32_t> queue_ids;  // by queue position: the object's ID
   boost::container::vector<std::uint32_t> types;  // by ID: registry type index
   StrongEdgeLog strong_edges;
   WeakEdgeLog weak_edges;

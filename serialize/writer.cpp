@@ -140,14 +140,24 @@ class SnapshotWriter {
     Tracer tracer = TracerAccess::make();
     TracerAccess::setup_number(tracer, table_, queue, scratch_.strong_edges, scratch_.weak_edges);
     for (const auto& root : roots_) queue.push_back(root.second);
+    // queue_ids[q]: the ID of the object at queue position q (each logged edge holds the queue
+    // position of its target until the end, when it is swapped for this ID).
+    scratch_.queue_ids.clear();
     for (std::size_t q = 0; q < queue.size(); ++q) {
-      if (q + kAhead < queue.size()) __builtin_prefetch(queue[q + kAhead]);
+      // Two stages: an object's header 2 x kAhead entries ahead, then its ID table entry (for a
+      // repeat) kAhead ahead, once its slot has arrived.
+      if (q + 2 * kAhead < queue.size()) __builtin_prefetch(queue[q + 2 * kAhead]);
+      if (q + kAhead < queue.size()) __builtin_prefetch(ids_ + ObjectAccess::slot(queue[q + kAhead]));
       const Object* o = queue[q];
       const std::uint32_t slot = ObjectAccess::slot(o);
       std::uint64_t& word = visited[slot >> 6];
       const std::uint64_t bit = std::uint64_t{1} << (slot & 63);
-      if (word & bit) continue;
+      if (word & bit) {
+        scratch_.queue_ids.push_back(ids_[slot]);
+        continue;
+      }
       word |= bit;
+      scratch_.queue_ids.push_back(static_cast<std::uint32_t>(order_.size()));
       ids_[slot] = static_cast<std::uint32_t>(order_.size());
       order_.push_back(o);
       scratch_.types.push_back(ObjectAccess::type(o));
@@ -157,18 +167,16 @@ class SnapshotWriter {
     }
     scratch_.strong_start.push_back(static_cast<std::uint32_t>(scratch_.strong_edges.size()));
     scratch_.weak_start.push_back(static_cast<std::uint32_t>(scratch_.weak_edges.size()));
-    if (order_.size() >= std::numeric_limits<std::uint32_t>::max() ||
+    if (queue.size() >= std::numeric_limits<std::uint32_t>::max() ||
         scratch_.strong_edges.size() >= std::numeric_limits<std::uint32_t>::max() ||
         scratch_.weak_edges.size() >= std::numeric_limits<std::uint32_t>::max())
       throw SnapshotError(SnapshotErrc::unsupported_value, "more than 2^32 - 2 objects or edges in one snapshot");
     StrongEdge* strong = scratch_.strong_edges.data();
     const std::size_t strong_count = scratch_.strong_edges.size();
-    // Two stages: the target's header 2 x kAhead edges ahead, then (its slot known) the ID
-    // table entry kAhead edges ahead.
+    const std::uint32_t* queue_ids = scratch_.queue_ids.data();
     for (std::size_t i = 0; i < strong_count; ++i) {
-      if (i + 2 * kAhead < strong_count) __builtin_prefetch(strong[i + 2 * kAhead].target);
-      if (i + kAhead < strong_count) __builtin_prefetch(ids_ + ObjectAccess::slot(strong[i + kAhead].target));
-      strong[i].id = ids_[ObjectAccess::slot(strong[i].target)];
+      if (i + kAhead < strong_count) __builtin_prefetch(queue_ids + strong[i + kAhead].id);
+      strong[i].id = queue_ids[strong[i].id];
     }
     WeakEdge* weak = scratch_.weak_edges.data();
     const std::size_t weak_count = scratch_.weak_edges.size();

@@ -76,9 +76,10 @@ struct BaseRef {
   B& base;
 };
 
-/// Decodes a varint of up to three bytes (values below 2^21: counts, lengths, small integers and
-/// most references); returns 0 when the slow path must decide. It may read three bytes: the
-/// reader only calls it inside the record section, which the 24-byte trailer always follows.
+/// Decodes a varint of up to four bytes (values below 2^28: counts, lengths, small integers and
+/// references across up to 2^26 objects); returns 0 when the slow path must decide. It may read
+/// four bytes: the reader only calls it inside the record section, which the 24-byte trailer
+/// always follows.
 inline std::size_t decode_short_varint(const unsigned char* p, std::uint64_t& out) noexcept {
   const std::uint64_t b0 = p[0];
   if (b0 < 0x80) {
@@ -92,9 +93,15 @@ inline std::size_t decode_short_varint(const unsigned char* p, std::uint64_t& ou
     return 2;
   }
   const std::uint64_t b2 = p[2];
-  if (b2 < 0x80 && b2 != 0) {
+  if (b2 < 0x80) {
+    if (b2 == 0) return 0;
     out = (b0 & 0x7f) | ((b1 & 0x7f) << 7) | (b2 << 14);
     return 3;
+  }
+  const std::uint64_t b3 = p[3];
+  if (b3 < 0x80 && b3 != 0) {
+    out = (b0 & 0x7f) | ((b1 & 0x7f) << 7) | ((b2 & 0x7f) << 14) | (b3 << 21);
+    return 4;
   }
   return 0;
 }

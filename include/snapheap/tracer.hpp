@@ -97,8 +97,8 @@ class Tracer {
     if (mode_ == Mode::kVisit) return visit_fn_(context_, target, false, 0, 0, nullptr);
     SNAPHEAP_DCHECK(detail::page_of(target)->table == table_,
                     "a Member points into another heap: edges must stay within one heap");
+    strong_log_->push_back({target, static_cast<std::uint32_t>(work_->size())});  // queue position
     work_->push_back(target);
-    strong_log_->push_back({target, 0});
   }
   void visit_weak(const detail::ObjectTable* table, std::uint32_t slot,
                   std::uint32_t generation) noexcept {
