@@ -510,7 +510,7 @@ def scaling_chart(report):
     rows_n = math.ceil(len(panels) / cols)
     width, height = cols * pw + (cols + 1) * margin, rows_n * ph + (rows_n + 1) * margin + 40
     body = ['<text x="20" y="28" font-size="14" font-weight="bold">Time per element against element count '
-            '(log-log; flat = linear scaling). Medians; CPU time.</text>']
+            '(log-log; flat = linear scaling). Medians; CPU time; 10^7 from the scaling run.</text>']
     for p, (group, title) in enumerate(panels):
         fams = [s for s in scaling if s["group"] == group]
         if not fams:
@@ -531,7 +531,7 @@ def scaling_chart(report):
 
         body.append(f'<rect x="{ox}" y="{oy}" width="{pw}" height="{ph}" fill="none" stroke="#ccc"/>')
         body.append(f'<text x="{ox + 10}" y="{oy + 17}" font-size="13" font-weight="bold">{esc(title)}'
-                    f'<tspan font-weight="normal" fill="#555"> — time per element</tspan></text>')
+                    f'<tspan font-weight="normal" fill="#555">\u00a0— time per element</tspan></text>')
         for e in range(ylo, yhi + 1):
             yy = py(10 ** e)
             body.append(f'<line x1="{plot_x}" y1="{yy:.1f}" x2="{plot_x + plot_w}" y2="{yy:.1f}" stroke="#eee"/>')
