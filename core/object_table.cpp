@@ -118,15 +118,15 @@ Reservation ObjectTable::reserve_slow(std::size_t bytes) {
   }
 }
 
-void ObjectTable::cancel(const Reservation& r) noexcept {
-  PageHeader* page = page_of(r.memory);
+void ObjectTable::cancel(void* memory, std::uint32_t slot) noexcept {
+  PageHeader* page = page_of(memory);
   if (page->cell_size == 0) {
     committed_bytes_ -= page->large_bytes;
     ::munmap(page, page->large_bytes);
   } else {
-    free_small(page, r.memory);
+    free_small(page, memory);
   }
-  free_slots_.push_back(r.slot);
+  free_slots_.push_back(slot);
 }
 
 void ObjectTable::expire(std::uint32_t slot) noexcept { ++generations_[slot]; }
@@ -163,6 +163,65 @@ void ObjectTable::release_word(std::size_t word, std::uint64_t dead) noexcept {
   live_bits_[word] &= ~dead;
   live_objects_ -= count;
   live_bytes_ -= bytes;
+}
+
+void ObjectTable::release_dead(const std::uint64_t* marks, bool expire) noexcept {
+  const std::size_t words = live_bits_.size();
+  // Pass 1: count the deaths in each page; touch no dead cell.
+  for (std::size_t w = 0; w < words; ++w) {
+    for (std::uint64_t dead = live_bits_[w] & ~marks[w]; dead; dead &= dead - 1) {
+      const auto slot = static_cast<std::uint32_t>(w * 64 + std::countr_zero(dead));
+      if (expire) ++generations_[slot];
+      PageHeader* page = page_of(objects_[slot]);
+      if (page->cell_size != 0) --page->used;
+    }
+  }
+  // Pass 2: reset the pages that emptied, thread the other freed cells, free the slots.
+  std::size_t bytes = 0;
+  std::size_t count = 0;
+  for (std::size_t w = 0; w < words; ++w) {
+    const std::uint64_t dead = live_bits_[w] & ~marks[w];
+    if (!dead) continue;
+    for (std::uint64_t rest = dead; rest; rest &= rest - 1, ++count) {
+      const auto slot = static_cast<std::uint32_t>(w * 64 + std::countr_zero(rest));
+      SNAPHEAP_DCHECK(root_counts_[slot] == 0, "a dead object has a nonzero root count");
+      Object* o = objects_[slot];
+      PageHeader* page = page_of(o);
+      if (page->cell_size == 0) {
+        bytes += free_object_cell(o);
+      } else {
+        bytes += page->cell_size;
+        if (page->used == 0) {
+          if (!page->emptied) empty_page(page);
+        } else {
+          char* payload = reinterpret_cast<char*>(page) + kPageHeaderSize;
+          const auto offset = static_cast<std::uint32_t>(reinterpret_cast<char*>(o) - payload);
+          ++page->used;  // free_small counts it out again
+          free_small(page, payload + std::size_t{cell_index(offset, page->reciprocal)} * page->cell_size);
+        }
+      }
+      objects_[slot] = nullptr;
+      if (generations_[slot] != 0xFFFFFFFFu) free_slots_.push_back(slot);  // capacity reserved
+    }
+    live_bits_[w] &= ~dead;
+  }
+  live_objects_ -= count;
+  live_bytes_ -= bytes;
+  for (std::size_t c = 0; c < kClassCount; ++c)
+    if (classes_[c].current) classes_[c].current->emptied = false;
+}
+
+// A page whose last live cell died in this sweep: the class's current page restarts from its
+// first cell; any other page leaves its lists for the pool of empty pages.
+void ObjectTable::empty_page(PageHeader* page) noexcept {
+  page->emptied = true;
+  page->free_list = nullptr;
+  SNAPHEAP_POISON(reinterpret_cast<char*>(page) + kPageHeaderSize, kPageSize - kPageHeaderSize);
+  if (page == classes_[page->size_class].current) {
+    page->bump = reinterpret_cast<char*>(page) + kPageHeaderSize;
+    return;
+  }
+  retire_page(page);
 }
 
 void ObjectTable::clear_marks() noexcept {
@@ -229,6 +288,7 @@ PageHeader* ObjectTable::new_page(std::size_t size_class) {
   page->used = 0;
   page->size_class = static_cast<std::uint16_t>(size_class);
   page->in_available_list = false;
+  page->emptied = false;
   page->bump = reinterpret_cast<char*>(page) + kPageHeaderSize;
   page->end = page->bump + (kPageSize - kPageHeaderSize) / cell * cell;
   SNAPHEAP_POISON(page->bump, kPageSize - kPageHeaderSize);

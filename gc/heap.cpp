@@ -41,7 +41,7 @@ void Heap::release_memory() noexcept {
 
 // ---- allocation ------------------------------------------------------------------------------------
 
-detail::Reservation Heap::begin_make_slow(std::size_t bytes) {
+void Heap::prepare_make(std::size_t bytes) {
   check_thread();
   SNAPHEAP_CHECK(table_.state() == detail::TableState::kIdle,
                  "Heap::make was called from a destructor or a trace(): nothing may be allocated "
@@ -57,9 +57,6 @@ detail::Reservation Heap::begin_make_slow(std::size_t bytes) {
     if (table_.live_bytes() + cell > options_.max_bytes)
       throw HeapExhausted(options_.max_bytes, table_.live_bytes(), cell);
   }
-  detail::Reservation r = table_.reserve(bytes);
-  stats_.allocated_since_collection += r.cell_bytes;
-  return r;
 }
 
 void Heap::run_deferred_collection() noexcept {

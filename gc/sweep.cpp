@@ -25,14 +25,6 @@ void for_each_white(const ObjectTable& table, const std::uint64_t* marks, Fn&& f
     }
   }
 }
-// Frees every live slot whose mark bit is clear, a bitmap word at a time.
-void release_white(ObjectTable& table, const std::uint64_t* marks) noexcept {
-  const std::uint64_t* live = table.live_bits();
-  const std::size_t words = table.bit_words();
-  for (std::size_t w = 0; w < words; ++w) {
-    if (const std::uint64_t dead = live[w] & ~marks[w]) table.release_word(w, dead);
-  }
-}
 }  // namespace
 
 void Collector::run_destructor(ObjectTable& table, std::uint32_t slot) noexcept {
@@ -46,16 +38,21 @@ SweepResult Collector::sweep(Heap& heap) noexcept {
   const std::uint64_t* marks = table.mark_bits();
   const std::size_t objects_before = table.live_objects();
   const std::size_t bytes_before = table.live_bytes();
-  // Invariant 2: every weak handle to a dead object expires before the first destructor runs,
-  // so a destructor that locks a weak handle to another dying object gets an empty handle.
-  for_each_white(table, marks, [&](std::uint32_t slot) { table.expire(slot); });
   table.set_state(TableState::kSweeping);
-  // Every destructor runs before any cell is freed: the debug check that catches a destructor
-  // dereferencing a Member to another dead object reads that object's header, which must still
-  // be there (a freed large object is unmapped; a freed cell is poisoned under ASan).
-  if (table.has_destructors())
+  if (table.has_destructors()) {
+    // Invariant 2: every weak handle to a dead object expires before the first destructor runs,
+    // so a destructor that locks a weak handle to another dying object gets an empty handle.
+    for_each_white(table, marks, [&](std::uint32_t slot) { table.expire(slot); });
+    // Every destructor runs before any cell is freed: the debug check that catches a destructor
+    // dereferencing a Member to another dead object reads that object's header, which must
+    // still be there (a freed large object is unmapped; a freed cell is poisoned under ASan).
     for_each_white(table, marks, [&](std::uint32_t slot) { run_destructor(table, slot); });
-  release_white(table, marks);
+    table.release_dead(marks, /*expire=*/false);
+  } else {
+    // No destructor can run, so nothing can observe a weak handle between the passes: expire
+    // and free in one pass over the dead objects.
+    table.release_dead(marks, /*expire=*/true);
+  }
   table.set_state(TableState::kIdle);
   table.clear_marks();
   return {objects_before - table.live_objects(), bytes_before - table.live_bytes()};
@@ -84,7 +81,7 @@ void Collector::tear_down(Heap& heap) noexcept {
     std::fflush(stderr);
     std::abort();
   }
-  release_white(table, marks);
+  table.release_dead(marks, /*expire=*/false);
   table.set_state(TableState::kIdle);
 }
 

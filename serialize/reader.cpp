@@ -290,22 +290,24 @@ class SnapshotReader {
       run_end_.push_back(id + run.count);
       run_type_.push_back(type.info->index);
       for (std::uint32_t k = 0; k < run.count; ++k, ++id) {
-        const Reservation r = table_.reserve(type.info->size);
+        std::uint32_t slot;
+        std::size_t cell_bytes;
+        void* const memory = table_.reserve(type.info->size, slot, cell_bytes);
         Object* o;
         {
           ConstructionScope scope(table_);
           try {
-            o = type.hooks->construct(r.memory);
+            o = type.hooks->construct(memory);
           } catch (...) {
-            table_.cancel(r);
+            table_.cancel(memory, slot);
             throw;
           }
         }
-        table_.publish(o, r, type.info->index, 0);
+        table_.publish(o, slot, cell_bytes, type.info->index, 0);
         if (type.info->destroy) table_.note_destructor();
-        staging_.add(r.slot);
+        staging_.add(slot);
         objects_[id] = o;
-        handles_[id] = r.slot | (std::uint64_t{table_.generation(r.slot)} << 32);
+        handles_[id] = slot | (std::uint64_t{table_.generation(slot)} << 32);
       }
     }
   }

@@ -153,26 +153,28 @@ class Heap {
   friend class detail::Collector;
   friend class detail::HeapAccess;
 
-  // make() in two halves around the constructor, inline for the common case: no collection
-  // due, no limit set, the collector not running (fast_budget_ is 0 otherwise).
-  detail::Reservation begin_make(std::size_t bytes) {
-    if (stats_.allocated_since_collection < fast_budget_) [[likely]] {
-      check_thread();
-      detail::Reservation r = table_.reserve(bytes);
-      stats_.allocated_since_collection += r.cell_bytes;
-      return r;
-    }
-    return begin_make_slow(bytes);
+  // make() around the constructor, inline for the common case: no collection due, no limit
+  // set, the collector not running (fast_budget_ is 0 otherwise, and prepare_make decides).
+  void* begin_make(std::size_t bytes, std::uint32_t& slot, std::size_t& cell_bytes) {
+    if (stats_.allocated_since_collection >= fast_budget_) [[unlikely]]
+      prepare_make(bytes);
+    check_thread();
+    void* memory = table_.reserve(bytes, slot, cell_bytes);
+    stats_.allocated_since_collection += cell_bytes;
+    return memory;
   }
-  void finish_make(Object* object, const detail::Reservation& r, const detail::TypeInfo& type) noexcept {
-    SNAPHEAP_CHECK(detail::page_of(object) == detail::page_of(r.memory),
+  void finish_make(Object* object, void* memory, std::uint32_t slot, std::size_t cell_bytes,
+                   const detail::TypeInfo& type) noexcept {
+    SNAPHEAP_CHECK(detail::page_of(object) == detail::page_of(memory),
                    "the snapheap::Object base lies more than 64 KiB into the object");
-    table_.publish(object, r, type.index, 1);
+    table_.publish(object, slot, cell_bytes, type.index, 1);
     if (type.destroy) table_.note_destructor();
     if (collection_deferred_) [[unlikely]]
       run_deferred_collection();
   }
-  detail::Reservation begin_make_slow(std::size_t bytes);
+  /// The checks and collections make() must run first when its inline path is off: a collection
+  /// due, stress mode, a heap limit, or a call from a destructor (caught here).
+  void prepare_make(std::size_t bytes);
   void run_deferred_collection() noexcept;
   Object* root_object(std::string_view name) const;
   [[noreturn]] static void throw_root_type(std::string_view name, const Object* object,
@@ -207,18 +209,20 @@ Strong<T> Heap::make(Args&&... args) {
   static_assert(std::is_constructible_v<T, Args...>,
                 "the managed class has no constructor taking these arguments");
   detail::TypeInfo& type = detail::type_info_of<T>();
-  const detail::Reservation r = begin_make(sizeof(T));
+  std::uint32_t slot;
+  std::size_t cell_bytes;
+  void* const memory = begin_make(sizeof(T), slot, cell_bytes);
   T* object;
   {
     detail::ConstructionScope scope(table_);
     try {
-      object = ::new (r.memory) T(std::forward<Args>(args)...);
+      object = ::new (memory) T(std::forward<Args>(args)...);
     } catch (...) {
-      table_.cancel(r);
+      table_.cancel(memory, slot);
       throw;
     }
   }
-  finish_make(object, r, type);
+  finish_make(object, memory, slot, cell_bytes, type);
   return Strong<T>(detail::adopt_root, object);
 }
 

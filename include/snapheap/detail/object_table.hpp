@@ -54,6 +54,7 @@ struct alignas(kPageHeaderSize) PageHeader {
   std::uint32_t used;          // live cells
   std::uint16_t size_class;
   bool in_available_list;
+  bool emptied;                // set by release_dead() when the page's last cell died
 };
 static_assert(sizeof(PageHeader) == kPageHeaderSize);
 
@@ -117,18 +118,25 @@ class ObjectTable {
 
   /// Reserves a slot and a cell of at least `bytes`; throws std::bad_alloc if memory runs out.
   /// Inline for the common case: a free slot and a cell in the size class's current page.
-  Reservation reserve(std::size_t bytes) {
+  /// Returns the cell; sets `slot` and `cell_bytes`. (Scalars, not a Reservation: a struct
+  /// passed around a constructor call is copied through the stack, and the copies stall store
+  /// forwarding on make's hot path.)
+  void* reserve(std::size_t bytes, std::uint32_t& slot, std::size_t& cell_bytes) {
     if (bytes <= kMaxSmallSize && !free_slots_.empty()) [[likely]] {
       PageHeader* page = classes_[kClassBySize[(bytes + 7) / 8]].current;
       if (page) {
         if (void* cell = take_cell(page)) {
-          const std::uint32_t slot = free_slots_.back();
+          slot = free_slots_.back();
           free_slots_.pop_back();
-          return {cell, page->cell_size, slot};
+          cell_bytes = page->cell_size;
+          return cell;
         }
       }
     }
-    return reserve_slow(bytes);
+    const Reservation r = reserve_slow(bytes);
+    slot = r.slot;
+    cell_bytes = r.cell_bytes;
+    return r.memory;
   }
   /// The bytes reserve(bytes) takes, which live_bytes() counts: the size class's cell, or a
   /// large object's block (its header and the object in whole 4 KiB pages).
@@ -137,21 +145,26 @@ class ObjectTable {
                                   : (kPageHeaderSize + bytes + 4095) & ~std::size_t{4095};
   }
   /// Gives back a reservation whose object was never constructed (its constructor threw).
-  void cancel(const Reservation& r) noexcept;
+  void cancel(void* memory, std::uint32_t slot) noexcept;
   /// Publishes a constructed object: header, slot entry, `roots` initial root count.
-  void publish(Object* o, const Reservation& r, std::uint32_t type, std::uint32_t roots) noexcept {
-    ObjectAccess::set_header(o, r.slot, type);
-    objects_[r.slot] = o;
-    root_counts_[r.slot] = roots;
-    live_bits_[r.slot >> 6] |= std::uint64_t{1} << (r.slot & 63);
+  void publish(Object* o, std::uint32_t slot, std::size_t cell_bytes, std::uint32_t type,
+               std::uint32_t roots) noexcept {
+    ObjectAccess::set_header(o, slot, type);
+    objects_[slot] = o;
+    root_counts_[slot] = roots;
+    live_bits_[slot >> 6] |= std::uint64_t{1} << (slot & 63);
     ++live_objects_;
-    live_bytes_ += r.cell_bytes;
+    live_bytes_ += cell_bytes;
   }
   /// Frees a published object's cell and slot (destructor already run, generation already bumped).
   void release(std::uint32_t slot) noexcept;
   /// release() for every slot set in `dead`, the 64 slots of live-bit word `word`, with the
-  /// bookkeeping done once for the word (the sweep's loop).
+  /// bookkeeping done once for the word.
   void release_word(std::size_t word, std::uint64_t dead) noexcept;
+  /// The sweep's release: frees every live object whose bit in `marks` is clear (bumping its
+  /// generation first when `expire`). A page whose cells all die is reset whole, without
+  /// threading its cells onto a free list: it is reused from its start, in address order.
+  void release_dead(const std::uint64_t* marks, bool expire) noexcept;
   /// Set when an object whose type has a destructor is published: a heap that never held one
   /// skips the sweep's destructor pass.
   void note_destructor() noexcept { has_destructors_ = true; }
@@ -211,6 +224,7 @@ class ObjectTable {
   void* allocate_large(std::size_t bytes);
   void free_small(PageHeader* page, void* cell) noexcept;
   void page_gained_free_cell(PageHeader* page) noexcept;
+  void empty_page(PageHeader* page) noexcept;
   /// Frees an object's cell; returns the bytes it held.
   std::size_t free_object_cell(Object* o) noexcept;
   PageHeader* new_page(std::size_t size_class);
