@@ -1,6 +1,7 @@
 // snapheap_bench: every benchmark and every baseline in one binary, so that ratios come from one
 // run. Registration order is the run order: memory probes first (before earlier benchmarks leave
-// warm memory behind), then the collector, then snapshots.
+// warm memory behind), then the collector, then snapshots, then the
+// Boost.Container choices against the standard containers they replaced.
 //
 //   snapheap_bench [Google Benchmark flags]     every benchmark at every size
 //   snapheap_bench --scaling [flags]            only 10^6 and 10^7 of the families run at 10^7
@@ -22,6 +23,7 @@ void register_graph_benchmarks();
 void register_seed_benchmarks();
 void register_chain_benchmarks();
 void register_file_benchmarks();
+void register_container_benchmarks();
 }  // namespace snapbench
 
 int main(int argc, char** argv) {
@@ -54,6 +56,7 @@ int main(int argc, char** argv) {
   snapbench::register_seed_benchmarks();
   snapbench::register_chain_benchmarks();
   snapbench::register_file_benchmarks();
+  snapbench::register_container_benchmarks();
 
   benchmark::AddCustomContext("snapheap_build_type", SNAPHEAP_BENCH_BUILD_TYPE);
   benchmark::AddCustomContext("snapheap_cxx_flags", SNAPHEAP_BENCH_CXX_FLAGS);

@@ -386,7 +386,7 @@ class Report:
         t(1e7) / (10 t(1e6)) with both from the scaling run (measured side by side)."""
         families = {}
         for (g, w, s, n), m in self.m.items():
-            if m.error or math.isnan(m.time) or g == "memory":
+            if m.error or math.isnan(m.time) or g in ("memory", "containers"):
                 continue
             families.setdefault((g, w, s), {})[n] = m
         side_by_side = {}
@@ -737,6 +737,37 @@ def scaling_table(report):
     return "\n".join(rows)
 
 
+# What snapheap uses for each container job (bench/bench_containers.cpp measures the alternatives).
+CONTAINER_CHOICES = [
+    ("mark_stack", "boost_vector", "The collector's work list and the snapshot writer's queue"),
+    ("scratch_ids", "boost_vector_default_init", "A snapshot's per-object scratch arrays, sized per save"),
+    ("root_insert", "std_map", "The root registry: set_root with new names"),
+    ("root_lookup", "std_map", "The root registry: root<T>(name)"),
+    ("root_snapshot_order", "std_map", "The root registry: every root in name order, for save()"),
+]
+
+
+def containers_table(report):
+    rows = ["| job | elements | container | time (median) | per element | ratio to the choice |",
+            "|---|---:|---|---:|---:|---|"]
+    for workload, choice, what in CONTAINER_CHOICES:
+        sizes = sorted({k[3] for k in report.m if k[0] == "containers" and k[1] == workload})
+        for n in sizes:
+            for system in sorted({k[2] for k in report.m if k[:2] == ("containers", workload) and k[3] == n},
+                                 key=lambda s: (s != choice, s)):
+                m = report.get("containers", workload, system, n)
+                if not m:
+                    continue
+                if system == choice:
+                    ratio = "**snapheap's choice**"
+                else:
+                    r = report.ratio("containers", workload, system, choice, n)
+                    ratio = f"{fmt_ratio(r)}" if r else "–"
+                rows.append(f"| {cell(what)} | {n:,} | {code(system)} | {fmt_time(m.time)} | "
+                            f"{fmt_time(m.per_element)} | {ratio} |")
+    return "\n".join(rows) if len(rows) > 2 else None
+
+
 def write_report(report, out_dir):
     targets = report.targets()
     meta = report.meta
@@ -800,6 +831,15 @@ def write_report(report, out_dir):
            "root count, mark and live bits, free-slot list), grown by doubling. heap: Boehm's heap size "
            "growth. rss: resident-set growth (0 when memory freed by earlier runs was reused). peak rss: "
            "the process's peak so far (these runs come first).", "", memory_table(report), ""]
+    containers = containers_table(report)
+    if containers:
+        md += ["## Container choices", "",
+               "`bench/bench_containers.cpp`: each container snapheap uses, against the alternatives, on the "
+               "operation snapheap performs with it (warm; ratios are the alternative's time over the "
+               "choice's, within each pass). Boost.Container's vector serves where it saves work "
+               "(`default_init` leaves a scratch array unzeroed) and costs nothing where it does not; the "
+               "root registry is a `std::map`, because `boost::container::flat_map` inserts in O(n) and "
+               "a host with tens of thousands of roots would pay seconds for them.", "", containers, ""]
     md += ["## Scaling (time per element; 10^3 to 10^7)", "",
            "Flat rows scale linearly. 10^3 to 10^6 come from the passes; the scaling run measures 10^6 "
            "and 10^7 one right after the other (3 repetitions), and the last column is "

@@ -198,4 +198,17 @@ void Heap::throw_root_type(std::string_view name, const Object* object, const st
                               probe.display_name());
 }
 
+namespace detail {
+
+void HeapAccess::splice_roots(Heap& h, RootMap& from) noexcept {
+  while (!from.empty()) {
+    auto node = from.extract(from.begin());
+    auto found = h.roots_.find(node.key());
+    if (found != h.roots_.end()) found->second = std::move(node.mapped());
+    else h.roots_.insert(std::move(node));
+  }
+}
+
+}  // namespace detail
+
 }  // namespace snapheap

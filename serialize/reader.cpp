@@ -354,19 +354,19 @@ class SnapshotReader {
   }
 
   void commit(const std::vector<format::RootEntry>& roots) {
-    // Everything that can fail happens before the first root is bound.
-    std::vector<std::pair<std::string, Strong<Object>>> bound;
-    bound.reserve(roots.size());
+    // Everything that can fail happens before the first root is bound: the root nodes are
+    // built here and spliced into the heap's registry afterwards, without allocating.
+    HeapAccess::RootMap bound;
     for (const format::RootEntry& root : roots) {
       if (options_.on_root_conflict == RootConflict::error && heap_.has_root(root.name))
         throw SnapshotError(SnapshotErrc::root_conflict,
                             "the snapshot's root '" + std::string(root.name) +
                                 "' is already a root of the destination heap");
-      bound.emplace_back(std::string(root.name), Strong<Object>(objects_[root.id]));
+      // The file's names are strictly increasing (format::read_roots checks): append at the end.
+      bound.emplace_hint(bound.end(), std::string(root.name), Strong<Object>(objects_[root.id]));
     }
-    HeapAccess::reserve_roots(heap_, heap_.root_count() + bound.size());
     staging_.commit();
-    for (auto& [name, handle] : bound) heap_.set_root(name, std::move(handle));
+    HeapAccess::splice_roots(heap_, bound);
   }
 
   Heap& heap_;

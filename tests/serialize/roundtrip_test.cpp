@@ -2,6 +2,7 @@
 // (invariant 4), large graphs compared object by object, chains without recursion (invariant 3).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <random>
@@ -293,6 +294,29 @@ TEST_CASE("a snapshot loads beside the objects a heap already holds", "[serializ
     target.collect();
     CHECK(target.stats().live_objects == 2);
   }
+}
+
+TEST_CASE("loaded roots merge into the heap's registry in name order", "[serialize]") {
+  Heap heap;
+  for (int i = 0; i < 300; ++i) heap.set_root("s" + std::to_string(1000 + 2 * i), heap.make<SNode>(i));
+  ByteBuffer bytes;
+  save(heap, bytes);
+
+  Heap target;
+  // Interleaved with the snapshot's names (odd numbers), and one shared name.
+  for (int i = 0; i < 300; ++i) target.set_root("s" + std::to_string(1001 + 2 * i), target.make<SNode>(-i));
+  target.set_root("s1010", target.make<SNode>(-1));
+  load(target, bytes, {.on_root_conflict = RootConflict::replace});
+
+  const std::vector<std::string> names = target.root_names();
+  CHECK(names.size() == 600);
+  CHECK(std::is_sorted(names.begin(), names.end()));
+  for (int i = 0; i < 300; ++i) {
+    CHECK(target.root<SNode>("s" + std::to_string(1000 + 2 * i))->value == i);
+    CHECK(target.root<SNode>("s" + std::to_string(1001 + 2 * i))->value == -i);
+  }
+  target.collect();
+  CHECK(target.stats().live_objects == 600);  // the replaced s1010 died
 }
 
 TEST_CASE("snapshots go through streams that cannot seek", "[serialize]") {
