@@ -160,7 +160,7 @@ TEST_CASE("handle sizes and copy costs are what the design promises", "[handles]
 
 // ---- Strong: root counting -------------------------------------------------------------------------
 
-TEST_CASE("copies of a Strong keep the object alive; it dies when the last is dropped", "[handles][strong]") {
+TEST_CASE("copies of a Strong keep the object alive; it dies when the last is dropped", "[handles][strong][valgrind]") {
   Heap heap;
   Strong<Node> original = heap.make<Node>(1);
   const Weak<Node> weak = original;
@@ -251,7 +251,7 @@ TEST_CASE("a Strong made from a Member roots the target on its own", "[handles][
   CHECK(child_weak.expired());
 }
 
-TEST_CASE("Weak::lock() gives a Strong that roots the target", "[handles][weak]") {
+TEST_CASE("Weak::lock() gives a Strong that roots the target", "[handles][weak][valgrind]") {
   Heap heap;
   Weak<Node> weak;
   { weak = heap.make<Node>(5); }

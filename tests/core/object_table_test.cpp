@@ -60,7 +60,7 @@ TEST_CASE("a slot's generation changes when its object is found dead, and only t
   CHECK(weak.expired());
 }
 
-TEST_CASE("slot reuse does not revive old weak handles", "[core][table][weak]") {
+TEST_CASE("slot reuse does not revive old weak handles", "[core][table][weak][valgrind]") {
   Heap heap(manual_collections());
   std::vector<Weak<Node>> old_handles;
   Strong<Node> current = heap.make<Node>(0);
@@ -165,7 +165,7 @@ bool contents_intact(const Span& span) {
 }  // namespace
 
 TEST_CASE("objects of every size class, large objects and 16-byte-aligned types get their own memory",
-          "[core][alloc]") {
+          "[core][alloc][valgrind]") {
   Heap heap;
   std::vector<Strong<Object>> kept;
   std::vector<Span> spans;
@@ -245,7 +245,7 @@ TEST_CASE("16-byte-aligned objects are aligned in every size class", "[core][all
 }
 
 TEST_CASE("memory is reused after collection: committed bytes stop growing over fill/collect cycles",
-          "[core][alloc]") {
+          "[core][alloc][valgrind]") {
   Heap heap(manual_collections());
   std::vector<Strong<Object>> live;
   std::vector<std::size_t> committed;

@@ -35,7 +35,7 @@ std::vector<Weak<Node>> weak_copies(const std::vector<Strong<Node>>& nodes) {
 
 // ---- invariant 1 -----------------------------------------------------------------------------------
 
-TEST_CASE("an object survives collect iff a root reaches it through strong edges", "[gc][invariant1]") {
+TEST_CASE("an object survives collect iff a root reaches it through strong edges", "[gc][invariant1][valgrind]") {
   DestructionLog log(8);
   Heap heap;
   auto n = make_nodes(heap, 8);
@@ -84,7 +84,7 @@ TEST_CASE("an object survives collect iff a root reaches it through strong edges
   CHECK(log.first_mismatch([](std::size_t) { return 1u; }).empty());
 }
 
-TEST_CASE("a strong cycle with no root is collected", "[gc][invariant1]") {
+TEST_CASE("a strong cycle with no root is collected", "[gc][invariant1][valgrind]") {
   DestructionLog log(6);
   Heap heap;
   auto n = make_nodes(heap, 6);
@@ -131,7 +131,7 @@ TEST_CASE("a strong cycle survives while a root reaches it and dies with the roo
   for (const auto& weak : w) CHECK(weak.expired());
 }
 
-TEST_CASE("a weak cycle keeps nothing alive", "[gc][invariant1]") {
+TEST_CASE("a weak cycle keeps nothing alive", "[gc][invariant1][valgrind]") {
   DestructionLog log(3);
   Heap heap;
   auto n = make_nodes(heap, 3);
@@ -247,7 +247,7 @@ struct Inspector final : snapheap::Object {
 
 }  // namespace
 
-TEST_CASE("a weak handle expires before its target's destructor runs", "[gc][invariant2][weak]") {
+TEST_CASE("a weak handle expires before its target's destructor runs", "[gc][invariant2][weak][valgrind]") {
   Heap heap;
   InspectionSite site;
   Strong<Node> survivor = heap.make<Node>(42);
@@ -286,7 +286,7 @@ TEST_CASE("a weak handle expires before its target's destructor runs", "[gc][inv
   REQUIRE(heap.verify().ok);
 }
 
-TEST_CASE("weak handles expire before destructors run at heap destruction too", "[gc][invariant2][weak]") {
+TEST_CASE("weak handles expire before destructors run at heap destruction too", "[gc][invariant2][weak][valgrind]") {
   InspectionSite site;
   {
     Heap heap;
@@ -430,7 +430,7 @@ TEST_CASE("a weak handle made in a destructor to the dying object reads expired,
 
 // ---- destructors ---------------------------------------------------------------------------------
 
-TEST_CASE("destructors of dead objects run during sweep, exactly once", "[gc][destructor]") {
+TEST_CASE("destructors of dead objects run during sweep, exactly once", "[gc][destructor][valgrind]") {
   DestructionLog log(100);
   Heap heap;
   auto n = make_nodes(heap, 100);
@@ -449,7 +449,7 @@ TEST_CASE("destructors of dead objects run during sweep, exactly once", "[gc][de
   CHECK(log.total() == 100);
 }
 
-TEST_CASE("destructors run at heap destruction for every remaining object", "[gc][destructor]") {
+TEST_CASE("destructors run at heap destruction for every remaining object", "[gc][destructor][valgrind]") {
   DestructionLog log(50);
   {
     Heap heap;
@@ -478,7 +478,7 @@ struct Thrower final : snapheap::Object {
 };
 }  // namespace
 
-TEST_CASE("a destructor that throws is reported in stats and the sweep goes on", "[gc][destructor]") {
+TEST_CASE("a destructor that throws is reported in stats and the sweep goes on", "[gc][destructor][valgrind]") {
   DestructionLog log(10);
   Heap heap;
   auto survivor = heap.make<Thrower>(4);

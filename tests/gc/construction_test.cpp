@@ -145,7 +145,7 @@ TEST_CASE("collect() called inside a constructor runs after make() publishes the
   CHECK(heap.verify().ok);
 }
 
-TEST_CASE("a constructor that throws leaves the heap consistent and leaks nothing", "[gc][invariant7]") {
+TEST_CASE("a constructor that throws leaves the heap consistent and leaks nothing", "[gc][invariant7][valgrind]") {
   DestructionLog log(200);
   Heap heap;
   auto keep = heap.make<Node>(199);

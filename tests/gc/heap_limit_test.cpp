@@ -37,7 +37,7 @@ std::optional<HeapExhausted> fill(Heap& heap, std::vector<Strong<T>>& kept, std:
 
 }  // namespace
 
-TEST_CASE("past max_bytes, make throws HeapExhausted after a collection", "[gc][limit]") {
+TEST_CASE("past max_bytes, make throws HeapExhausted after a collection", "[gc][limit][valgrind]") {
   Heap heap(HeapOptions{.max_bytes = kLimit});
   std::vector<Strong<Blob<1000>>> kept;
   const auto first = fill(heap, kept);

@@ -16,7 +16,7 @@ using snapheap_test::Dog;
 using snapheap_test::Animal;
 using snapheap_test::Node;
 
-TEST_CASE("a named root keeps its object alive after every Strong is gone", "[roots][invariant1]") {
+TEST_CASE("a named root keeps its object alive after every Strong is gone", "[roots][invariant1][valgrind]") {
   Heap heap;
   Weak<Node> weak;
   {

@@ -297,23 +297,28 @@ TEST_CASE("a snapshot loads beside the objects a heap already holds", "[serializ
 }
 
 TEST_CASE("loaded roots merge into the heap's registry in name order", "[serialize]") {
+  const auto name = [](int i) {
+    char text[16];
+    std::snprintf(text, sizeof text, "s%d", i);
+    return std::string(text);
+  };
   Heap heap;
-  for (int i = 0; i < 300; ++i) heap.set_root("s" + std::to_string(1000 + 2 * i), heap.make<SNode>(i));
+  for (int i = 0; i < 300; ++i) heap.set_root(name(1000 + 2 * i), heap.make<SNode>(i));
   ByteBuffer bytes;
   save(heap, bytes);
 
   Heap target;
   // Interleaved with the snapshot's names (odd numbers), and one shared name.
-  for (int i = 0; i < 300; ++i) target.set_root("s" + std::to_string(1001 + 2 * i), target.make<SNode>(-i));
-  target.set_root("s1010", target.make<SNode>(-1));
+  for (int i = 0; i < 300; ++i) target.set_root(name(1001 + 2 * i), target.make<SNode>(-i));
+  target.set_root(name(1010), target.make<SNode>(-1));
   load(target, bytes, {.on_root_conflict = RootConflict::replace});
 
   const std::vector<std::string> names = target.root_names();
   CHECK(names.size() == 600);
   CHECK(std::is_sorted(names.begin(), names.end()));
   for (int i = 0; i < 300; ++i) {
-    CHECK(target.root<SNode>("s" + std::to_string(1000 + 2 * i))->value == i);
-    CHECK(target.root<SNode>("s" + std::to_string(1001 + 2 * i))->value == -i);
+    CHECK(target.root<SNode>(name(1000 + 2 * i))->value == i);
+    CHECK(target.root<SNode>(name(1001 + 2 * i))->value == -i);
   }
   target.collect();
   CHECK(target.stats().live_objects == 600);  // the replaced s1010 died
