@@ -1,7 +1,8 @@
 // The collector's phases. Heap::collect() calls them in order:
 //
-//     mark_roots(heap);         every object with a Strong handle or a named root is gray
-//     trace_references(heap);   gray objects are traced until none is left (explicit work list)
+//     mark_roots(heap);         every object with a Strong handle or a named root is marked and
+//                               traced, and what it reaches (explicit work list, no recursion)
+//     trace_references(heap);   the work list is empty when this returns
 //     count_expired_weak(heap); weak edges of live objects whose targets stayed white
 //     sweep(heap);              white objects: expire weak handles, run destructors, free
 //     set_next_trigger(heap);   the next collection starts after growth_factor x live bytes
