@@ -71,10 +71,10 @@ std::string_view Cursor::name(const char* what) {
 Cursor open(std::span<const unsigned char> bytes, bool verify_checksum, Prefix& prefix) {
   const unsigned char* begin = bytes.data();
   const std::size_t size = bytes.size();
+  // Empty input may come as a null pointer, which memcmp must not be given even for 0 bytes.
   if (size == 0) throw SnapshotError(SnapshotErrc::truncated, "the snapshot is empty (0 bytes)", 0);
   if (size < sizeof kMagic || std::memcmp(begin, kMagic, sizeof kMagic) != 0) {
-    // Empty input may come as a null pointer, which memcmp must not be given even for 0 bytes.
-    if (size < sizeof kMagic && (size == 0 || std::memcmp(begin, kMagic, size) == 0))
+    if (size < sizeof kMagic && std::memcmp(begin, kMagic, size) == 0)
       throw SnapshotError(SnapshotErrc::truncated,
                           "the data ends inside the header (" + std::to_string(size) + " bytes)", size);
     throw SnapshotError(SnapshotErrc::not_a_snapshot, "not a snapheap snapshot (wrong magic bytes)", 0);

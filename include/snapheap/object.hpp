@@ -47,7 +47,10 @@ class Object {
   /// Visits every Member and Weak this object holds: `tracer.trace(field)` for each.
   virtual void trace(Tracer& tracer) const = 0;
 
+  // The header is the object's identity in its heap (slot, type): a copy gets its own from
+  // make(), and assignment copies the fields of the derived class, never the header.
   Object(const Object&) noexcept : Object() {}
+  // cppcheck-suppress operatorEqVarError
   Object& operator=(const Object&) noexcept { return *this; }
 
   static void* operator new(std::size_t) = delete;
