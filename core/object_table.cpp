@@ -327,7 +327,7 @@ void* ObjectTable::allocate_large(std::size_t bytes) {
 
 void ObjectTable::free_small(PageHeader* page, void* cell) noexcept {
   SNAPHEAP_POISON(cell, page->cell_size);
-  SNAPHEAP_UNPOISON(cell, sizeof(FreeCell*));
+  SNAPHEAP_UNPOISON(cell, sizeof(FreeCell));
   auto* f = static_cast<FreeCell*>(cell);
   f->next = page->free_list;
   page->free_list = f;

@@ -16,6 +16,7 @@
 #include <string>
 #include <typeindex>
 #include <unordered_map>
+#include <utility>
 
 #include "core/thread_stats.hpp"
 #include "snapheap/detail/type_info.hpp"
@@ -117,7 +118,7 @@ void report_destructor_exception(const TypeInfo& type, std::exception_ptr error)
   ++thread_stats().destructor_exceptions;
   std::string what = "unknown exception";
   try {
-    std::rethrow_exception(error);
+    std::rethrow_exception(std::move(error));
   } catch (const std::exception& e) {
     what = e.what();
   } catch (...) {
