@@ -34,12 +34,6 @@ struct SnapheapChainSnapshot final : Fixture {
 constexpr const char* kBaselines =
     "; Boost and cereal overflow an 8 MiB stack on this chain (~10k / ~30k nodes): not run";
 
-void counters(benchmark::State& state, std::int64_t n, std::uint64_t bytes) {
-  set_rates(state, n, static_cast<std::int64_t>(bytes));
-  set_counter(state, "snapshot_bytes", static_cast<double>(bytes));
-  set_counter(state, "bytes_per_node", static_cast<double>(bytes) / static_cast<double>(n));
-}
-
 void save_snapheap(benchmark::State& state, std::int64_t n) {
   auto& f = fixture<SnapheapChainSnapshot>(key("chain/snapheap", n), n);
   std::uint64_t bytes = 0;
@@ -47,7 +41,7 @@ void save_snapheap(benchmark::State& state, std::int64_t n) {
   for (auto _ : state) {
     bytes = snapheap::save(f.heap, f.buffer).bytes;
   }
-  counters(state, n, bytes);
+  set_snapshot_counters(state, n, bytes);
   state.SetLabel(std::string("warm; reused ByteBuffer") + kBaselines);
 }
 
@@ -60,7 +54,7 @@ void load_snapheap(benchmark::State& state, std::int64_t n) {
     if (stats.objects != static_cast<std::size_t>(n)) state.SkipWithError("the loaded chain differs");
     f.drop_restored();
   }
-  counters(state, n, f.bytes);
+  set_snapshot_counters(state, n, f.bytes);
   state.SetLabel(std::string("warm; reused heap; checksum verified") + kBaselines);
 }
 

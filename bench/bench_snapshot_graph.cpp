@@ -45,12 +45,6 @@ struct SnapheapGraphSnapshot final : Fixture {
   }
 };
 
-void counters(benchmark::State& state, std::int64_t n, std::uint64_t bytes) {
-  set_rates(state, n, static_cast<std::int64_t>(bytes));
-  set_counter(state, "snapshot_bytes", static_cast<double>(bytes));
-  set_counter(state, "bytes_per_node", static_cast<double>(bytes) / static_cast<double>(n));
-}
-
 void save_snapheap(benchmark::State& state, std::int64_t n) {
   auto& f = fixture<SnapheapGraphSnapshot>(key("graph/snapheap", n), n);
   std::uint64_t bytes = 0;
@@ -58,7 +52,7 @@ void save_snapheap(benchmark::State& state, std::int64_t n) {
   for (auto _ : state) {
     bytes = snapheap::save(f.heap, f.buffer).bytes;
   }
-  counters(state, n, bytes);
+  set_snapshot_counters(state, n, bytes);
   state.SetLabel(std::string("warm; reused ByteBuffer") + kShallowNote);
 }
 
@@ -73,7 +67,7 @@ void load_snapheap(benchmark::State& state, std::int64_t n) {
       state.SkipWithError("the loaded graph differs");
     f.drop_restored();
   }
-  counters(state, n, f.bytes);
+  set_snapshot_counters(state, n, f.bytes);
   state.SetLabel(std::string("warm; reused heap; checksum verified") + kShallowNote);
 }
 
@@ -120,7 +114,7 @@ void save_serializer(benchmark::State& state, std::int64_t n) {
   for (auto _ : state) {
     f.save();
   }
-  counters(state, n, f.bytes);
+  set_snapshot_counters(state, n, f.bytes);
   state.SetLabel(std::string("warm; memory streambuf over a reused vector") + kShallowNote);
 }
 
@@ -137,7 +131,7 @@ void load_serializer(benchmark::State& state, std::int64_t n) {
     cut_links(out);
     SharedGraph().swap(out);  // freed while the clock is stopped
   }
-  counters(state, n, f.bytes);
+  set_snapshot_counters(state, n, f.bytes);
   state.SetLabel(std::string("warm; into a new vector; links cut untimed before teardown") + kShallowNote);
 }
 

@@ -114,6 +114,13 @@ void set_rates(benchmark::State& state, std::int64_t items, std::int64_t bytes =
 inline void set_counter(benchmark::State& state, const char* name, double value) {
   state.counters[name] = benchmark::Counter(value);
 }
+/// A snapshot of `nodes` objects taking `bytes`: set_rates over both, snapshot_bytes and
+/// bytes_per_node.
+inline void set_snapshot_counters(benchmark::State& state, std::int64_t nodes, std::uint64_t bytes) {
+  set_rates(state, nodes, static_cast<std::int64_t>(bytes));
+  set_counter(state, "snapshot_bytes", static_cast<double>(bytes));
+  set_counter(state, "bytes_per_node", static_cast<double>(bytes) / static_cast<double>(nodes));
+}
 
 // ---- deterministic inputs ------------------------------------------------------------------------
 

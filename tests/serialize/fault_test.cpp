@@ -31,6 +31,7 @@
 #include "seed/seed_model.hpp"
 #include "serialize/file_io.hpp"
 #include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace snapheap;
 namespace fs = std::filesystem;
@@ -128,32 +129,7 @@ class FaultScope {
 
 // ---- snapshots and files -------------------------------------------------------------------------
 
-/// A fresh directory, removed with its contents at the end.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "snapheap-fault-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const noexcept { return path_; }
-  /// The names in the directory, sorted.
-  std::vector<std::string> names() const {
-    std::vector<std::string> out;
-    for (const auto& entry : fs::directory_iterator(path_)) out.push_back(entry.path().filename().string());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-
- private:
-  fs::path path_;
-};
+using snapheap_test::TempDir;
 
 std::vector<unsigned char> bytes_of(const ByteBuffer& buffer) {
   const auto* p = reinterpret_cast<const unsigned char*>(buffer.data());

@@ -11,6 +11,7 @@
 
 #include "serialize/snapshot_types.hpp"
 #include "support/small_stack.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace snapheap;
 using snapheap_stest::SGraph;
@@ -363,9 +364,8 @@ TEST_CASE("snapshots go through streams that cannot seek", "[serialize]") {
 }
 
 TEST_CASE("a file is replaced atomically and no temporary file is left", "[serialize][valgrind]") {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                    ("snapheap-rt-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  const snapheap_test::TempDir temp;
+  const std::filesystem::path& dir = temp.path();
   const auto path = dir / "model.snap";
   Heap heap;
   auto a = heap.make<SNode>(1);
@@ -384,7 +384,6 @@ TEST_CASE("a file is replaced atomically and no temporary file is left", "[seria
   CHECK(files == 1);
   CHECK_THROWS_AS(load(restored, dir / "missing.snap"), SnapshotError);
   CHECK_THROWS_AS(save(heap, dir / "no-such-dir" / "x.snap"), SnapshotError);
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("saving does not change the heap and can run again", "[serialize]") {
