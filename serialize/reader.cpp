@@ -16,6 +16,7 @@
 
 #include "serialize/format.hpp"
 #include "serialize/input.hpp"
+#include "serialize/scope.hpp"
 #include "serialize/scratch.hpp"
 #include "snapheap/heap.hpp"
 #include "snapheap/snapshot.hpp"
@@ -201,28 +202,6 @@ class Staging {
   bool committed_ = false;
 };
 
-class LoadScope {
- public:
-  explicit LoadScope(Heap& heap) : heap_(heap), table_(HeapAccess::table(heap)) {
-#if SNAPHEAP_DCHECK_IS_ON
-    check_owner_thread(table_);
-#endif
-    SNAPHEAP_CHECK(table_.state() == TableState::kIdle,
-                   "snapheap::load was called from a destructor or trace(): the collector is running");
-    table_.enter_no_collect();
-  }
-  ~LoadScope() {
-    table_.exit_no_collect();
-    HeapAccess::run_deferred_collection(heap_);
-  }
-  LoadScope(const LoadScope&) = delete;
-  LoadScope& operator=(const LoadScope&) = delete;
-
- private:
-  Heap& heap_;
-  ObjectTable& table_;
-};
-
 }  // namespace
 
 class SnapshotReader {
@@ -386,7 +365,8 @@ class SnapshotReader {
 };
 
 SnapshotStats read_snapshot(Heap& heap, std::span<const unsigned char> bytes, const LoadOptions& options) {
-  LoadScope scope(heap);
+  SnapshotScope scope(heap,
+                      "snapheap::load was called from a destructor or trace(): the collector is running");
   SnapshotReader reader(heap, bytes, options);
   return reader.run();
 }

@@ -15,6 +15,7 @@
 
 #include "serialize/format.hpp"
 #include "serialize/output.hpp"
+#include "serialize/scope.hpp"
 #include "serialize/scratch.hpp"
 #include "snapheap/heap.hpp"
 #include "snapheap/snapshot.hpp"
@@ -308,26 +309,20 @@ class SnapshotWriter {
 /// Holds collections off and keeps the heap's mark bits (the writer's visited set) clean.
 class SaveScope {
  public:
-  explicit SaveScope(Heap& heap) : heap_(heap), table_(HeapAccess::table(heap)) {
-#if SNAPHEAP_DCHECK_IS_ON
-    check_owner_thread(table_);
-#endif
-    SNAPHEAP_CHECK(table_.state() == TableState::kIdle,
-                   "snapheap::save was called from a destructor or trace(): the collector is running");
-    table_.enter_no_collect();
-  }
+  explicit SaveScope(Heap& heap)
+      : scope_(heap, "snapheap::save was called from a destructor or trace(): the collector is running"),
+        heap_(heap) {}
+  // Runs before scope_ lets a collection that came due run: it must find the marks clear.
   ~SaveScope() {
-    table_.clear_marks();
+    scope_.table().clear_marks();
     HeapAccess::work(heap_).clear();
-    table_.exit_no_collect();
-    HeapAccess::run_deferred_collection(heap_);
   }
   SaveScope(const SaveScope&) = delete;
   SaveScope& operator=(const SaveScope&) = delete;
 
  private:
+  SnapshotScope scope_;
   Heap& heap_;
-  ObjectTable& table_;
 };
 
 SnapshotStats write_snapshot(Heap& heap, Sink& sink, const SaveOptions& options) {
