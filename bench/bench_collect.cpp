@@ -1,6 +1,7 @@
 // collect/<shape>/<system>: a full collection of n objects, all live (mark cost) or all dead
 // (sweep cost), against Boehm GC's GC_gcollect on the same shapes and against tearing the same
-// graph down with shared_ptr.
+// graph down with shared_ptr; the dead chain also against free() of a malloc'ed chain (the
+// floor of giving a million objects back one by one).
 //
 // Shapes: live_chain / dead_chain (node i points at node i-1, allocated just before it) and
 // live_graph / dead_graph (graph_spec(n): each node a strong edge to a random earlier node and a
@@ -18,6 +19,7 @@
 #include <gc/gc.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -215,6 +217,35 @@ void dead_chain_shared_ptr(benchmark::State& state, std::int64_t n) {
   state.SetLabel("warm; iterative teardown (a recursive one overflows the stack past ~260k nodes)");
 }
 
+void dead_chain_free(benchmark::State& state, std::int64_t n) {
+  drop_fixture();
+  auto build = [n] {
+    PlainSmall* head = nullptr;
+    for (std::int64_t i = 0; i < n; ++i) {
+      auto* node = static_cast<PlainSmall*>(std::malloc(sizeof(PlainSmall)));
+      if (!node) std::abort();
+      *node = PlainSmall{i, head, nullptr};
+      head = node;
+    }
+    return head;
+  };
+  TimedFaults faults;
+  for (auto _ : state) {
+    PlainSmall* head;
+    {
+      Untimed untimed(state);
+      head = build();
+    }
+    while (head) {
+      PlainSmall* next = head->left;
+      std::free(head);
+      head = next;
+    }
+  }
+  set_rates(state, n);
+  state.SetLabel("warm; malloc'ed chain, freed node by node from the head");
+}
+
 void dead_graph_shared_ptr(benchmark::State& state, std::int64_t n) {
   drop_fixture();
   TimedFaults faults;
@@ -242,6 +273,7 @@ void register_collect_benchmarks() {
   add("collect/dead_chain/snapheap", dead_chain_snapheap, sweep());
   add("collect/dead_chain/shared_ptr_teardown", dead_chain_shared_ptr, sweep(kMillion));
   add("collect/dead_chain/boehm", dead_chain_boehm, sweep(kMillion));
+  add("collect/dead_chain/free", dead_chain_free, sweep(kMillion));
   add("collect/dead_graph/snapheap", dead_graph_snapheap, sweep());
   add("collect/dead_graph/shared_ptr_teardown", dead_graph_shared_ptr, sweep(kMillion));
   add("collect/dead_graph/boehm", dead_graph_boehm, sweep(kMillion));

@@ -58,8 +58,8 @@ WORKLOADS = [
     ("collect", "dead_chain", "Collecting 1M dead objects in a chain (sweep cost)",
      "Rebuilt untimed every iteration in the reused heap, then the root dropped. Timed: the collection "
      "(snapheap, Boehm: GC_gcollect frees wholly empty blocks and sweeps the rest lazily, at later "
-     "allocations) or dropping the shared_ptr chain iteratively (a recursive teardown overflows the "
-     "stack past ~260k nodes)."),
+     "allocations), dropping the shared_ptr chain iteratively (a recursive teardown overflows the "
+     "stack past ~260k nodes), or free() of a malloc'ed chain node by node (free: the floor)."),
     ("collect", "dead_graph", "Collecting 1M dead objects in a random graph (sweep cost)",
      "As dead_chain, on the benchmark graph; shared_ptr: the vector holding the nodes is dropped (edges "
      "point backwards, so the destructor recursion stays shallow)."),
