@@ -54,6 +54,8 @@ std::string demangle(const char* name) {
 
 }  // namespace
 
+std::string demangled_name(const std::type_info& type) { return demangle(type.name()); }
+
 std::string TypeInfo::display_name() const {
   if (const SnapshotHooks* h = snapshot.load(std::memory_order_acquire)) return h->name;
   return cpp_type ? demangle(cpp_type->name()) : std::string("?");

@@ -37,12 +37,47 @@ void InputArchive::fail_overrun(std::size_t wanted) const {
            std::to_string(end_ - cur_) + " left (does the class version match its serialize()?)");
 }
 
+namespace {
+// A varint of up to 128 bits in [p, end): the bytes used, 0 if cut short, SIZE_MAX if overlong or
+// wider than 128 bits. (19 bytes hold 133 bits: the last may carry only the top 2 of 128.)
+std::size_t decode_varint128(const unsigned char* p, const unsigned char* end, detail::uint128& out) noexcept {
+  detail::uint128 v = 0;
+  for (std::size_t i = 0; i < 19; ++i) {
+    if (p + i == end) return 0;
+    const unsigned char b = p[i];
+    if (i == 18 && b > 3) break;
+    v |= static_cast<detail::uint128>(b & 0x7fu) << (7 * i);
+    if (!(b & 0x80)) {
+      if (b == 0 && i > 0) break;  // overlong
+      out = v;
+      return i + 1;
+    }
+  }
+  return std::numeric_limits<std::size_t>::max();
+}
+}  // namespace
+
 std::uint64_t InputArchive::get_varint_slow() {
   std::uint64_t v = 0;
   const std::size_t n = detail::format::decode_varint(cur_, end_, v);
   if (n == 0) fail_overrun(static_cast<std::size_t>(end_ - cur_) + 1);
-  if (n == std::numeric_limits<std::size_t>::max())
+  if (n == std::numeric_limits<std::size_t>::max()) {
+    detail::uint128 wide = 0;
+    const std::size_t w = decode_varint128(cur_, end_, wide);
+    if (w != 0 && w != std::numeric_limits<std::size_t>::max())
+      fail(SnapshotErrc::record_mismatch,
+           "a value wider than 64 bits (a 128-bit integer's) does not fit the field's integer type");
     fail(SnapshotErrc::malformed, "a malformed variable-length integer");
+  }
+  cur_ += n;
+  return v;
+}
+
+detail::uint128 InputArchive::get_varint128() {
+  detail::uint128 v = 0;
+  const std::size_t n = decode_varint128(cur_, end_, v);
+  if (n == 0) fail_overrun(static_cast<std::size_t>(end_ - cur_) + 1);
+  if (n == std::numeric_limits<std::size_t>::max()) fail(SnapshotErrc::malformed, "a malformed variable-length integer");
   cur_ += n;
   return v;
 }

@@ -40,9 +40,33 @@ void OutputArchive::grow_refs() {
   refs_end_ = refs_ + refs_storage_.size();
 }
 
-void OutputArchive::put_bulk(const void* p, std::size_t n) {
-  segments_.push_back({static_cast<std::size_t>(cur_ - data_), p, n});
+// The object being saved spans its most derived type's bytes; its fields (and the storage they
+// own) stay put while the heap is held still for the save.
+bool OutputArchive::owned_by_record(const void* owner) noexcept {
+  if (object_begin_ == 0) {
+    object_begin_ = reinterpret_cast<std::uintptr_t>(dynamic_cast<const void*>(object_));
+    object_end_ = object_begin_ + detail::type_at(detail::ObjectAccess::type(object_))->size;
+  }
+  const auto at = reinterpret_cast<std::uintptr_t>(owner);
+  return at >= object_begin_ && at < object_end_;
+}
+
+void OutputArchive::put_bulk(const void* owner, const void* p, std::size_t n, detail::StillHolds check) {
+  segments_.push_back({static_cast<std::size_t>(cur_ - data_), p, n, owner, check});
   bulk_bytes_ += n;
+}
+
+void OutputArchive::check_segments() const {
+  for (const Segment& segment : segments_) {
+    if (!segment.check || segment.check(segment.owner, segment.data, segment.size)) continue;
+    const detail::TypeInfo* type = detail::type_at(detail::ObjectAccess::type(object_));
+    throw SnapshotError(SnapshotErrc::unsupported_value,
+                        "a " + (type ? type->display_name() : std::string("?")) +
+                            "'s save() changed a field of " + std::to_string(segment.size) +
+                            " bytes after writing it (at byte " +
+                            std::to_string(std::uintptr_t{segment.at}) +
+                            " of its record's data); write a copy instead");
+  }
 }
 
 std::uint32_t OutputArchive::lookup_strong(const Object* target) const {
@@ -70,6 +94,15 @@ void OutputArchive::unsaved_reference(const Object* target) const {
 }
 
 namespace detail {
+
+void throw_sliced_pointer(const std::type_info& declared, const std::type_info& held) {
+  throw SnapshotError(SnapshotErrc::unsupported_value,
+                      "a std::unique_ptr<" + demangled_name(declared) + "> holds a " +
+                          demangled_name(held) +
+                          ", which would be saved and loaded as a plain " + demangled_name(declared) +
+                          " (snapheap saves value types by value; make the object managed and hold "
+                          "it with a Member)");
+}
 
 class SnapshotWriter {
  public:
@@ -265,11 +298,13 @@ class SnapshotWriter {
     ar.previous_id_ = id;
     ar.version_ = hooks.version;
     ar.object_ = order_[id];
+    ar.object_begin_ = 0;
     ar.strong_cur_ = scratch_.strong_edges.data() + scratch_.strong_start[id];
     ar.strong_end_ = scratch_.strong_edges.data() + scratch_.strong_start[id + 1];
     ar.weak_cur_ = scratch_.weak_edges.data() + scratch_.weak_start[id];
     ar.weak_end_ = scratch_.weak_edges.data() + scratch_.weak_start[id + 1];
     hooks.save(*order_[id], ar, hooks.version);
+    if (!ar.segments_.empty()) ar.check_segments();
 
     const auto data_bytes = static_cast<std::size_t>(ar.cur_ - ar.data_);
     const auto ref_bytes = static_cast<std::size_t>(ar.refs_cur_ - ar.refs_);

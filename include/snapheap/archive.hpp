@@ -45,6 +45,7 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <typeinfo>
 #include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
@@ -67,9 +68,20 @@ namespace detail {
 class SnapshotWriter;
 class SnapshotReader;
 
-/// Arrays of at least this many bytes are not copied into the record buffer: the writer sends
-/// them from the object's own memory straight to the output (one copy, hashed on the way).
+/// Arrays of at least this many bytes that belong to the object being saved (its own fields) are
+/// not copied into the record buffer: the writer sends them from the object's memory straight to
+/// the output once the type's save() has returned (one copy, hashed on the way). Bytes of any
+/// other storage (a local, a temporary, another object) are copied when they are written.
 inline constexpr std::size_t kBulkThreshold = 4096;
+
+/// Tells whether a container still holds `bytes` bytes at `data`: checked after a type's save()
+/// returns for every container whose bytes were recorded by pointer.
+using StillHolds = bool (*)(const void* container, const void* data, std::size_t bytes) noexcept;
+template <class C>
+bool still_holds(const void* container, const void* data, std::size_t bytes) noexcept {
+  const C& c = *static_cast<const C*>(container);
+  return static_cast<const void*>(c.data()) == data && c.size() * sizeof(typename C::value_type) == bytes;
+}
 
 template <class B>
 struct BaseRef {
@@ -130,10 +142,29 @@ inline constexpr std::uint64_t kEmptyWeakRef = 1;
 inline constexpr std::uint64_t kTombstoneRef = 2;
 inline constexpr std::uint64_t kFirstIdRef = 3;
 
+// 128-bit integers (a GCC and Clang extension, in every language mode): written as varints of
+// up to 19 bytes, zigzagged when signed, so values below 2^64 are encoded as a 64-bit field's
+// would be and either field type reads the other's records when the value fits.
+__extension__ using int128 = __int128;
+__extension__ using uint128 = unsigned __int128;
+template <class T>
+inline constexpr bool is_int128_v = std::is_same_v<T, int128> || std::is_same_v<T, uint128>;
+constexpr uint128 zigzag128(int128 v) noexcept {
+  return (static_cast<uint128>(v) << 1) ^ static_cast<uint128>(v >> 127);
+}
+constexpr int128 unzigzag128(uint128 v) noexcept {
+  return static_cast<int128>(v >> 1) ^ -static_cast<int128>(v & 1);
+}
+
+/// Save refuses a std::unique_ptr<Base> that holds a more derived object: only the Base part
+/// could be written, and the object would come back sliced.
+[[noreturn]] void throw_sliced_pointer(const std::type_info& declared, const std::type_info& held);
+
 /// Scalars that may travel as raw bytes inside an array block.
 template <class T>
 struct is_bulk
-    : std::bool_constant<(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) || std::is_enum_v<T> ||
+    : std::bool_constant<(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) || is_int128_v<T> ||
+                         std::is_enum_v<T> ||
                          std::is_same_v<T, std::byte> ||
                          (std::is_class_v<T> && std::is_trivially_copyable_v<T> &&
                           boost::serialization::is_bitwise_serializable<T>::value)> {};
@@ -238,6 +269,18 @@ detail::BaseRef<B> base(D& derived) noexcept {
   return {static_cast<B&>(derived)};
 }
 
+/// `boost::serialization::base_object<Base>(*this)` on a managed base works like
+/// snapheap::base<Base>(*this): Boost registers a void cast for every polymorphic base (a symbol
+/// of the compiled Boost.Serialization library), which snapheap's archives never use. This
+/// overload, found by argument-dependent lookup through snapheap::Object and preferred for
+/// being more constrained, registers nothing.
+template <class Derived, class Base>
+  requires std::is_base_of_v<Object, std::remove_cv_t<Base>>
+const char& void_cast_register(const Derived*, const Base*) noexcept {
+  static constexpr char kNoCast = 0;
+  return kNoCast;
+}
+
 /// The archive serialize() writes to while a snapshot is saved. Boost-compatible surface:
 /// `ar & x`, `ar << x`, `Archive::is_saving`.
 class OutputArchive {
@@ -268,11 +311,28 @@ class OutputArchive {
     if (end_ - cur_ < 10) grow(10);
     cur_ += detail::encode_varint(cur_, v);
   }
+  void put_varint128(detail::uint128 v) {
+    if (end_ - cur_ < 19) grow(19);
+    while (v >= 0x80) {
+      *cur_++ = static_cast<unsigned char>(v | 0x80);
+      v >>= 7;
+    }
+    *cur_++ = static_cast<unsigned char>(v);
+  }
+  /// Copies n bytes into the record now: right for any storage, a local or a temporary included.
   void put_bytes(const void* p, std::size_t n) {
-    if (n >= detail::kBulkThreshold) return put_bulk(p, n);
     if (static_cast<std::size_t>(end_ - cur_) < n) grow(n);
     if (n) std::memcpy(cur_, p, n);
     cur_ += n;
+  }
+  /// Writes n bytes that `owner` (a container, an array or the bytes themselves) holds. When the
+  /// owner is part of the object being saved and the block is large, the bytes are sent from
+  /// there after save() returns, without a copy into the record; `check` (null for storage that
+  /// is the owner itself) then confirms that the container still holds them, so that a save()
+  /// which changes the field after writing it is refused instead of writing freed memory.
+  void put_owned_bytes(const void* owner, const void* p, std::size_t n, detail::StillHolds check) {
+    if (n >= detail::kBulkThreshold && owned_by_record(owner)) return put_bulk(owner, p, n, check);
+    put_bytes(p, n);
   }
   void put_strong(const Object* target) {
     if (!target) return put_ref(detail::kEmptyStrongRef);
@@ -313,6 +373,8 @@ class OutputArchive {
     std::size_t at;  // position in the record's data buffer the block follows
     const void* data;
     std::size_t size;
+    const void* owner;         // the container holding the bytes
+    detail::StillHolds check;  // null when the owner is the bytes themselves
   };
 
   OutputArchive() = default;
@@ -329,7 +391,10 @@ class OutputArchive {
     previous_id_ = id;
     put_ref(((detail::zigzag(delta) << 1) | weak) + detail::kFirstIdRef);
   }
-  void put_bulk(const void* p, std::size_t n);
+  bool owned_by_record(const void* owner) noexcept;
+  void put_bulk(const void* owner, const void* p, std::size_t n, detail::StillHolds check);
+  /// Throws if a container recorded by pointer no longer holds what was written.
+  void check_segments() const;
   void grow(std::size_t n);
   void grow_refs();
   [[noreturn]] void unsaved_reference(const Object* target) const;
@@ -347,6 +412,8 @@ class OutputArchive {
   std::uint32_t previous_id_ = 0;
   std::uint32_t version_ = 0;
   const Object* object_ = nullptr;
+  std::uintptr_t object_begin_ = 0;  // the object's bytes, found on the first large block
+  std::uintptr_t object_end_ = 0;
   const detail::StrongEdge* strong_cur_ = nullptr;  // this record's logged edges
   const detail::StrongEdge* strong_end_ = nullptr;
   const detail::WeakEdge* weak_cur_ = nullptr;
@@ -397,6 +464,8 @@ class InputArchive {
     }
     return get_varint_slow();
   }
+  /// A varint of up to 128 bits (a 128-bit integer field).
+  detail::uint128 get_varint128();
   /// A pointer to the next n bytes of the record, which the caller copies out.
   const unsigned char* get_bytes(std::size_t n) {
     if (static_cast<std::size_t>(end_ - cur_) < n) [[unlikely]]
@@ -516,11 +585,12 @@ struct ConstructForLoad {
 
 // ---- saving --------------------------------------------------------------------------------------
 
+/// An array block: count, element size, bytes. `owner` holds the bytes (see put_owned_bytes).
 template <class T>
-void save_block(OutputArchive& ar, const T* data, std::size_t count) {
+void save_block(OutputArchive& ar, const void* owner, StillHolds check, const T* data, std::size_t count) {
   ar.put_varint(count);
   ar.put_varint(sizeof(T));
-  ar.put_bytes(data, count * sizeof(T));
+  ar.put_owned_bytes(owner, data, count * sizeof(T), check);
 }
 
 template <class Range>
@@ -547,6 +617,9 @@ void save_value(OutputArchive& ar, const T& value) {
   if constexpr (std::is_same_v<T, bool>) {
     const unsigned char byte = value ? 1 : 0;
     ar.put_bytes(&byte, 1);
+  } else if constexpr (is_int128_v<T>) {
+    if constexpr (std::is_same_v<T, int128>) ar.put_varint128(zigzag128(value));
+    else ar.put_varint128(value);
   } else if constexpr (std::is_integral_v<T>) {
     if constexpr (std::is_signed_v<T>) ar.put_varint(zigzag(static_cast<std::int64_t>(value)));
     else ar.put_varint(static_cast<std::uint64_t>(value));
@@ -579,9 +652,9 @@ void save_value(OutputArchive& ar, const T& value) {
     using C = typename T::value_type;
     if constexpr (sizeof(C) == 1) {
       ar.put_varint(value.size());
-      ar.put_bytes(value.data(), value.size());
+      ar.put_owned_bytes(&value, value.data(), value.size(), &still_holds<T>);
     } else {
-      save_block(ar, value.data(), value.size());
+      save_block(ar, &value, &still_holds<T>, value.data(), value.size());
     }
   } else if constexpr (is_std_vector<T>::value) {
     using E = typename T::value_type;
@@ -589,28 +662,28 @@ void save_value(OutputArchive& ar, const T& value) {
       ar.put_varint(value.size());
       for (bool b : value) save_value(ar, b);
     } else if constexpr (is_bulk<E>::value) {
-      save_block(ar, value.data(), value.size());
+      save_block(ar, &value, &still_holds<T>, value.data(), value.size());
     } else {
       save_elements(ar, value, value.size());
     }
   } else if constexpr (is_std_array<T>::value) {
-    if constexpr (is_bulk<typename T::value_type>::value) save_block(ar, value.data(), value.size());
+    if constexpr (is_bulk<typename T::value_type>::value) save_block(ar, &value, nullptr, value.data(), value.size());
     else save_elements(ar, value, value.size());
   } else if constexpr (std::is_array_v<T>) {
     using E = std::remove_extent_t<T>;
-    if constexpr (is_bulk<E>::value) save_block(ar, &value[0], std::extent_v<T>);
+    if constexpr (is_bulk<E>::value) save_block(ar, &value, nullptr, &value[0], std::extent_v<T>);
     else save_elements(ar, value, std::extent_v<T>);
   } else if constexpr (is_array_wrapper<T>::value) {
     using E = std::remove_const_t<std::remove_pointer_t<decltype(value.address())>>;
     if constexpr (is_bulk<E>::value) {
-      save_block(ar, value.address(), value.count());
+      save_block(ar, value.address(), nullptr, value.address(), value.count());
     } else {
       ar.put_varint(value.count());
       for (std::size_t i = 0; i < value.count(); ++i) save_value(ar, value.address()[i]);
     }
   } else if constexpr (std::is_same_v<T, boost::serialization::binary_object>) {
     ar.put_varint(value.m_size);
-    ar.put_bytes(value.m_t, value.m_size);
+    ar.put_owned_bytes(value.m_t, value.m_t, value.m_size, nullptr);
   } else if constexpr (is_pair<T>::value) {
     save_value(ar, value.first);
     save_value(ar, value.second);
@@ -620,8 +693,16 @@ void save_value(OutputArchive& ar, const T& value) {
     save_value(ar, value.has_value());
     if (value) save_value(ar, *value);
   } else if constexpr (is_unique_ptr<T>::value) {
-    static_assert(!std::is_base_of_v<Object, typename T::element_type>,
+    using E = typename T::element_type;
+    static_assert(!std::is_base_of_v<Object, E>,
                   "managed objects are owned by the heap: hold them with Member, not unique_ptr");
+    static_assert(!std::is_abstract_v<E>,
+                  "a std::unique_ptr to an abstract class cannot be loaded: snapheap saves value "
+                  "types by value, not polymorphic pointers (make the object managed and hold it "
+                  "with a Member)");
+    if constexpr (std::is_polymorphic_v<E>) {
+      if (value && typeid(*value) != typeid(E)) throw_sliced_pointer(typeid(E), typeid(*value));
+    }
     save_value(ar, value != nullptr);
     if (value) save_value(ar, *value);
   } else if constexpr (is_variant<T>::value) {
@@ -786,6 +867,10 @@ void load_value(InputArchive& ar, T& value) {
     const unsigned char byte = *ar.get_bytes(1);
     if (byte > 1) ar.fail(SnapshotErrc::malformed, "a bool holds the byte " + std::to_string(byte));
     value = byte != 0;
+  } else if constexpr (is_int128_v<T>) {
+    const uint128 raw = ar.get_varint128();
+    if constexpr (std::is_same_v<T, int128>) value = unzigzag128(raw);
+    else value = raw;
   } else if constexpr (std::is_integral_v<T>) {
     load_integer(ar, value);
   } else if constexpr (std::is_floating_point_v<T>) {

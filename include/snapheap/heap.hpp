@@ -80,7 +80,7 @@ struct HeapStats {
 /// The result of Heap::verify(): ok, or the first broken invariant.
 struct VerifyResult {
   bool ok = true;
-  std::string problem;
+  std::string problem{};
   explicit operator bool() const noexcept { return ok; }
 };
 

@@ -61,7 +61,7 @@ class ByteBuffer {
 
 struct SaveOptions {
   /// The named roots to save; empty saves every root of the heap.
-  std::vector<std::string> roots;
+  std::vector<std::string> roots{};
   /// For files: fsync the data and the directory, so the new snapshot survives a power cut.
   bool sync = true;
 };

@@ -44,6 +44,9 @@ struct TypeInfo {
   std::string display_name() const;
 };
 
+/// The C++ name of a type, demangled ("ns::Type<int>").
+std::string demangled_name(const std::type_info& type);
+
 /// Adds a type (once per type, thread-safe) and returns its entry, which lives forever.
 TypeInfo& add_type(const std::type_info& cpp_type, std::size_t size, void (*destroy)(Object*) noexcept);
 // 65,535 managed types per process: far more than a program defines, and the table is 512 KiB
