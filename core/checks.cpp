@@ -1,14 +1,15 @@
 // Fatal errors, the debug checks the inline handle code calls, and small process-wide helpers.
+// The checks are defined in every build: whether inline code calls them is the library's
+// configured check mode (snapheap/build_config.hpp), and defining them always keeps any mix of
+// host and library builds linkable.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
 
-#include "core/thread_stats.hpp"
-#include "snapheap/detail/object_table.hpp"
-#include "snapheap/handles.hpp"
-#include "snapheap/heap.hpp"
+#include "snapheap/detail/heap_core.hpp"
 #include "snapheap/object.hpp"
+#include "core/thread_stats.hpp"
 
 namespace snapheap {
 
@@ -37,25 +38,23 @@ bool env_flag(const char* name) noexcept {
   return value && *value && std::strcmp(value, "0") != 0;
 }
 
-#if SNAPHEAP_DCHECK_IS_ON
 void check_member_deref(const Object* o) noexcept {
-  const ObjectTable& table = ObjectTable::of(o);
-  const TableState state = table.state();
-  if (state == TableState::kIdle || state == TableState::kMarking) return;
+  const HeapCore& heap = HeapCore::of(o);
+  const Phase phase = heap.phase();
+  if (phase == Phase::kIdle || phase == Phase::kMarking) return;
   const std::uint32_t slot = ObjectAccess::slot(o);
-  if (state == TableState::kSweeping && slot != kNoSlot && table.is_marked(slot)) return;
+  if (phase == Phase::kSweeping && slot != kNoSlot && heap.is_marked(slot)) return;
   fatal(__FILE__, __LINE__,
         "a destructor dereferenced a Member whose target is dead too (it may already be "
         "destroyed); destructors may only use their own plain fields and Weak::lock()");
 }
 
-void check_owner_thread(const ObjectTable& table) noexcept {
-  if (table.owner() != std::this_thread::get_id())
+void check_owner_thread(const HeapCore& heap) noexcept {
+  if (heap.owner() != std::this_thread::get_id())
     fatal(__FILE__, __LINE__,
           "a heap was used from a thread other than its own; call "
           "Heap::attach_to_current_thread() to hand it over");
 }
-#endif
 
 }  // namespace detail
 }  // namespace snapheap

@@ -53,14 +53,14 @@ inline std::span<const std::byte> as_bytes(std::span<const unsigned char> bytes)
 inline std::vector<unsigned char> reseal(std::span<const unsigned char> in) {
   namespace format = snapheap::detail::format;
   std::vector<unsigned char> out(in.begin(), in.end());
-  const bool shaped = out.size() >= format::kHeaderSize + format::kTrailerSize &&
-                      std::memcmp(out.data() + out.size() - 16, format::kEndMagic, sizeof format::kEndMagic) == 0;
+  const bool shaped = out.size() >= snapheap::detail::wire::kHeaderSize + snapheap::detail::wire::kTrailerSize &&
+                      std::memcmp(out.data() + out.size() - 16, snapheap::detail::wire::kEndMagic, sizeof snapheap::detail::wire::kEndMagic) == 0;
   if (!shaped) {
-    out.resize(out.size() + format::kTrailerSize);
-    std::memcpy(out.data() + out.size() - 16, format::kEndMagic, sizeof format::kEndMagic);
+    out.resize(out.size() + snapheap::detail::wire::kTrailerSize);
+    std::memcpy(out.data() + out.size() - 16, snapheap::detail::wire::kEndMagic, sizeof snapheap::detail::wire::kEndMagic);
   }
   const std::uint64_t size = out.size();
-  unsigned char* trailer = out.data() + size - format::kTrailerSize;
+  unsigned char* trailer = out.data() + size - snapheap::detail::wire::kTrailerSize;
   for (int i = 0; i < 8; ++i) trailer[i] = static_cast<unsigned char>(size >> (8 * i));
   const std::uint64_t sum = snapheap::detail::checksum(out.data(), out.size() - 8);
   for (int i = 0; i < 8; ++i) trailer[16 + i] = static_cast<unsigned char>(sum >> (8 * i));
@@ -93,7 +93,7 @@ inline bool has_large_recipe(std::span<const unsigned char> bytes) {
         format::Cursor data(bytes.data(), record.data, record.end);
         const std::uint64_t length = data.varint("a generator name");
         data.bytes(static_cast<std::size_t>(length), "a generator name");
-        const std::int64_t count = snapheap::detail::unzigzag(data.varint("a generator count"));
+        const std::int64_t count = snapheap::detail::wire::unzigzag(data.varint("a generator count"));
         if (count > kMaxRecipeElements) return true;
       }
     }

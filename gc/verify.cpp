@@ -1,4 +1,4 @@
-// Heap::verify(): a full consistency check, for tests, the stress mode and debugging a host.
+// heap.verify(): a full consistency check, for tests, the stress mode and debugging a host.
 // It reads only what it has checked first: an edge target is looked up among the live objects
 // before anything is read through it.
 #include <algorithm>
@@ -8,82 +8,92 @@
 
 #include "gc/collector.hpp"
 
-namespace snapheap {
+namespace snapheap::detail {
 
 namespace {
 
-struct EdgeCheck {
-  const detail::ObjectTable* table;
-  const std::vector<const Object*>* live;  // sorted
-  std::uint32_t holder_slot = 0;
-  std::string problem;
+/// Checks every edge it is handed against the heap's live objects.
+class VerifyingVisitor final : public EdgeVisitor {
+ public:
+  VerifyingVisitor(const ObjectTable& table, const std::vector<const Object*>& live) : table_(table), live_(live) {}
+
+  void set_holder(std::uint32_t slot) noexcept { holder_slot_ = slot; }
+  const std::string& problem() const noexcept { return problem_; }
+
+  void visit_strong(const Object* target) override {
+    if (!problem_.empty() || std::binary_search(live_.begin(), live_.end(), target)) return;
+    char buffer[200];
+    std::snprintf(buffer, sizeof buffer,
+                  "object in slot %u has a Member pointing at %p, which is not a live object of this heap",
+                  holder_slot_, static_cast<const void*>(target));
+    problem_ = buffer;
+  }
+  void visit_weak(const HeapCore* heap, std::uint32_t slot, std::uint32_t generation) override {
+    if (!problem_.empty() || heap != &table_) return;  // a weak handle into another heap is that heap's business
+    if (slot < table_.slot_limit() && generation <= table_.generation(slot) &&
+        (slot != kTombstoneSlot || generation == 0))
+      return;
+    char buffer[200];
+    std::snprintf(buffer, sizeof buffer,
+                  "object in slot %u has a Weak with slot %u generation %u, which this heap never issued",
+                  holder_slot_, slot, generation);
+    problem_ = buffer;
+  }
+
+ private:
+  const ObjectTable& table_;
+  const std::vector<const Object*>& live_;  // sorted
+  std::uint32_t holder_slot_ = 0;
+  std::string problem_;
 };
 
-void check_edge(void* context, const Object* target, bool weak, std::uint32_t slot,
-                std::uint32_t generation, const detail::ObjectTable* table) {
-  auto& c = *static_cast<EdgeCheck*>(context);
-  if (!c.problem.empty()) return;
-  char buffer[200];
-  if (!weak) {
-    if (!std::binary_search(c.live->begin(), c.live->end(), target)) {
-      std::snprintf(buffer, sizeof buffer,
-                    "object in slot %u has a Member pointing at %p, which is not a live object of "
-                    "this heap",
-                    c.holder_slot, static_cast<const void*>(target));
-      c.problem = buffer;
+/// The live objects, sorted: what every pointer is looked up in before it is read through.
+std::vector<const Object*> live_objects(const ObjectTable& table) {
+  std::vector<const Object*> live;
+  live.reserve(table.live_objects());
+  for (std::uint32_t s = 1; s < table.slot_limit(); ++s)
+    if (const Object* o = table.object_at(s)) live.push_back(o);
+  std::sort(live.begin(), live.end());
+  return live;
+}
+
+std::string check_edges(const ObjectTable& table, const std::vector<const Object*>& live) {
+  VerifyingVisitor visitor(table, live);
+  Tracer tracer = TracerAccess::visiting(visitor);
+  for (std::uint32_t s = 1; s < table.slot_limit() && visitor.problem().empty(); ++s) {
+    if (const Object* o = table.object_at(s)) {
+      visitor.set_holder(s);
+      o->trace(tracer);
     }
-    return;
   }
-  if (table != c.table) return;  // a weak handle into another heap is that heap's business
-  if (slot >= table->slot_limit() || generation > table->generation(slot) ||
-      (slot == detail::kTombstoneSlot && generation != 0)) {
-    std::snprintf(buffer, sizeof buffer,
-                  "object in slot %u has a Weak with slot %u generation %u, which this heap never "
-                  "issued",
-                  c.holder_slot, slot, generation);
-    c.problem = buffer;
+  return visitor.problem();
+}
+
+std::string check_roots(const HeapImpl& heap, const std::vector<const Object*>& live) {
+  for (const auto& [name, handle] : heap.roots.map()) {
+    const Object* o = handle.get();
+    if (!o || !std::binary_search(live.begin(), live.end(), o))
+      return "root '" + name + "' does not hold a live object of this heap";
+    if (heap.table.root_counts()[ObjectAccess::slot(o)] == 0) return "root '" + name + "' holds an object whose root count is zero";
   }
+  return {};
 }
 
 }  // namespace
 
-VerifyResult Heap::verify() const {
-  check_thread();
+VerifyResult verify(const HeapImpl& heap) {
+  heap.table.check_thread();
+  std::string problem = heap.table.check_consistency();
+  if (problem.empty()) {
+    const std::vector<const Object*> live = live_objects(heap.table);
+    problem = check_edges(heap.table, live);
+    if (problem.empty()) problem = check_roots(heap, live);
+  }
+  if (problem.empty() && heap.table.phase() != Phase::kIdle) problem = "verify() was called while the collector runs";
   VerifyResult result;
-  auto fail = [&](std::string problem) {
-    result.ok = false;
-    result.problem = std::move(problem);
-    return result;
-  };
-  if (std::string p = table_.check_consistency(); !p.empty()) return fail(p);
-
-  std::vector<const Object*> live;
-  live.reserve(table_.live_objects());
-  for (std::uint32_t s = 1; s < table_.slot_limit(); ++s)
-    if (const Object* o = table_.object_at(s)) live.push_back(o);
-  std::sort(live.begin(), live.end());
-
-  EdgeCheck check{&table_, &live, 0, {}};
-  Tracer tracer = detail::TracerAccess::make();
-  detail::TracerAccess::setup_visit(tracer, &check_edge, &check);
-  for (std::uint32_t s = 1; s < table_.slot_limit(); ++s) {
-    const Object* o = table_.object_at(s);
-    if (!o) continue;
-    check.holder_slot = s;
-    o->trace(tracer);
-    if (!check.problem.empty()) return fail(check.problem);
-  }
-
-  for (const auto& [name, handle] : roots_) {
-    const Object* o = handle.get();
-    if (!o || !std::binary_search(live.begin(), live.end(), o))
-      return fail("root '" + name + "' does not hold a live object of this heap");
-    if (table_.root_counts()[detail::ObjectAccess::slot(o)] == 0)
-      return fail("root '" + name + "' holds an object whose root count is zero");
-  }
-  if (table_.state() != detail::TableState::kIdle)
-    return fail("verify() was called while the collector runs");
+  result.ok = problem.empty();
+  result.problem = std::move(problem);
   return result;
 }
 
-}  // namespace snapheap
+}  // namespace snapheap::detail

@@ -15,8 +15,8 @@
 #include <string>
 
 #include "serialize/file_io.hpp"
-#include "serialize/input.hpp"
-#include "serialize/output.hpp"
+#include "serialize/reader.hpp"
+#include "serialize/writer.hpp"
 #include "snapheap/snapshot.hpp"
 
 namespace snapheap {

@@ -1,40 +1,15 @@
 #include "serialize/format.hpp"
 
-#include <bit>
 #include <cstring>
 #include <limits>
 
 #include "serialize/checksum.hpp"
+#include "snapheap/detail/wire.hpp"
 
 namespace snapheap::detail::format {
 
-namespace {
-std::uint64_t load_u64(const unsigned char* p) noexcept {
-  std::uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
-}  // namespace
-
-unsigned char native_byte_order() noexcept {
-  return std::endian::native == std::endian::little ? kLittleEndian : kBigEndian;
-}
-
-std::size_t decode_varint_slow(const unsigned char* p, const unsigned char* end, std::uint64_t& out) noexcept {
-  std::uint64_t v = 0;
-  for (std::size_t i = 0; i < 10; ++i) {
-    if (p + i == end) return 0;
-    const unsigned char b = p[i];
-    if (i == 9 && b > 1) return std::numeric_limits<std::size_t>::max();
-    v |= std::uint64_t{b & 0x7fu} << (7 * i);
-    if (!(b & 0x80)) {
-      if (b == 0 && i > 0) return std::numeric_limits<std::size_t>::max();  // overlong
-      out = v;
-      return i + 1;
-    }
-  }
-  return std::numeric_limits<std::size_t>::max();
-}
+using wire::kHeaderSize;
+using wire::kTrailerSize;
 
 void Cursor::fail(SnapshotErrc code, const std::string& what) const { throw SnapshotError(code, what, offset()); }
 
@@ -73,8 +48,8 @@ Cursor open(std::span<const unsigned char> bytes, bool verify_checksum, Prefix& 
   const std::size_t size = bytes.size();
   // Empty input may come as a null pointer, which memcmp must not be given even for 0 bytes.
   if (size == 0) throw SnapshotError(SnapshotErrc::truncated, "the snapshot is empty (0 bytes)", 0);
-  if (size < sizeof kMagic || std::memcmp(begin, kMagic, sizeof kMagic) != 0) {
-    if (size < sizeof kMagic && std::memcmp(begin, kMagic, size) == 0)
+  if (size < sizeof wire::kMagic || std::memcmp(begin, wire::kMagic, sizeof wire::kMagic) != 0) {
+    if (size < sizeof wire::kMagic && std::memcmp(begin, wire::kMagic, size) == 0)
       throw SnapshotError(SnapshotErrc::truncated,
                           "the data ends inside the header (" + std::to_string(size) + " bytes)", size);
     throw SnapshotError(SnapshotErrc::not_a_snapshot, "not a snapheap snapshot (wrong magic bytes)", 0);
@@ -84,45 +59,48 @@ Cursor open(std::span<const unsigned char> bytes, bool verify_checksum, Prefix& 
                         "the data ends after " + std::to_string(size) + " bytes; a snapshot has at least " +
                             std::to_string(kHeaderSize + kTrailerSize),
                         size);
-  prefix.format_version = static_cast<std::uint16_t>(begin[8] | (begin[9] << 8));
-  if (prefix.format_version == 0 || prefix.format_version > kFormatVersion)
+  prefix.format_version = static_cast<std::uint16_t>(wire::load_le(begin + wire::kVersionAt, 2));
+  if (prefix.format_version == 0 || prefix.format_version > wire::kFormatVersion)
     throw SnapshotError(SnapshotErrc::unsupported_format,
                         "format version " + std::to_string(prefix.format_version) +
-                            " (this library reads version " + std::to_string(kFormatVersion) + ")",
-                        8);
-  prefix.byte_order = begin[10];
-  if (prefix.byte_order != kLittleEndian && prefix.byte_order != kBigEndian)
-    throw SnapshotError(SnapshotErrc::malformed, "unknown byte order code " + std::to_string(begin[10]), 10);
-  if (prefix.byte_order != native_byte_order())
+                            " (this library reads version " + std::to_string(wire::kFormatVersion) + ")",
+                        wire::kVersionAt);
+  prefix.byte_order = begin[wire::kByteOrderAt];
+  if (prefix.byte_order != wire::kLittleEndian && prefix.byte_order != wire::kBigEndian)
+    throw SnapshotError(SnapshotErrc::malformed, "unknown byte order code " + std::to_string(prefix.byte_order),
+                        wire::kByteOrderAt);
+  if (prefix.byte_order != wire::native_byte_order())
     throw SnapshotError(SnapshotErrc::machine_mismatch,
                         std::string("written on a ") +
-                            (prefix.byte_order == kLittleEndian ? "little" : "big") +
+                            (prefix.byte_order == wire::kLittleEndian ? "little" : "big") +
                             "-endian machine; this one is not",
-                        10);
-  if (begin[11] != kIeee754)
+                        wire::kByteOrderAt);
+  if (begin[wire::kFloatFormatAt] != wire::kIeee754)
     throw SnapshotError(SnapshotErrc::machine_mismatch,
-                        "unknown floating-point format code " + std::to_string(begin[11]), 11);
-  if (begin[12] | begin[13] | begin[14] | begin[15])
-    throw SnapshotError(SnapshotErrc::malformed, "reserved header bytes are not zero", 12);
+                        "unknown floating-point format code " + std::to_string(begin[wire::kFloatFormatAt]),
+                        wire::kFloatFormatAt);
+  if (wire::load_le(begin + wire::kReservedAt, 4) != 0)
+    throw SnapshotError(SnapshotErrc::malformed, "reserved header bytes are not zero", wire::kReservedAt);
 
   const unsigned char* trailer = begin + size - kTrailerSize;
-  if (std::memcmp(trailer + 8, kEndMagic, sizeof kEndMagic) != 0)
+  if (std::memcmp(trailer + wire::kEndMagicAt, wire::kEndMagic, sizeof wire::kEndMagic) != 0)
     throw SnapshotError(SnapshotErrc::truncated,
                         "the end marker is missing: the snapshot is cut short or was not completely "
                         "written (" + std::to_string(size) + " bytes)",
                         size);
-  const std::uint64_t declared = load_u64(trailer);
+  const std::uint64_t declared = wire::load_le(trailer + wire::kLengthAt, 8);
   if (declared != size)
     throw SnapshotError(SnapshotErrc::truncated,
                         "the snapshot says it is " + std::to_string(declared) + " bytes long but " +
                             std::to_string(size) + " bytes were given",
                         size - kTrailerSize);
   if (verify_checksum) {
-    const std::uint64_t stored = load_u64(trailer + 16);
-    const std::uint64_t actual = checksum(begin, size - 8);
+    const std::uint64_t stored = wire::load_le(trailer + wire::kChecksumAt, 8);
+    const std::uint64_t actual = checksum(begin, size - kTrailerSize + wire::kChecksumAt);
     if (stored != actual)
       throw SnapshotError(SnapshotErrc::checksum_mismatch,
-                          "checksum mismatch: the bytes were changed after they were written", size - 8);
+                          "checksum mismatch: the bytes were changed after they were written",
+                          size - kTrailerSize + wire::kChecksumAt);
   }
   return Cursor(begin, begin + kHeaderSize, trailer);
 }
@@ -230,6 +208,28 @@ void expect_end(const Cursor& c) {
   if (c.remaining() != 0)
     c.fail(SnapshotErrc::malformed,
            std::to_string(c.remaining()) + " unexpected bytes between the root table and the trailer");
+}
+
+}  // namespace snapheap::detail::format
+
+namespace snapheap::detail::format {
+
+std::string record_context(std::uint32_t id, std::string_view type) {
+  std::string context = "record " + std::to_string(id);
+  if (!type.empty()) context.append(" (").append(type).append(")");
+  return context;
+}
+
+void fail_reference_range(std::uint32_t record, std::string_view type, std::int64_t target, std::uint32_t objects,
+                          std::uint64_t offset) {
+  throw SnapshotError(SnapshotErrc::bad_reference,
+                      record_context(record, type) + ": a reference to object " + std::to_string(target) +
+                          " but the snapshot has " + std::to_string(objects) + " objects",
+                      offset);
+}
+
+void fail_malformed_reference(std::uint32_t record, std::string_view type, std::uint64_t offset) {
+  throw SnapshotError(SnapshotErrc::malformed, record_context(record, type) + ": a malformed reference", offset);
 }
 
 }  // namespace snapheap::detail::format

@@ -7,7 +7,7 @@
 //   objects  varint N (objects), varint R (runs), then R x { varint type index, varint count }:
 //            the type of every object in ID order, run-length encoded (the counts sum to N)
 //   records  N x { varint length L, then L bytes: varint reference bytes B, B bytes of
-//            reference codes (varints, see archive.hpp), the rest the type's data }
+//            reference codes (varints, see snapheap/detail/wire.hpp), the rest the type's data }
 //   roots    varint count, then { varint name length, name bytes, varint object ID } in
 //            strictly increasing name order
 //   trailer  24 bytes   u64 total length of the snapshot, end magic "SNHEND\x1a\n",
@@ -16,7 +16,8 @@
 // Objects are numbered 0..N-1 in the order the writer reached them from the roots (breadth
 // first), so a record's references are mostly to near neighbours and encode in a byte or two.
 // Every count and length read back is checked against the bytes that remain before anything
-// is allocated for it.
+// is allocated for it. The encodings themselves (varints, reference codes, the header's and the
+// trailer's fields) are snapheap/detail/wire.hpp's; this file reads the sections.
 #pragma once
 
 #include <cstddef>
@@ -26,52 +27,15 @@
 #include <string_view>
 #include <vector>
 
+#include "snapheap/detail/wire.hpp"
 #include "snapheap/errors.hpp"
 
 namespace snapheap::detail::format {
 
-inline constexpr unsigned char kMagic[8] = {0x89, 'S', 'N', 'H', '\r', '\n', 0x1a, '\n'};
-inline constexpr unsigned char kEndMagic[8] = {'S', 'N', 'H', 'E', 'N', 'D', 0x1a, '\n'};
-inline constexpr std::uint16_t kFormatVersion = 1;
-inline constexpr std::size_t kHeaderSize = 16;
-inline constexpr std::size_t kTrailerSize = 24;
-inline constexpr unsigned char kLittleEndian = 1;
-inline constexpr unsigned char kBigEndian = 2;
-inline constexpr unsigned char kIeee754 = 1;
 inline constexpr std::size_t kMaxNameLength = 4096;
 /// The smallest record is two bytes (length 1, no references): N objects need 2N bytes.
 inline constexpr std::size_t kMinRecordBytes = 2;
 
-unsigned char native_byte_order() noexcept;
-
-/// Decodes a varint in [p, end) in shortest form; returns the bytes used, 0 if cut short, or
-/// SIZE_MAX if overlong or too large for 64 bits.
-std::size_t decode_varint_slow(const unsigned char* p, const unsigned char* end, std::uint64_t& out) noexcept;
-inline std::size_t decode_varint(const unsigned char* p, const unsigned char* end, std::uint64_t& out) noexcept {
-  // Most varints in a snapshot take one to four bytes (lengths, counts, references).
-  if (end - p >= 4) [[likely]] {
-    if (p[0] < 0x80) {
-      out = p[0];
-      return 1;
-    }
-    if (p[1] < 0x80) {
-      if (p[1] == 0) return decode_varint_slow(p, end, out);  // overlong: reported there
-      out = (p[0] & 0x7fu) | (std::uint64_t{p[1]} << 7);
-      return 2;
-    }
-    if (p[2] < 0x80) {
-      if (p[2] == 0) return decode_varint_slow(p, end, out);
-      out = (p[0] & 0x7fu) | (std::uint64_t{p[1] & 0x7fu} << 7) | (std::uint64_t{p[2]} << 14);
-      return 3;
-    }
-    if (p[3] < 0x80 && p[3] != 0) {
-      out = (p[0] & 0x7fu) | (std::uint64_t{p[1] & 0x7fu} << 7) | (std::uint64_t{p[2] & 0x7fu} << 14) |
-            (std::uint64_t{p[3]} << 21);
-      return 4;
-    }
-  }
-  return decode_varint_slow(p, end, out);
-}
 /// A bounds-checked reader over a snapshot's bytes. Every failure names what was being read
 /// and the byte offset.
 class Cursor {
@@ -81,8 +45,8 @@ class Cursor {
 
   std::uint64_t varint(const char* what) {
     std::uint64_t v;
-    const std::size_t n = decode_varint(cur_, end_, v);
-    if (n == 0 || n > 10) [[unlikely]]
+    const std::size_t n = wire::decode_varint(cur_, end_, v);
+    if (n == 0 || n == wire::kMalformed) [[unlikely]]
       varint_failure(n, what);
     cur_ += n;
     return v;
@@ -106,15 +70,6 @@ class Cursor {
   const unsigned char* cur_;
   const unsigned char* end_;
 };
-
-inline std::size_t varint_size(std::uint64_t v) noexcept {
-  std::size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
 
 struct TypeEntry {
   std::string_view name;
@@ -155,12 +110,12 @@ inline Record read_record(Cursor& cursor, std::uint32_t id) {
   const unsigned char* p = cursor.position();
   const unsigned char* end = p + cursor.remaining();
   std::uint64_t length, ref_bytes;
-  const std::size_t n = decode_varint(p, end, length);
-  if (n != 0 && n <= 10 && length != 0 && length <= static_cast<std::uint64_t>(end - p) - n) [[likely]] {
+  const std::size_t n = wire::decode_varint(p, end, length);
+  if (n != 0 && n != wire::kMalformed && length != 0 && length <= static_cast<std::uint64_t>(end - p) - n) [[likely]] {
     const unsigned char* body = p + n;
     const unsigned char* body_end = body + length;
-    const std::size_t m = decode_varint(body, body_end, ref_bytes);
-    if (m != 0 && m <= 10 && ref_bytes <= static_cast<std::uint64_t>(body_end - body) - m) [[likely]] {
+    const std::size_t m = wire::decode_varint(body, body_end, ref_bytes);
+    if (m != 0 && m != wire::kMalformed && ref_bytes <= static_cast<std::uint64_t>(body_end - body) - m) [[likely]] {
       Record r;
       r.offset = cursor.offset();
       r.refs = body + m;
@@ -175,5 +130,12 @@ inline Record read_record(Cursor& cursor, std::uint32_t id) {
 std::vector<RootEntry> read_roots(Cursor& cursor, std::uint32_t object_count);
 /// After the roots: nothing may be left before the trailer.
 void expect_end(const Cursor& cursor);
+
+/// The one wording of a bad reference, for the loader and inspect(): "record 12 (seed::Node): a
+/// reference to object 99 but the snapshot has 40 objects". `type` may be empty.
+std::string record_context(std::uint32_t id, std::string_view type);
+[[noreturn]] void fail_reference_range(std::uint32_t record, std::string_view type, std::int64_t target,
+                                       std::uint32_t objects, std::uint64_t offset);
+[[noreturn]] void fail_malformed_reference(std::uint32_t record, std::string_view type, std::uint64_t offset);
 
 }  // namespace snapheap::detail::format

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "serialize/format.hpp"
-#include "snapheap/archive.hpp"
+#include "snapheap/detail/wire.hpp"
 #include "snapheap/snapshot.hpp"
 
 namespace snapheap {
@@ -16,41 +16,34 @@ namespace {
 
 using detail::format::Cursor;
 
-struct RefCounter {
-  SnapshotInfo& info;
-  std::vector<std::vector<std::uint32_t>>* edges = nullptr;
-};
-
 void read_refs(const detail::format::Record& record, std::uint32_t id, std::uint32_t objects,
                const unsigned char* file, SnapshotInfo& info, std::vector<std::uint32_t>& strong_targets) {
+  using detail::wire::RefKind;
   const unsigned char* p = record.refs;
-  std::uint32_t previous = id;
+  std::int64_t previous = id;
   while (p != record.data) {
+    const auto at = static_cast<std::uint64_t>(p - file);
     std::uint64_t code = 0;
-    const std::size_t n = detail::format::decode_varint(p, record.data, code);
-    if (n == 0 || n == std::numeric_limits<std::size_t>::max())
-      throw SnapshotError(SnapshotErrc::malformed, "record " + std::to_string(id) + ": a malformed reference",
-                          static_cast<std::uint64_t>(p - file));
-    if (code == detail::kEmptyStrongRef) ++info.strong_empty;
-    else if (code == detail::kEmptyWeakRef) ++info.weak_empty;
-    else if (code == detail::kTombstoneRef) ++info.weak_tombstones;
-    else {
-      const std::uint64_t d = code - detail::kFirstIdRef;
-      const std::int64_t target = static_cast<std::int64_t>(previous) + detail::unzigzag(d >> 1);
-      if (target < 0 || target >= static_cast<std::int64_t>(objects))
-        throw SnapshotError(SnapshotErrc::bad_reference,
-                            "record " + std::to_string(id) + ": a reference to object " + std::to_string(target) +
-                                " but the snapshot has " + std::to_string(objects) + " objects",
-                            static_cast<std::uint64_t>(p - file));
-      previous = static_cast<std::uint32_t>(target);
-      if (d & 1) {
-        ++info.weak_targets;
-      } else {
-        ++info.strong_refs;
-        strong_targets.push_back(previous);
-      }
-    }
+    const std::size_t n = detail::wire::decode_varint(p, record.data, code);
+    if (n == 0 || n == detail::wire::kMalformed) detail::format::fail_malformed_reference(id, {}, at);
     p += n;
+    const detail::wire::Ref ref = detail::wire::decode_ref(code, previous);
+    switch (ref.kind) {
+      case RefKind::empty_strong: ++info.strong_empty; continue;
+      case RefKind::empty_weak: ++info.weak_empty; continue;
+      case RefKind::tombstone: ++info.weak_tombstones; continue;
+      case RefKind::strong:
+      case RefKind::weak: break;
+    }
+    if (ref.id < 0 || ref.id >= static_cast<std::int64_t>(objects))
+      detail::format::fail_reference_range(id, {}, ref.id, objects, at);
+    previous = ref.id;
+    if (ref.kind == RefKind::weak) {
+      ++info.weak_targets;
+    } else {
+      ++info.strong_refs;
+      strong_targets.push_back(static_cast<std::uint32_t>(ref.id));
+    }
   }
 }
 
@@ -62,10 +55,10 @@ SnapshotInfo inspect(std::span<const std::byte> bytes) {
   detail::format::Prefix prefix;
   Cursor cursor = detail::format::open(raw, true, prefix);
   info.format_version = prefix.format_version;
-  info.byte_order = prefix.byte_order == detail::format::kLittleEndian ? "little" : "big";
+  info.byte_order = prefix.byte_order == detail::wire::kLittleEndian ? "little" : "big";
   info.bytes = bytes.size();
-  info.header_bytes = detail::format::kHeaderSize;
-  info.trailer_bytes = detail::format::kTrailerSize;
+  info.header_bytes = detail::wire::kHeaderSize;
+  info.trailer_bytes = detail::wire::kTrailerSize;
   detail::format::read_prefix(cursor, prefix);
   info.type_table_bytes = cursor.offset() - info.header_bytes;
   info.objects = prefix.object_count;
@@ -104,8 +97,7 @@ SnapshotInfo inspect(std::span<const std::byte> bytes) {
       if (!reached[targets[e]]) reached[targets[e]] = true, queue.push_back(targets[e]);
   info.unreachable = prefix.object_count - queue.size();
 
-  const unsigned char* sum = raw.data() + raw.size() - 8;
-  for (int i = 7; i >= 0; --i) info.checksum = (info.checksum << 8) | sum[i];
+  info.checksum = detail::wire::load_le(raw.data() + raw.size() - detail::wire::kTrailerSize + detail::wire::kChecksumAt, 8);
   return info;
 }
 

@@ -2,7 +2,7 @@
 
 #include <ostream>
 
-#include "serialize/format.hpp"
+#include "snapheap/detail/wire.hpp"
 
 namespace snapheap::detail {
 
@@ -43,17 +43,16 @@ void SnapshotOutput::put_slow(const void* p, std::size_t n) {
 
 void SnapshotOutput::put_u64(std::uint64_t v) {
   unsigned char bytes[8];
-  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<unsigned char>(v >> (8 * i));
+  wire::store_le(bytes, v, 8);
   put(bytes, 8);
 }
 
 void SnapshotOutput::finish() {
-  put_u64(position() + format::kTrailerSize);
-  put(format::kEndMagic, sizeof format::kEndMagic);
+  put_u64(position() + wire::kTrailerSize);
+  put(wire::kEndMagic, sizeof wire::kEndMagic);
   flush();
   unsigned char sum[8];
-  const std::uint64_t digest = hasher_.digest();
-  for (int i = 0; i < 8; ++i) sum[i] = static_cast<unsigned char>(digest >> (8 * i));
+  wire::store_le(sum, hasher_.digest(), 8);
   sink_.write(sum, sizeof sum, flushed_);
   flushed_ += sizeof sum;
 }

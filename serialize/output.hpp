@@ -59,7 +59,7 @@ class SnapshotOutput {
   }
   void put_varint(std::uint64_t v) {
     if (kStaging - pos_ < 10) flush();
-    pos_ += encode_varint(staging_.get() + pos_, v);
+    pos_ += wire::encode_varint(staging_.get() + pos_, v);
   }
   void put_u64(std::uint64_t v);
   std::uint64_t position() const noexcept { return flushed_ + pos_; }
@@ -76,8 +76,5 @@ class SnapshotOutput {
   std::size_t pos_ = 0;
   std::uint64_t flushed_ = 0;
 };
-
-/// Writes a snapshot of `heap` to `sink`.
-SnapshotStats write_snapshot(Heap& heap, Sink& sink, const SaveOptions& options);
 
 }  // namespace snapheap::detail

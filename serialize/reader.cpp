@@ -1,12 +1,5 @@
-// Loading: check the header, the trailer and the checksum; resolve the type table against the
-// registry; create every object (default-constructed, unrooted, with collections held off);
-// read each record through its type's serialize(), resolving references by ID; read the roots;
-// then commit by binding the roots. Until the commit nothing is visible to the host, and any
-// failure destroys what was created.
-//
-// Invariant 5 (tests/serialize/reader_test.cpp, tests/serialize/corruption_test.cpp): a load is
-// all or nothing. Bad input throws SnapshotError with what and where, allocates no more than the
-// input can justify, and leaves the destination heap as it was.
+#include "serialize/reader.hpp"
+
 #include <algorithm>
 #include <limits>
 #include <span>
@@ -14,21 +7,17 @@
 #include <utility>
 #include <vector>
 
+#include "core/lifecycle.hpp"
 #include "serialize/format.hpp"
-#include "serialize/input.hpp"
 #include "serialize/scope.hpp"
 #include "serialize/scratch.hpp"
-#include "snapheap/heap.hpp"
-#include "snapheap/snapshot.hpp"
 
 namespace snapheap {
 
 // ---- InputArchive: the out-of-line parts -----------------------------------------------------------
 
 void InputArchive::fail(SnapshotErrc code, const std::string& what) const {
-  throw SnapshotError(code,
-                      "record " + std::to_string(record_id_) + " (" + type_->display_name() + "): " + what,
-                      offset());
+  throw SnapshotError(code, detail::format::record_context(record_id_, type_->display_name()) + ": " + what, offset());
 }
 
 void InputArchive::fail_overrun(std::size_t wanted) const {
@@ -37,34 +26,14 @@ void InputArchive::fail_overrun(std::size_t wanted) const {
            std::to_string(end_ - cur_) + " left (does the class version match its serialize()?)");
 }
 
-namespace {
-// A varint of up to 128 bits in [p, end): the bytes used, 0 if cut short, SIZE_MAX if overlong or
-// wider than 128 bits. (19 bytes hold 133 bits: the last may carry only the top 2 of 128.)
-std::size_t decode_varint128(const unsigned char* p, const unsigned char* end, detail::uint128& out) noexcept {
-  detail::uint128 v = 0;
-  for (std::size_t i = 0; i < 19; ++i) {
-    if (p + i == end) return 0;
-    const unsigned char b = p[i];
-    if (i == 18 && b > 3) break;
-    v |= static_cast<detail::uint128>(b & 0x7fu) << (7 * i);
-    if (!(b & 0x80)) {
-      if (b == 0 && i > 0) break;  // overlong
-      out = v;
-      return i + 1;
-    }
-  }
-  return std::numeric_limits<std::size_t>::max();
-}
-}  // namespace
-
 std::uint64_t InputArchive::get_varint_slow() {
   std::uint64_t v = 0;
-  const std::size_t n = detail::format::decode_varint(cur_, end_, v);
+  const std::size_t n = detail::wire::decode_varint(cur_, end_, v);
   if (n == 0) fail_overrun(static_cast<std::size_t>(end_ - cur_) + 1);
-  if (n == std::numeric_limits<std::size_t>::max()) {
+  if (n == detail::wire::kMalformed) {
     detail::uint128 wide = 0;
-    const std::size_t w = decode_varint128(cur_, end_, wide);
-    if (w != 0 && w != std::numeric_limits<std::size_t>::max())
+    const std::size_t w = detail::wire::decode_varint128(cur_, end_, wide);
+    if (w != 0 && w != detail::wire::kMalformed)
       fail(SnapshotErrc::record_mismatch,
            "a value wider than 64 bits (a 128-bit integer's) does not fit the field's integer type");
     fail(SnapshotErrc::malformed, "a malformed variable-length integer");
@@ -75,9 +44,9 @@ std::uint64_t InputArchive::get_varint_slow() {
 
 detail::uint128 InputArchive::get_varint128() {
   detail::uint128 v = 0;
-  const std::size_t n = decode_varint128(cur_, end_, v);
+  const std::size_t n = detail::wire::decode_varint128(cur_, end_, v);
   if (n == 0) fail_overrun(static_cast<std::size_t>(end_ - cur_) + 1);
-  if (n == std::numeric_limits<std::size_t>::max()) fail(SnapshotErrc::malformed, "a malformed variable-length integer");
+  if (n == detail::wire::kMalformed) fail(SnapshotErrc::malformed, "a malformed variable-length integer");
   cur_ += n;
   return v;
 }
@@ -90,44 +59,42 @@ std::size_t InputArchive::get_count(std::size_t min_bytes) {
   const std::uint64_t limit = min_bytes ? left / min_bytes : left + static_cast<std::size_t>(refs_end_ - refs_cur_);
   if (count > limit)
     fail(SnapshotErrc::record_mismatch, "a count of " + std::to_string(count) +
-                                            " elements is more than the record's " +
-                                            std::to_string(left) + " remaining bytes can hold");
+                                            " elements is more than the record's " + std::to_string(left) +
+                                            " remaining bytes can hold");
   return static_cast<std::size_t>(count);
 }
 
 std::int64_t InputArchive::get_target_slow(bool weak, bool* tombstone) {
+  using detail::wire::RefKind;
   const auto at = static_cast<std::uint64_t>(refs_cur_ - begin_);
-  auto bad = [&](SnapshotErrc code, const std::string& what) {
-    throw SnapshotError(code, "record " + std::to_string(record_id_) + " (" + type_->display_name() + "): " + what, at);
+  const std::string type = type_->display_name();
+  auto bad = [&](const char* what) {
+    throw SnapshotError(SnapshotErrc::bad_reference, detail::format::record_context(record_id_, type) + ": " + what, at);
   };
   if (refs_cur_ == refs_end_)
-    bad(SnapshotErrc::record_mismatch, "the type's load reads more references than the record holds");
+    throw SnapshotError(SnapshotErrc::record_mismatch,
+                        detail::format::record_context(record_id_, type) +
+                            ": the type's load reads more references than the record holds",
+                        at);
   std::uint64_t code = 0;
-  const std::size_t n = detail::format::decode_varint(refs_cur_, refs_end_, code);
-  if (n == 0 || n == std::numeric_limits<std::size_t>::max())
-    bad(SnapshotErrc::malformed, "a malformed reference");
+  const std::size_t n = detail::wire::decode_varint(refs_cur_, refs_end_, code);
+  if (n == 0 || n == detail::wire::kMalformed) detail::format::fail_malformed_reference(record_id_, type, at);
   refs_cur_ += n;
-  if (code == detail::kEmptyStrongRef) {
-    if (weak) bad(SnapshotErrc::bad_reference, "a Weak field holds a Member reference");
-    return -1;
+  const detail::wire::Ref ref = detail::wire::decode_ref(code, previous_id_);
+  const bool is_weak = ref.kind == RefKind::empty_weak || ref.kind == RefKind::tombstone || ref.kind == RefKind::weak;
+  if (is_weak != weak) bad(weak ? "a Weak field holds a Member reference" : "a Member field holds a weak reference");
+  switch (ref.kind) {
+    case RefKind::empty_strong: return -1;
+    case RefKind::empty_weak: ++stats_->weak_empty; *tombstone = false; return -1;
+    case RefKind::tombstone: ++stats_->weak_tombstones; *tombstone = true; return -1;
+    case RefKind::strong:
+    case RefKind::weak: break;
   }
-  if (code == detail::kEmptyWeakRef || code == detail::kTombstoneRef) {
-    if (!weak) bad(SnapshotErrc::bad_reference, "a Member field holds a weak reference");
-    *tombstone = code == detail::kTombstoneRef;
-    if (*tombstone) ++stats_->weak_tombstones;
-    else ++stats_->weak_empty;
-    return -1;
-  }
-  const std::uint64_t d = code - detail::kFirstIdRef;
-  if (static_cast<bool>(d & 1) != weak)
-    bad(SnapshotErrc::bad_reference, weak ? "a Weak field holds a Member reference" : "a Member field holds a weak reference");
-  const std::int64_t id = static_cast<std::int64_t>(previous_id_) + detail::unzigzag(d >> 1);
-  if (id < 0 || id >= static_cast<std::int64_t>(object_count_))
-    bad(SnapshotErrc::bad_reference, "a reference to object " + std::to_string(id) + " but the snapshot has " +
-                                         std::to_string(object_count_) + " objects");
-  previous_id_ = static_cast<std::uint32_t>(id);
+  if (ref.id < 0 || ref.id >= static_cast<std::int64_t>(object_count_))
+    detail::format::fail_reference_range(record_id_, type, ref.id, object_count_, at);
+  previous_id_ = static_cast<std::uint32_t>(ref.id);
   ++(weak ? weak_targets_ : strong_refs_);
-  return id;
+  return ref.id;
 }
 
 std::uint32_t InputArchive::type_index_slow(std::uint32_t id) const noexcept {
@@ -139,9 +106,9 @@ std::uint32_t InputArchive::type_index_slow(std::uint32_t id) const noexcept {
 void InputArchive::wrong_type(const Object* o, const detail::TypeInfo& wanted) const {
   const detail::TypeInfo* held = detail::type_at(detail::ObjectAccess::type(o));
   throw SnapshotError(SnapshotErrc::bad_reference,
-                      "record " + std::to_string(record_id_) + " (" + type_->display_name() +
-                          "): a reference to a " + (held ? held->display_name() : std::string("?")) +
-                          " where the field holds a " + wanted.display_name(),
+                      detail::format::record_context(record_id_, type_->display_name()) + ": a reference to a " +
+                          (held ? held->display_name() : std::string("?")) + " where the field holds a " +
+                          wanted.display_name(),
                       static_cast<std::uint64_t>(refs_cur_ - begin_));
 }
 
@@ -160,49 +127,46 @@ class Lookahead {
 
   Lookahead(const format::Cursor& cursor, Object* const* objects, const std::uint64_t* handles,
             std::uint32_t count) noexcept
-      : pos_(cursor.position()),
-        end_(cursor.position() + cursor.remaining()),
-        objects_(objects),
-        handles_(handles),
-        count_(count) {}
+      : cursor_(cursor), objects_(objects), handles_(handles), count_(count) {}
 
   void step(std::uint32_t current) noexcept {
     while (ok_ && next_ < count_ && next_ <= current + kDistance) prefetch_record();
   }
 
  private:
-  static bool decoded(std::size_t n) noexcept { return n != 0 && n <= 10; }
+  static bool decoded(std::size_t n) noexcept { return n != 0 && n != wire::kMalformed; }
   void prefetch_record() noexcept {
+    const unsigned char* pos = cursor_.position();
+    const unsigned char* end = pos + cursor_.remaining();
     std::uint64_t length = 0, ref_bytes = 0;
-    const std::size_t n = format::decode_varint(pos_, end_, length);
-    if (!decoded(n) || length > static_cast<std::uint64_t>(end_ - pos_) - n) return stop();
-    const unsigned char* body = pos_ + n;
+    const std::size_t n = wire::decode_varint(pos, end, length);
+    if (!decoded(n) || length > static_cast<std::uint64_t>(end - pos) - n) return stop();
+    const unsigned char* body = pos + n;
     const unsigned char* body_end = body + length;
-    const std::size_t m = format::decode_varint(body, body_end, ref_bytes);
+    const std::size_t m = wire::decode_varint(body, body_end, ref_bytes);
     if (!decoded(m) || ref_bytes > static_cast<std::uint64_t>(body_end - body) - m) return stop();
     const unsigned char* refs = body + m;
     const unsigned char* refs_end = refs + ref_bytes;
     std::int64_t previous = next_;
     while (refs < refs_end) {
       std::uint64_t code = 0;
-      const std::size_t k = format::decode_varint(refs, refs_end, code);
+      const std::size_t k = wire::decode_varint(refs, refs_end, code);
       if (!decoded(k)) return stop();
       refs += k;
-      if (code < kFirstIdRef) continue;
-      const std::int64_t id = previous + unzigzag((code - kFirstIdRef) >> 1);
-      if (id < 0 || id >= static_cast<std::int64_t>(count_)) return stop();
-      previous = id;
+      const wire::Ref ref = wire::decode_ref(code, previous);
+      if (ref.kind != wire::RefKind::strong && ref.kind != wire::RefKind::weak) continue;
+      if (ref.id < 0 || ref.id >= static_cast<std::int64_t>(count_)) return stop();
+      previous = ref.id;
       // A Member reads the object table entry, a Weak the slot and generation.
-      if ((code - kFirstIdRef) & 1) __builtin_prefetch(handles_ + id);
-      else __builtin_prefetch(objects_ + id);
+      if (ref.kind == wire::RefKind::weak) __builtin_prefetch(handles_ + ref.id);
+      else __builtin_prefetch(objects_ + ref.id);
     }
-    pos_ = body_end;
+    cursor_.skip(static_cast<std::size_t>(body_end - pos));
     ++next_;
   }
   void stop() noexcept { ok_ = false; }
 
-  const unsigned char* pos_;
-  const unsigned char* end_;
+  format::Cursor cursor_;
   Object* const* objects_;
   const std::uint64_t* handles_;
   std::uint32_t count_;
@@ -210,25 +174,18 @@ class Lookahead {
   bool ok_ = true;
 };
 
-/// The objects a load has created so far. Unless committed, destroys them on the way out:
-/// weak handles first (generations), then destructors, then memory, as a sweep would.
+/// The objects a load has created so far. Unless committed, ends them on the way out through
+/// core/lifecycle.hpp, as a sweep would.
 class Staging {
  public:
   explicit Staging(ObjectTable& table) : table_(table) {}
   ~Staging() {
-    if (committed_) return;
-    for (std::uint32_t slot : slots_) table_.expire(slot);
-    for (auto it = slots_.rbegin(); it != slots_.rend(); ++it) {
-      Object* o = table_.object_at(*it);
-      const TypeInfo* type = type_at(ObjectAccess::type(o));
-      if (type->destroy) type->destroy(o);
-      table_.release(*it);
-    }
+    if (!committed_) end_slots(table_, slots_);
   }
   Staging(const Staging&) = delete;
   Staging& operator=(const Staging&) = delete;
   void reserve(std::size_t n) { slots_.reserve(n); }
-  void add(std::uint32_t slot) { slots_.push_back(slot); }
+  void add(std::uint32_t slot) { slots_.push_back(slot); }  // capacity reserved
   void commit() noexcept { committed_ = true; }
 
  private:
@@ -242,8 +199,8 @@ class Staging {
 class SnapshotReader {
  public:
   SnapshotReader(Heap& heap, std::span<const unsigned char> bytes, const LoadOptions& options)
-      : heap_(heap),
-        table_(HeapAccess::table(heap)),
+      : impl_(HeapInternals::of(heap)),
+        table_(impl_.table),
         bytes_(bytes),
         options_(options),
         scratch_(scratch_of(heap)),
@@ -294,6 +251,8 @@ class SnapshotReader {
     }
   }
 
+  // Every object through the one construction funnel, unrooted, not counted toward the next
+  // collection's trigger (none can run during the load anyway: invariant 7).
   void create_objects() {
     objects_ = sized(scratch_.objects, prefix_.object_count);
     handles_ = sized(scratch_.handles, prefix_.object_count);
@@ -304,21 +263,9 @@ class SnapshotReader {
       run_end_.push_back(id + run.count);
       run_type_.push_back(type.info->index);
       for (std::uint32_t k = 0; k < run.count; ++k, ++id) {
-        std::uint32_t slot;
-        std::size_t cell_bytes;
-        void* const memory = table_.reserve(type.info->size, slot, cell_bytes);
-        Object* o;
-        {
-          ConstructionScope scope(table_);
-          try {
-            o = type.hooks->construct(memory);
-          } catch (...) {
-            table_.cancel(memory, slot);
-            throw;
-          }
-        }
-        table_.publish(o, slot, cell_bytes, type.info->index, 0);
-        if (type.info->destroy) table_.note_destructor();
+        Object* o = construct_object(table_, type.info->size, type.info->index, type.info->destroy != nullptr,
+                                     /*roots=*/0, /*count_toward_trigger=*/false, type.hooks->construct);
+        const std::uint32_t slot = ObjectAccess::slot(o);
         staging_.add(slot);
         objects_[id] = o;
         handles_[id] = slot | (std::uint64_t{table_.generation(slot)} << 32);
@@ -327,6 +274,19 @@ class SnapshotReader {
   }
 
   void read_records(format::Cursor& cursor) {
+    prepare_archive();
+    Lookahead ahead(cursor, objects_, handles_, prefix_.object_count);
+    std::uint32_t id = 0;
+    for (const format::Run& run : prefix_.runs) {
+      const FileType& type = types_[run.type];
+      for (std::uint32_t k = 0; k < run.count; ++k, ++id) {
+        ahead.step(id);
+        read_record(format::read_record(cursor, id), id, type);
+      }
+    }
+  }
+
+  void prepare_archive() {
     InputArchive& ar = archive_;
     ar.begin_ = bytes_.data();
     ar.object_count_ = prefix_.object_count;
@@ -336,54 +296,48 @@ class SnapshotReader {
     ar.run_type_ = run_type_.data();
     ar.run_count_ = run_end_.size();
     ar.run_hint_ = 0;
-    ar.table_ = &table_;
+    ar.heap_ = &table_;
     ar.stats_ = &stats_;
-    Lookahead ahead(cursor, objects_, handles_, prefix_.object_count);
-    std::uint32_t id = 0;
-    for (const format::Run& run : prefix_.runs) {
-      const FileType& type = types_[run.type];
-      for (std::uint32_t k = 0; k < run.count; ++k, ++id) {
-        ahead.step(id);
-        const format::Record record = format::read_record(cursor, id);
-        ar.cur_ = record.data;
-        ar.end_ = record.end;
-        ar.refs_cur_ = record.refs;
-        ar.refs_end_ = record.data;
-        ar.previous_id_ = id;
-        ar.version_ = type.version;
-        ar.record_id_ = id;
-        ar.type_ = type.info;
-        type.hooks->load(*objects_[id], ar, type.version);
-        if (ar.cur_ != ar.end_)
-          ar.fail(SnapshotErrc::record_mismatch,
-                  "the type's load left " + std::to_string(ar.end_ - ar.cur_) +
-                      " of the record's bytes unread (does the class version match its serialize()?)");
-        if (ar.refs_cur_ != ar.refs_end_)
-          throw SnapshotError(SnapshotErrc::record_mismatch,
-                              "record " + std::to_string(id) + " (" + type.info->display_name() +
-                                  "): the type's load left references unread",
-                              static_cast<std::uint64_t>(ar.refs_cur_ - bytes_.data()));
-      }
-    }
+  }
+
+  void read_record(const format::Record& record, std::uint32_t id, const FileType& type) {
+    InputArchive& ar = archive_;
+    ar.cur_ = record.data;
+    ar.end_ = record.end;
+    ar.refs_cur_ = record.refs;
+    ar.refs_end_ = record.data;
+    ar.previous_id_ = id;
+    ar.version_ = type.version;
+    ar.record_id_ = id;
+    ar.type_ = type.info;
+    type.hooks->load(*objects_[id], ar, type.version);
+    if (ar.cur_ != ar.end_)
+      ar.fail(SnapshotErrc::record_mismatch,
+              "the type's load left " + std::to_string(ar.end_ - ar.cur_) +
+                  " of the record's bytes unread (does the class version match its serialize()?)");
+    if (ar.refs_cur_ != ar.refs_end_)
+      throw SnapshotError(SnapshotErrc::record_mismatch,
+                          format::record_context(id, type.info->display_name()) +
+                              ": the type's load left references unread",
+                          static_cast<std::uint64_t>(ar.refs_cur_ - bytes_.data()));
   }
 
   void commit(const std::vector<format::RootEntry>& roots) {
     // Everything that can fail happens before the first root is bound: the root nodes are
     // built here and spliced into the heap's registry afterwards, without allocating.
-    HeapAccess::RootMap bound;
+    RootRegistry::Map bound;
     for (const format::RootEntry& root : roots) {
-      if (options_.on_root_conflict == RootConflict::error && heap_.has_root(root.name))
-        throw SnapshotError(SnapshotErrc::root_conflict,
-                            "the snapshot's root '" + std::string(root.name) +
-                                "' is already a root of the destination heap");
+      if (options_.on_root_conflict == RootConflict::error && impl_.roots.contains(root.name))
+        throw SnapshotError(SnapshotErrc::root_conflict, "the snapshot's root '" + std::string(root.name) +
+                                                             "' is already a root of the destination heap");
       // The file's names are strictly increasing (format::read_roots checks): append at the end.
       bound.emplace_hint(bound.end(), std::string(root.name), Strong<Object>(objects_[root.id]));
     }
     staging_.commit();
-    HeapAccess::splice_roots(heap_, bound);
+    impl_.roots.splice(bound);
   }
 
-  Heap& heap_;
+  HeapImpl& impl_;
   ObjectTable& table_;
   std::span<const unsigned char> bytes_;
   const LoadOptions& options_;
@@ -400,8 +354,7 @@ class SnapshotReader {
 };
 
 SnapshotStats read_snapshot(Heap& heap, std::span<const unsigned char> bytes, const LoadOptions& options) {
-  SnapshotScope scope(heap,
-                      "snapheap::load was called from a destructor or trace(): the collector is running");
+  SnapshotScope scope(heap, "snapheap::load was called from a destructor or trace(): the collector is running");
   SnapshotReader reader(heap, bytes, options);
   return reader.run();
 }
@@ -409,8 +362,7 @@ SnapshotStats read_snapshot(Heap& heap, std::span<const unsigned char> bytes, co
 }  // namespace detail
 
 SnapshotStats load(Heap& heap, std::span<const std::byte> bytes, const LoadOptions& options) {
-  return detail::read_snapshot(
-      heap, {reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()}, options);
+  return detail::read_snapshot(heap, {reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()}, options);
 }
 
 }  // namespace snapheap

@@ -3,23 +3,21 @@
 // and collections held off (invariant 7), with a collection that came due run at the end.
 #pragma once
 
-#include "snapheap/heap.hpp"
+#include "gc/heap_impl.hpp"
 
 namespace snapheap::detail {
 
 class SnapshotScope {
  public:
   /// `misuse` is the message that stops the program when the collector is running.
-  SnapshotScope(Heap& heap, const char* misuse) : heap_(heap), table_(HeapAccess::table(heap)) {
-#if SNAPHEAP_DCHECK_IS_ON
-    check_owner_thread(table_);
-#endif
-    SNAPHEAP_CHECK(table_.state() == TableState::kIdle, misuse);
+  SnapshotScope(Heap& heap, const char* misuse) : heap_(heap), table_(HeapInternals::of(heap).table) {
+    table_.check_thread();
+    SNAPHEAP_CHECK(table_.phase() == Phase::kIdle, misuse);
     table_.enter_no_collect();
   }
   ~SnapshotScope() {
     table_.exit_no_collect();
-    HeapAccess::run_deferred_collection(heap_);
+    HeapInternals::run_deferred_collection(heap_);
   }
   SnapshotScope(const SnapshotScope&) = delete;
   SnapshotScope& operator=(const SnapshotScope&) = delete;

@@ -1,11 +1,7 @@
-// Saving: trace from the chosen roots (strong edges only, breadth first, an explicit queue),
-// number the objects in the order reached, then write the header, the type table, the type
-// runs, one record per object through its type's serialize(), the roots and the trailer.
-//
-// Invariant 4 (tests/serialize/writer_test.cpp): the snapshot holds exactly the objects the
-// roots reach through strong edges; a weak handle is its target's ID iff the target is among
-// them, else a tombstone; an empty handle stays empty.
+#include "serialize/writer.hpp"
+
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <ostream>
 #include <stdexcept>
@@ -14,11 +10,8 @@
 #include <vector>
 
 #include "serialize/format.hpp"
-#include "serialize/output.hpp"
 #include "serialize/scope.hpp"
 #include "serialize/scratch.hpp"
-#include "snapheap/heap.hpp"
-#include "snapheap/snapshot.hpp"
 
 namespace snapheap {
 
@@ -61,33 +54,30 @@ void OutputArchive::check_segments() const {
     if (!segment.check || segment.check(segment.owner, segment.data, segment.size)) continue;
     const detail::TypeInfo* type = detail::type_at(detail::ObjectAccess::type(object_));
     throw SnapshotError(SnapshotErrc::unsupported_value,
-                        "a " + (type ? type->display_name() : std::string("?")) +
-                            "'s save() changed a field of " + std::to_string(segment.size) +
-                            " bytes after writing it (at byte " +
-                            std::to_string(std::uintptr_t{segment.at}) +
-                            " of its record's data); write a copy instead");
+                        "a " + (type ? type->display_name() : std::string("?")) + "'s save() changed a field of " +
+                            std::to_string(segment.size) + " bytes after writing it (at byte " +
+                            std::to_string(segment.at) + " of its record's data); write a copy instead");
   }
 }
 
 std::uint32_t OutputArchive::lookup_strong(const Object* target) const {
   const std::uint32_t slot = detail::ObjectAccess::slot(target);
-  if (&detail::ObjectTable::of(target) != table_ || !in_snapshot(slot)) unsaved_reference(target);
+  if (&detail::HeapCore::of(target) != heap_ || !in_snapshot(slot)) unsaved_reference(target);
   return ids_[slot];
 }
 
-std::uint32_t OutputArchive::lookup_weak(const detail::ObjectTable* table, std::uint32_t slot,
+std::uint32_t OutputArchive::lookup_weak(const detail::HeapCore* heap, std::uint32_t slot,
                                          std::uint32_t generation) const noexcept {
-  if (table != table_ || table->generation(slot) != generation || !in_snapshot(slot)) return detail::kNoSlot;
+  if (heap != heap_ || heap->generation(slot) != generation || !in_snapshot(slot)) return detail::kNoSlot;
   return ids_[slot];
 }
 
 void OutputArchive::unsaved_reference(const Object* target) const {
   const detail::TypeInfo* holder = detail::type_at(detail::ObjectAccess::type(object_));
-  const bool foreign = &detail::ObjectTable::of(target) != table_;
+  const bool foreign = &detail::HeapCore::of(target) != heap_;
   const detail::TypeInfo* to = foreign ? nullptr : detail::type_at(detail::ObjectAccess::type(target));
   throw SnapshotError(SnapshotErrc::unsaved_reference,
-                      "a " + (holder ? holder->display_name() : std::string("?")) +
-                          " saved a Member " +
+                      "a " + (holder ? holder->display_name() : std::string("?")) + " saved a Member " +
                           (foreign ? std::string("that points into another heap")
                                    : "to a " + (to ? to->display_name() : std::string("?")) +
                                          " that its trace() does not visit"));
@@ -97,35 +87,66 @@ namespace detail {
 
 void throw_sliced_pointer(const std::type_info& declared, const std::type_info& held) {
   throw SnapshotError(SnapshotErrc::unsupported_value,
-                      "a std::unique_ptr<" + demangled_name(declared) + "> holds a " +
-                          demangled_name(held) +
+                      "a std::unique_ptr<" + demangled_name(declared) + "> holds a " + demangled_name(held) +
                           ", which would be saved and loaded as a plain " + demangled_name(declared) +
-                          " (snapheap saves value types by value; make the object managed and hold "
-                          "it with a Member)");
+                          " (snapheap saves value types by value; make the object managed and hold it "
+                          "with a Member)");
 }
+
+void throw_silent_elements(std::size_t count) {
+  throw SnapshotError(SnapshotErrc::unsupported_value, "a container of " + std::to_string(count) +
+                                                           " elements whose elements write nothing cannot be saved");
+}
+
+namespace {
+
+/// The writer's view of the edges: every Member target is queued unread and logged with its
+/// queue position, every weak handle logged; IDs are filled in once the numbering is done.
+class NumberingVisitor final : public EdgeVisitor {
+ public:
+  NumberingVisitor(const HeapCore& heap, SnapshotScratch& scratch) noexcept : heap_(heap), scratch_(scratch) {}
+  void visit_strong(const Object* target) override {
+    SNAPHEAP_DCHECK(&HeapCore::of(target) == &heap_, "a Member points into another heap: edges must stay within one heap");
+    scratch_.strong_edges.push_back({target, static_cast<std::uint32_t>(scratch_.queue.size())});
+    scratch_.queue.push_back(target);
+  }
+  void visit_weak(const HeapCore* heap, std::uint32_t slot, std::uint32_t generation) override {
+    scratch_.weak_edges.push_back({heap == &heap_ ? slot : kNoSlot, generation, 0});
+  }
+
+ private:
+  const HeapCore& heap_;
+  SnapshotScratch& scratch_;
+};
+
+// Prefetch distances: far enough for a read from memory to arrive before it is needed.
+constexpr std::size_t kAhead = 16;
+
+}  // namespace
 
 class SnapshotWriter {
  public:
   SnapshotWriter(Heap& heap, Sink& sink, const SaveOptions& options)
-      : heap_(heap),
-        table_(HeapAccess::table(heap)),
-        out_(sink),
-        options_(options),
-        order_(HeapAccess::work(heap)),
-        scratch_(scratch_of(heap)) {}
+      : impl_(HeapInternals::of(heap)), table_(impl_.table), out_(sink), options_(options), scratch_(scratch_of(heap)) {}
 
   SnapshotStats run() {
     check_registry_conflicts();
     select_roots();
     number_objects();
+    resolve_edges();
     map_types();
     write_header();
     write_types();
     write_records();
     write_roots();
     out_.finish();
+    return stats();
+  }
+
+ private:
+  SnapshotStats stats() const {
     SnapshotStats stats;
-    stats.objects = order_.size();
+    stats.objects = scratch_.order.size();
     stats.roots = roots_.size();
     stats.strong_refs = archive_.strong_refs_;
     stats.weak_targets = archive_.weak_targets_;
@@ -135,9 +156,8 @@ class SnapshotWriter {
     return stats;
   }
 
- private:
   void select_roots() {
-    const auto& all = HeapAccess::roots(heap_);
+    const auto& all = impl_.roots.map();
     if (options_.roots.empty()) {
       for (const auto& [name, handle] : all) roots_.emplace_back(name, handle.get());
       return;
@@ -147,36 +167,34 @@ class SnapshotWriter {
     names.erase(std::unique(names.begin(), names.end()), names.end());
     for (const std::string& name : names) {
       auto found = all.find(name);
-      if (found == all.end())
-        throw std::invalid_argument("snapheap: save: the heap has no root named '" + name + "'");
+      if (found == all.end()) throw std::invalid_argument("snapheap: save: the heap has no root named '" + name + "'");
       roots_.emplace_back(found->first, found->second.get());
     }
   }
 
-  // Breadth first from the roots in name order; an object's ID is its position in the order it
-  // is taken off the queue. The tracer queues targets without reading them and logs every edge;
-  // an object is numbered when it comes off the queue (a few entries after being prefetched),
-  // and the edges' target IDs are filled in afterwards in one pass. Weak edges are resolved to
-  // an ID or a tombstone once the set is complete (invariant 4).
-  void number_objects() {
-    // Prefetch distances: far enough for a read from memory to arrive before it is needed.
-    constexpr std::size_t kAhead = 16;
-    WorkList& queue = scratch_.queue;
-    queue.clear();
-    order_.clear();
-    scratch_.types.clear();
+  void clear_scratch() {
+    for (auto* v : {&scratch_.types, &scratch_.strong_start, &scratch_.weak_start, &scratch_.queue_ids}) v->clear();
+    scratch_.queue.clear();
+    scratch_.order.clear();
     scratch_.strong_edges.clear();
     scratch_.weak_edges.clear();
-    scratch_.strong_start.clear();
-    scratch_.weak_start.clear();
+    visited_ = sized(scratch_.visited, table_.bit_words());
+    std::memset(visited_, 0, table_.bit_words() * sizeof(std::uint64_t));
     ids_ = sized(scratch_.ids, table_.slot_limit());
-    std::uint64_t* visited = table_.mark_bits();
-    Tracer tracer = TracerAccess::make();
-    TracerAccess::setup_number(tracer, table_, queue, scratch_.strong_edges, scratch_.weak_edges);
+  }
+
+  // Breadth first from the roots in name order; an object's ID is its position in the order it
+  // is taken off the queue. The visitor queues targets without reading them and logs every edge;
+  // an object is numbered when it comes off the queue (a few entries after being prefetched), so
+  // that the cache misses of many edges overlap instead of each waiting for its own.
+  void number_objects() {
+    clear_scratch();
+    NumberingVisitor visitor(table_, scratch_);
+    Tracer tracer = TracerAccess::visiting(visitor);
+    Buffer<const Object*>& queue = scratch_.queue;
     for (const auto& root : roots_) queue.push_back(root.second);
     // queue_ids[q]: the ID of the object at queue position q (each logged edge holds the queue
-    // position of its target until the end, when it is swapped for this ID).
-    scratch_.queue_ids.clear();
+    // position of its target until resolve_edges swaps it for this ID).
     for (std::size_t q = 0; q < queue.size(); ++q) {
       // Two stages: an object's header 2 x kAhead entries ahead, then its ID table entry (for a
       // repeat) kAhead ahead, once its slot has arrived.
@@ -184,16 +202,17 @@ class SnapshotWriter {
       if (q + kAhead < queue.size()) __builtin_prefetch(ids_ + ObjectAccess::slot(queue[q + kAhead]));
       const Object* o = queue[q];
       const std::uint32_t slot = ObjectAccess::slot(o);
-      std::uint64_t& word = visited[slot >> 6];
+      std::uint64_t& word = visited_[slot >> 6];
       const std::uint64_t bit = std::uint64_t{1} << (slot & 63);
       if (word & bit) {
         scratch_.queue_ids.push_back(ids_[slot]);
         continue;
       }
       word |= bit;
-      scratch_.queue_ids.push_back(static_cast<std::uint32_t>(order_.size()));
-      ids_[slot] = static_cast<std::uint32_t>(order_.size());
-      order_.push_back(o);
+      const auto id = static_cast<std::uint32_t>(scratch_.order.size());
+      scratch_.queue_ids.push_back(id);
+      ids_[slot] = id;
+      scratch_.order.push_back(o);
       scratch_.types.push_back(ObjectAccess::type(o));
       scratch_.strong_start.push_back(static_cast<std::uint32_t>(scratch_.strong_edges.size()));
       scratch_.weak_start.push_back(static_cast<std::uint32_t>(scratch_.weak_edges.size()));
@@ -201,10 +220,14 @@ class SnapshotWriter {
     }
     scratch_.strong_start.push_back(static_cast<std::uint32_t>(scratch_.strong_edges.size()));
     scratch_.weak_start.push_back(static_cast<std::uint32_t>(scratch_.weak_edges.size()));
-    if (queue.size() >= std::numeric_limits<std::uint32_t>::max() ||
-        scratch_.strong_edges.size() >= std::numeric_limits<std::uint32_t>::max() ||
-        scratch_.weak_edges.size() >= std::numeric_limits<std::uint32_t>::max())
+    constexpr std::size_t kMax = std::numeric_limits<std::uint32_t>::max();
+    if (queue.size() >= kMax || scratch_.strong_edges.size() >= kMax || scratch_.weak_edges.size() >= kMax)
       throw SnapshotError(SnapshotErrc::unsupported_value, "more than 2^32 - 2 objects or edges in one snapshot");
+  }
+
+  // Strong edges: queue position -> ID. Weak edges: the target's ID if it is in the snapshot
+  // (still the same object, and numbered), else a tombstone (invariant 4).
+  void resolve_edges() {
     StrongEdge* strong = scratch_.strong_edges.data();
     const std::size_t strong_count = scratch_.strong_edges.size();
     const std::uint32_t* queue_ids = scratch_.queue_ids.data();
@@ -221,17 +244,18 @@ class SnapshotWriter {
       }
       WeakEdge& e = weak[i];
       const bool kept = e.slot != kNoSlot && table_.generation(e.slot) == e.generation &&
-                        ((visited[e.slot >> 6] >> (e.slot & 63)) & 1u);
+                        ((visited_[e.slot >> 6] >> (e.slot & 63)) & 1u);
       e.id = kept ? ids_[e.slot] : kNoSlot;
     }
   }
 
   void map_types() {
+    constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
     std::vector<std::uint32_t> file_index;  // registry index -> type table index
-    std::uint32_t previous = std::numeric_limits<std::uint32_t>::max();
+    std::uint32_t previous = kNone;
     for (const std::uint32_t t : scratch_.types) {
-      if (t >= file_index.size()) file_index.resize(t + 1, std::numeric_limits<std::uint32_t>::max());
-      if (file_index[t] == std::numeric_limits<std::uint32_t>::max()) {
+      if (t >= file_index.size()) file_index.resize(t + 1, kNone);
+      if (file_index[t] == kNone) {
         const TypeInfo* info = type_at(t);
         const SnapshotHooks* hooks = info->snapshot.load(std::memory_order_acquire);
         if (!hooks)
@@ -249,12 +273,8 @@ class SnapshotWriter {
   }
 
   void write_header() {
-    unsigned char header[format::kHeaderSize] = {};
-    std::copy(std::begin(format::kMagic), std::end(format::kMagic), header);
-    header[8] = static_cast<unsigned char>(format::kFormatVersion & 0xff);
-    header[9] = static_cast<unsigned char>(format::kFormatVersion >> 8);
-    header[10] = format::native_byte_order();
-    header[11] = format::kIeee754;
+    unsigned char header[wire::kHeaderSize];
+    wire::write_header(header);
     out_.put(header, sizeof header);
   }
 
@@ -269,7 +289,7 @@ class SnapshotWriter {
       put_name(hooks->name);
       out_.put_varint(hooks->version);
     }
-    out_.put_varint(order_.size());
+    out_.put_varint(scratch_.order.size());
     out_.put_varint(runs_.size());
     for (const format::Run& run : runs_) {
       out_.put_varint(run.type);
@@ -278,8 +298,8 @@ class SnapshotWriter {
   }
 
   void write_records() {
-    archive_.table_ = &table_;
-    archive_.visited_ = table_.mark_bits();
+    archive_.heap_ = &table_;
+    archive_.visited_ = visited_;
     archive_.ids_ = ids_;
     std::uint32_t id = 0;
     for (const format::Run& run : runs_) {
@@ -290,25 +310,12 @@ class SnapshotWriter {
 
   void write_record(std::uint32_t id, const SnapshotHooks& hooks) {
     OutputArchive& ar = archive_;
-    ar.cur_ = ar.data_;
-    ar.refs_cur_ = ar.refs_;
-    ar.ref_count_ = 0;
-    ar.bulk_bytes_ = 0;
-    ar.segments_.clear();
-    ar.previous_id_ = id;
-    ar.version_ = hooks.version;
-    ar.object_ = order_[id];
-    ar.object_begin_ = 0;
-    ar.strong_cur_ = scratch_.strong_edges.data() + scratch_.strong_start[id];
-    ar.strong_end_ = scratch_.strong_edges.data() + scratch_.strong_start[id + 1];
-    ar.weak_cur_ = scratch_.weak_edges.data() + scratch_.weak_start[id];
-    ar.weak_end_ = scratch_.weak_edges.data() + scratch_.weak_start[id + 1];
-    hooks.save(*order_[id], ar, hooks.version);
+    begin_record(ar, id, hooks.version);
+    hooks.save(*scratch_.order[id], ar, hooks.version);
     if (!ar.segments_.empty()) ar.check_segments();
-
     const auto data_bytes = static_cast<std::size_t>(ar.cur_ - ar.data_);
     const auto ref_bytes = static_cast<std::size_t>(ar.refs_cur_ - ar.refs_);
-    out_.put_varint(format::varint_size(ref_bytes) + ref_bytes + data_bytes + ar.bulk_bytes_);
+    out_.put_varint(wire::varint_size(ref_bytes) + ref_bytes + data_bytes + ar.bulk_bytes_);
     out_.put_varint(ref_bytes);
     out_.put(ar.refs_, ref_bytes);
     std::size_t done = 0;
@@ -320,6 +327,22 @@ class SnapshotWriter {
     out_.put(ar.data_ + done, data_bytes - done);
   }
 
+  void begin_record(OutputArchive& ar, std::uint32_t id, std::uint32_t version) {
+    ar.cur_ = ar.data_;
+    ar.refs_cur_ = ar.refs_;
+    ar.ref_count_ = 0;
+    ar.bulk_bytes_ = 0;
+    ar.segments_.clear();
+    ar.previous_id_ = id;
+    ar.version_ = version;
+    ar.object_ = scratch_.order[id];
+    ar.object_begin_ = 0;
+    ar.strong_cur_ = scratch_.strong_edges.data() + scratch_.strong_start[id];
+    ar.strong_end_ = scratch_.strong_edges.data() + scratch_.strong_start[id + 1];
+    ar.weak_cur_ = scratch_.weak_edges.data() + scratch_.weak_start[id];
+    ar.weak_end_ = scratch_.weak_edges.data() + scratch_.weak_start[id + 1];
+  }
+
   void write_roots() {
     out_.put_varint(roots_.size());
     for (const auto& [name, object] : roots_) {
@@ -328,12 +351,12 @@ class SnapshotWriter {
     }
   }
 
-  Heap& heap_;
+  HeapImpl& impl_;
   ObjectTable& table_;
   SnapshotOutput out_;
   const SaveOptions& options_;
-  WorkList& order_;
   SnapshotScratch& scratch_;
+  std::uint64_t* visited_ = nullptr;
   std::uint32_t* ids_ = nullptr;
   std::vector<std::pair<std::string_view, const Object*>> roots_;
   std::vector<const SnapshotHooks*> types_;
@@ -341,27 +364,8 @@ class SnapshotWriter {
   OutputArchive archive_;
 };
 
-/// Holds collections off and keeps the heap's mark bits (the writer's visited set) clean.
-class SaveScope {
- public:
-  explicit SaveScope(Heap& heap)
-      : scope_(heap, "snapheap::save was called from a destructor or trace(): the collector is running"),
-        heap_(heap) {}
-  // Runs before scope_ lets a collection that came due run: it must find the marks clear.
-  ~SaveScope() {
-    scope_.table().clear_marks();
-    HeapAccess::work(heap_).clear();
-  }
-  SaveScope(const SaveScope&) = delete;
-  SaveScope& operator=(const SaveScope&) = delete;
-
- private:
-  SnapshotScope scope_;
-  Heap& heap_;
-};
-
 SnapshotStats write_snapshot(Heap& heap, Sink& sink, const SaveOptions& options) {
-  SaveScope scope(heap);
+  SnapshotScope scope(heap, "snapheap::save was called from a destructor or trace(): the collector is running");
   SnapshotWriter writer(heap, sink, options);
   return writer.run();
 }

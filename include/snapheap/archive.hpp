@@ -24,39 +24,19 @@
 // data of a record, so tools read them without the type's code.
 #pragma once
 
-#include <array>
-#include <boost/core/nvp.hpp>
 #include <boost/mpl/bool.hpp>
-#include <boost/serialization/array_wrapper.hpp>
-#include <boost/serialization/binary_object.hpp>
-#include <boost/serialization/is_bitwise_serializable.hpp>
-#include <boost/serialization/serialization.hpp>
-#include <boost/serialization/version.hpp>
-#include <complex>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <deque>
-#include <limits>
-#include <list>
-#include <map>
-#include <memory>
-#include <optional>
-#include <set>
 #include <string>
-#include <tuple>
-#include <typeinfo>
 #include <type_traits>
-#include <unordered_map>
-#include <unordered_set>
-#include <utility>
-#include <variant>
 #include <vector>
 
+#include "snapheap/detail/traits.hpp"
 #include "snapheap/detail/type_info.hpp"
+#include "snapheap/detail/wire.hpp"
 #include "snapheap/errors.hpp"
 #include "snapheap/handles.hpp"
-#include "snapheap/tracer.hpp"
 
 namespace snapheap {
 
@@ -83,176 +63,17 @@ bool still_holds(const void* container, const void* data, std::size_t bytes) noe
   return static_cast<const void*>(c.data()) == data && c.size() * sizeof(typename C::value_type) == bytes;
 }
 
-template <class B>
-struct BaseRef {
-  B& base;
+/// The edges the snapshot writer logged while numbering, which OutputArchive reads back in the
+/// order serialize() writes them, so that writing needs no lookups.
+struct StrongEdge {
+  const Object* target;
+  std::uint32_t id;
 };
-
-/// Decodes a varint of up to four bytes (values below 2^28: counts, lengths, small integers and
-/// references across up to 2^26 objects); returns 0 when the slow path must decide. It may read
-/// four bytes: the reader only calls it inside the record section, which the 24-byte trailer
-/// always follows.
-inline std::size_t decode_short_varint(const unsigned char* p, std::uint64_t& out) noexcept {
-  const std::uint64_t b0 = p[0];
-  if (b0 < 0x80) {
-    out = b0;
-    return 1;
-  }
-  const std::uint64_t b1 = p[1];
-  if (b1 < 0x80) {
-    if (b1 == 0) return 0;  // overlong: the slow path reports it
-    out = (b0 & 0x7f) | (b1 << 7);
-    return 2;
-  }
-  const std::uint64_t b2 = p[2];
-  if (b2 < 0x80) {
-    if (b2 == 0) return 0;
-    out = (b0 & 0x7f) | ((b1 & 0x7f) << 7) | (b2 << 14);
-    return 3;
-  }
-  const std::uint64_t b3 = p[3];
-  if (b3 < 0x80 && b3 != 0) {
-    out = (b0 & 0x7f) | ((b1 & 0x7f) << 7) | ((b2 & 0x7f) << 14) | (b3 << 21);
-    return 4;
-  }
-  return 0;
-}
-
-inline std::size_t encode_varint(unsigned char* out, std::uint64_t v) noexcept {
-  std::size_t n = 0;
-  while (v >= 0x80) {
-    out[n++] = static_cast<unsigned char>(v | 0x80);
-    v >>= 7;
-  }
-  out[n++] = static_cast<unsigned char>(v);
-  return n;
-}
-constexpr std::uint64_t zigzag(std::int64_t v) noexcept {
-  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
-}
-constexpr std::int64_t unzigzag(std::uint64_t v) noexcept {
-  return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
-}
-
-// Reference codes, as stored: 0 an empty Member, 1 an empty Weak, 2 a tombstone; otherwise
-// code - 3 = zigzag(id - previous id in this record) << 1 | weak. The first reference of a record
-// is relative to the record's own ID: chains and arrays of neighbours cost one byte each.
-inline constexpr std::uint64_t kEmptyStrongRef = 0;
-inline constexpr std::uint64_t kEmptyWeakRef = 1;
-inline constexpr std::uint64_t kTombstoneRef = 2;
-inline constexpr std::uint64_t kFirstIdRef = 3;
-
-// 128-bit integers (a GCC and Clang extension, in every language mode): written as varints of
-// up to 19 bytes, zigzagged when signed, so values below 2^64 are encoded as a 64-bit field's
-// would be and either field type reads the other's records when the value fits.
-__extension__ using int128 = __int128;
-__extension__ using uint128 = unsigned __int128;
-template <class T>
-inline constexpr bool is_int128_v = std::is_same_v<T, int128> || std::is_same_v<T, uint128>;
-constexpr uint128 zigzag128(int128 v) noexcept {
-  return (static_cast<uint128>(v) << 1) ^ static_cast<uint128>(v >> 127);
-}
-constexpr int128 unzigzag128(uint128 v) noexcept {
-  return static_cast<int128>(v >> 1) ^ -static_cast<int128>(v & 1);
-}
-
-/// Save refuses a std::unique_ptr<Base> that holds a more derived object: only the Base part
-/// could be written, and the object would come back sliced.
-[[noreturn]] void throw_sliced_pointer(const std::type_info& declared, const std::type_info& held);
-
-/// Scalars that may travel as raw bytes inside an array block.
-template <class T>
-struct is_bulk
-    : std::bool_constant<(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) || is_int128_v<T> ||
-                         std::is_enum_v<T> ||
-                         std::is_same_v<T, std::byte> ||
-                         (std::is_class_v<T> && std::is_trivially_copyable_v<T> &&
-                          boost::serialization::is_bitwise_serializable<T>::value)> {};
-template <class T, std::size_t N>
-struct is_bulk<std::array<T, N>> : is_bulk<T> {};
-template <class T>
-struct is_bulk<std::complex<T>> : std::is_floating_point<T> {};
-
-template <class T>
-struct is_std_vector : std::false_type {};
-template <class T, class A>
-struct is_std_vector<std::vector<T, A>> : std::true_type {};
-template <class T>
-struct is_std_array : std::false_type {};
-template <class T, std::size_t N>
-struct is_std_array<std::array<T, N>> : std::true_type {};
-template <class T>
-struct is_basic_string : std::false_type {};
-template <class C, class Tr, class A>
-struct is_basic_string<std::basic_string<C, Tr, A>> : std::true_type {};
-template <class T>
-struct is_pair : std::false_type {};
-template <class A, class B>
-struct is_pair<std::pair<A, B>> : std::true_type {};
-template <class T>
-struct is_tuple : std::false_type {};
-template <class... Ts>
-struct is_tuple<std::tuple<Ts...>> : std::true_type {};
-template <class T>
-struct is_optional : std::false_type {};
-template <class T>
-struct is_optional<std::optional<T>> : std::true_type {};
-template <class T>
-struct is_variant : std::false_type {};
-template <class... Ts>
-struct is_variant<std::variant<Ts...>> : std::true_type {};
-template <class T>
-struct is_unique_ptr : std::false_type {};
-template <class T, class D>
-struct is_unique_ptr<std::unique_ptr<T, D>> : std::true_type {};
-template <class T>
-struct is_sequence : std::false_type {};  // element-wise sequences with push_back
-template <class T, class A>
-struct is_sequence<std::deque<T, A>> : std::true_type {};
-template <class T, class A>
-struct is_sequence<std::list<T, A>> : std::true_type {};
-template <class T>
-struct is_associative : std::false_type {};  // maps and sets
-template <class... Ts>
-struct is_associative<std::map<Ts...>> : std::true_type {};
-template <class... Ts>
-struct is_associative<std::multimap<Ts...>> : std::true_type {};
-template <class... Ts>
-struct is_associative<std::set<Ts...>> : std::true_type {};
-template <class... Ts>
-struct is_associative<std::multiset<Ts...>> : std::true_type {};
-template <class... Ts>
-struct is_associative<std::unordered_map<Ts...>> : std::true_type {};
-template <class... Ts>
-struct is_associative<std::unordered_multimap<Ts...>> : std::true_type {};
-template <class... Ts>
-struct is_associative<std::unordered_set<Ts...>> : std::true_type {};
-template <class... Ts>
-struct is_associative<std::unordered_multiset<Ts...>> : std::true_type {};
-template <class T>
-struct is_member : std::false_type {};
-template <class T>
-struct is_member<Member<T>> : std::true_type {};
-template <class T>
-struct is_weak : std::false_type {};
-template <class T>
-struct is_weak<Weak<T>> : std::true_type {};
-template <class T>
-struct is_strong : std::false_type {};
-template <class T>
-struct is_strong<Strong<T>> : std::true_type {};
-template <class T>
-struct is_nvp : std::false_type {};
-template <class T>
-struct is_nvp<boost::serialization::nvp<T>> : std::true_type {};
-template <class T>
-struct is_array_wrapper : std::false_type {};
-template <class T>
-struct is_array_wrapper<boost::serialization::array_wrapper<T>> : std::true_type {};
-template <class T>
-struct is_base_ref : std::false_type {};
-template <class B>
-struct is_base_ref<BaseRef<B>> : std::true_type {};
+struct WeakEdge {
+  std::uint32_t slot;  // kNoSlot: the handle points into another heap
+  std::uint32_t generation;
+  std::uint32_t id;    // after resolution: the target's ID, or kNoSlot for a tombstone
+};
 
 template <class T>
 void save_value(OutputArchive& ar, const T& value);
@@ -309,15 +130,11 @@ class OutputArchive {
   // ---- primitives the value serializers use --------------------------------------------------
   void put_varint(std::uint64_t v) {
     if (end_ - cur_ < 10) grow(10);
-    cur_ += detail::encode_varint(cur_, v);
+    cur_ += detail::wire::encode_varint(cur_, v);
   }
   void put_varint128(detail::uint128 v) {
     if (end_ - cur_ < 19) grow(19);
-    while (v >= 0x80) {
-      *cur_++ = static_cast<unsigned char>(v | 0x80);
-      v >>= 7;
-    }
-    *cur_++ = static_cast<unsigned char>(v);
+    cur_ += detail::wire::encode_varint128(cur_, v);
   }
   /// Copies n bytes into the record now: right for any storage, a local or a temporary included.
   void put_bytes(const void* p, std::size_t n) {
@@ -335,7 +152,7 @@ class OutputArchive {
     put_bytes(p, n);
   }
   void put_strong(const Object* target) {
-    if (!target) return put_ref(detail::kEmptyStrongRef);
+    if (!target) return put_ref(detail::wire::kEmptyStrongRef);
     ++strong_refs_;
     // The writer logged this object's edges while numbering: when serialize() writes them in
     // the order trace() visits them (the usual case) the ID is the next log entry.
@@ -343,20 +160,20 @@ class OutputArchive {
       return put_id((strong_cur_++)->id, 0);
     put_id(lookup_strong(target), 0);
   }
-  void put_weak(const detail::ObjectTable* table, std::uint32_t slot, std::uint32_t generation) {
-    if (!table) {
+  void put_weak(const detail::HeapCore* heap, std::uint32_t slot, std::uint32_t generation) {
+    if (!heap) {
       ++weak_empty_;
-      return put_ref(detail::kEmptyWeakRef);
+      return put_ref(detail::wire::kEmptyWeakRef);
     }
     std::uint32_t id;
     if (weak_cur_ != weak_end_ && weak_cur_->slot == slot && weak_cur_->generation == generation &&
-        table == table_) [[likely]]
+        heap == heap_) [[likely]]
       id = (weak_cur_++)->id;
     else
-      id = lookup_weak(table, slot, generation);
+      id = lookup_weak(heap, slot, generation);
     if (id == detail::kNoSlot) {
       ++weak_tombstones_;
-      return put_ref(detail::kTombstoneRef);
+      return put_ref(detail::wire::kTombstoneRef);
     }
     ++weak_targets_;
     put_id(id, 1);
@@ -380,16 +197,16 @@ class OutputArchive {
   OutputArchive() = default;
   bool in_snapshot(std::uint32_t slot) const noexcept { return (visited_[slot >> 6] >> (slot & 63)) & 1u; }
   std::uint32_t lookup_strong(const Object* target) const;
-  std::uint32_t lookup_weak(const detail::ObjectTable* table, std::uint32_t slot, std::uint32_t generation) const noexcept;
+  std::uint32_t lookup_weak(const detail::HeapCore* heap, std::uint32_t slot, std::uint32_t generation) const noexcept;
   void put_ref(std::uint64_t code) {
     if (refs_end_ - refs_cur_ < 10) grow_refs();
-    refs_cur_ += detail::encode_varint(refs_cur_, code);
+    refs_cur_ += detail::wire::encode_varint(refs_cur_, code);
     ++ref_count_;
   }
   void put_id(std::uint32_t id, unsigned weak) {
-    const std::int64_t delta = static_cast<std::int64_t>(id) - static_cast<std::int64_t>(previous_id_);
+    const std::uint64_t code = detail::wire::encode_ref(id, previous_id_, weak != 0);
     previous_id_ = id;
-    put_ref(((detail::zigzag(delta) << 1) | weak) + detail::kFirstIdRef);
+    put_ref(code);
   }
   bool owned_by_record(const void* owner) noexcept;
   void put_bulk(const void* owner, const void* p, std::size_t n, detail::StillHolds check);
@@ -419,7 +236,7 @@ class OutputArchive {
   const detail::WeakEdge* weak_cur_ = nullptr;
   const detail::WeakEdge* weak_end_ = nullptr;
   // The snapshot being written.
-  const detail::ObjectTable* table_ = nullptr;
+  const detail::HeapCore* heap_ = nullptr;
   const std::uint64_t* visited_ = nullptr;
   const std::uint32_t* ids_ = nullptr;
   std::size_t strong_refs_ = 0;
@@ -457,7 +274,7 @@ class InputArchive {
   // ---- primitives the value serializers use --------------------------------------------------
   std::uint64_t get_varint() {
     std::uint64_t v;
-    const std::size_t n = detail::decode_short_varint(cur_, v);
+    const std::size_t n = detail::wire::decode_short_varint(cur_, v);
     if (n != 0 && n <= static_cast<std::size_t>(end_ - cur_)) [[likely]] {
       cur_ += n;
       return v;
@@ -488,12 +305,12 @@ class InputArchive {
     bool tombstone = false;
     const std::int64_t id = get_target(/*weak=*/true, &tombstone);
     if (id < 0) {
-      return tombstone ? detail::HandleAccess::make_weak<T>(table_, detail::kTombstoneSlot, 0)
+      return tombstone ? detail::HandleAccess::make_weak<T>(heap_, detail::kTombstoneSlot, 0)
                        : Weak<T>();
     }
     if (!type_matches<T>(static_cast<std::uint32_t>(id))) checked_cast<T>(static_cast<std::uint32_t>(id));
     const std::uint64_t handle = handles_[id];
-    return detail::HandleAccess::make_weak<T>(table_, static_cast<std::uint32_t>(handle),
+    return detail::HandleAccess::make_weak<T>(heap_, static_cast<std::uint32_t>(handle),
                                                static_cast<std::uint32_t>(handle >> 32));
   }
   /// Throws SnapshotError (record_mismatch or malformed) at the current offset.
@@ -533,11 +350,11 @@ class InputArchive {
     // The common case inline: a short reference code of the expected kind, in range.
     {
       std::uint64_t code;
-      const std::size_t n = detail::decode_short_varint(refs_cur_, code);
-      if (n != 0 && n <= static_cast<std::size_t>(refs_end_ - refs_cur_) && code >= detail::kFirstIdRef &&
-          ((code - detail::kFirstIdRef) & 1) == weak) [[likely]] {
+      const std::size_t n = detail::wire::decode_short_varint(refs_cur_, code);
+      if (n != 0 && n <= static_cast<std::size_t>(refs_end_ - refs_cur_) && code >= detail::wire::kFirstIdRef &&
+          ((code - detail::wire::kFirstIdRef) & 1) == weak) [[likely]] {
         const std::int64_t id = static_cast<std::int64_t>(previous_id_) +
-                                detail::unzigzag((code - detail::kFirstIdRef) >> 1);
+                                detail::wire::unzigzag((code - detail::wire::kFirstIdRef) >> 1);
         if (id >= 0 && id < static_cast<std::int64_t>(object_count_)) {
           refs_cur_ += n;
           previous_id_ = static_cast<std::uint32_t>(id);
@@ -569,423 +386,14 @@ class InputArchive {
   const std::uint32_t* run_type_ = nullptr; // type runs: registry type index
   std::size_t run_count_ = 0;
   mutable std::size_t run_hint_ = 0;
-  detail::ObjectTable* table_ = nullptr;
+  detail::HeapCore* heap_ = nullptr;
   const detail::TypeInfo* type_ = nullptr;
   SnapshotStats* stats_ = nullptr;
   std::size_t strong_refs_ = 0;
   std::size_t weak_targets_ = 0;
 };
 
-namespace detail {
-
-template <class T>
-struct ConstructForLoad {
-  static T make() { return T(); }
-};
-
-// ---- saving --------------------------------------------------------------------------------------
-
-/// An array block: count, element size, bytes. `owner` holds the bytes (see put_owned_bytes).
-template <class T>
-void save_block(OutputArchive& ar, const void* owner, StillHolds check, const T* data, std::size_t count) {
-  ar.put_varint(count);
-  ar.put_varint(sizeof(T));
-  ar.put_owned_bytes(owner, data, count * sizeof(T), check);
-}
-
-template <class Range>
-void save_elements(OutputArchive& ar, const Range& range, std::size_t count) {
-  ar.put_varint(count);
-  const std::size_t before = ar.progress();
-  for (const auto& element : range) save_value(ar, element);
-  if (ar.progress() - before < count)
-    throw SnapshotError(SnapshotErrc::unsupported_value,
-                        "a container of " + std::to_string(count) +
-                            " elements whose elements write nothing cannot be saved");
-}
-
-template <class T>
-void save_class(OutputArchive& ar, const T& value) {
-  static_assert(boost::serialization::version<T>::value == 0,
-                "snapheap keeps class versions for registered managed types only: version a value "
-                "type through the managed type that holds it (ar.class_version())");
-  boost::serialization::serialize_adl(ar, const_cast<T&>(value), 0u);
-}
-
-template <class T>
-void save_value(OutputArchive& ar, const T& value) {
-  if constexpr (std::is_same_v<T, bool>) {
-    const unsigned char byte = value ? 1 : 0;
-    ar.put_bytes(&byte, 1);
-  } else if constexpr (is_int128_v<T>) {
-    if constexpr (std::is_same_v<T, int128>) ar.put_varint128(zigzag128(value));
-    else ar.put_varint128(value);
-  } else if constexpr (std::is_integral_v<T>) {
-    if constexpr (std::is_signed_v<T>) ar.put_varint(zigzag(static_cast<std::int64_t>(value)));
-    else ar.put_varint(static_cast<std::uint64_t>(value));
-  } else if constexpr (std::is_floating_point_v<T>) {
-    static_assert(sizeof(T) <= 8, "long double has no portable representation: use double");
-    ar.put_bytes(&value, sizeof(T));
-  } else if constexpr (std::is_enum_v<T>) {
-    save_value(ar, static_cast<std::underlying_type_t<T>>(value));
-  } else if constexpr (is_member<T>::value) {
-    ar.put_strong(value.get());
-  } else if constexpr (is_weak<T>::value) {
-    ar.put_weak(HandleAccess::table(value), HandleAccess::slot(value), HandleAccess::generation(value));
-  } else if constexpr (is_strong<T>::value) {
-    static_assert(kAlwaysFalse<T>,
-                  "a Strong handle is a root held by host code and cannot be saved inside an "
-                  "object: store a snapheap::Member (strong edge) or snapheap::Weak");
-  } else if constexpr (std::is_pointer_v<T>) {
-    static_assert(kAlwaysFalse<T>,
-                  "raw pointers cannot be saved: point at managed objects with snapheap::Member or "
-                  "snapheap::Weak, and hold plain data by value");
-  } else if constexpr (is_nvp<T>::value) {
-    save_value(ar, value.const_value());
-  } else if constexpr (is_base_ref<T>::value) {
-    using B = std::remove_cv_t<std::remove_reference_t<decltype(value.base)>>;
-    boost::serialization::access::serialize(ar, const_cast<B&>(value.base), ar.class_version());
-  } else if constexpr (std::is_base_of_v<Object, T>) {
-    // boost::serialization::base_object<Base>(*this) yields a Base&: the base part's fields.
-    boost::serialization::access::serialize(ar, const_cast<T&>(value), ar.class_version());
-  } else if constexpr (is_basic_string<T>::value) {
-    using C = typename T::value_type;
-    if constexpr (sizeof(C) == 1) {
-      ar.put_varint(value.size());
-      ar.put_owned_bytes(&value, value.data(), value.size(), &still_holds<T>);
-    } else {
-      save_block(ar, &value, &still_holds<T>, value.data(), value.size());
-    }
-  } else if constexpr (is_std_vector<T>::value) {
-    using E = typename T::value_type;
-    if constexpr (std::is_same_v<E, bool>) {
-      ar.put_varint(value.size());
-      for (bool b : value) save_value(ar, b);
-    } else if constexpr (is_bulk<E>::value) {
-      save_block(ar, &value, &still_holds<T>, value.data(), value.size());
-    } else {
-      save_elements(ar, value, value.size());
-    }
-  } else if constexpr (is_std_array<T>::value) {
-    if constexpr (is_bulk<typename T::value_type>::value) save_block(ar, &value, nullptr, value.data(), value.size());
-    else save_elements(ar, value, value.size());
-  } else if constexpr (std::is_array_v<T>) {
-    using E = std::remove_extent_t<T>;
-    if constexpr (is_bulk<E>::value) save_block(ar, &value, nullptr, &value[0], std::extent_v<T>);
-    else save_elements(ar, value, std::extent_v<T>);
-  } else if constexpr (is_array_wrapper<T>::value) {
-    using E = std::remove_const_t<std::remove_pointer_t<decltype(value.address())>>;
-    if constexpr (is_bulk<E>::value) {
-      save_block(ar, value.address(), nullptr, value.address(), value.count());
-    } else {
-      ar.put_varint(value.count());
-      for (std::size_t i = 0; i < value.count(); ++i) save_value(ar, value.address()[i]);
-    }
-  } else if constexpr (std::is_same_v<T, boost::serialization::binary_object>) {
-    ar.put_varint(value.m_size);
-    ar.put_owned_bytes(value.m_t, value.m_t, value.m_size, nullptr);
-  } else if constexpr (is_pair<T>::value) {
-    save_value(ar, value.first);
-    save_value(ar, value.second);
-  } else if constexpr (is_tuple<T>::value) {
-    std::apply([&](const auto&... element) { (save_value(ar, element), ...); }, value);
-  } else if constexpr (is_optional<T>::value) {
-    save_value(ar, value.has_value());
-    if (value) save_value(ar, *value);
-  } else if constexpr (is_unique_ptr<T>::value) {
-    using E = typename T::element_type;
-    static_assert(!std::is_base_of_v<Object, E>,
-                  "managed objects are owned by the heap: hold them with Member, not unique_ptr");
-    static_assert(!std::is_abstract_v<E>,
-                  "a std::unique_ptr to an abstract class cannot be loaded: snapheap saves value "
-                  "types by value, not polymorphic pointers (make the object managed and hold it "
-                  "with a Member)");
-    if constexpr (std::is_polymorphic_v<E>) {
-      if (value && typeid(*value) != typeid(E)) throw_sliced_pointer(typeid(E), typeid(*value));
-    }
-    save_value(ar, value != nullptr);
-    if (value) save_value(ar, *value);
-  } else if constexpr (is_variant<T>::value) {
-    ar.put_varint(value.index());
-    std::visit([&](const auto& alternative) { save_value(ar, alternative); }, value);
-  } else if constexpr (is_sequence<T>::value || is_associative<T>::value) {
-    save_elements(ar, value, value.size());
-  } else if constexpr (std::is_same_v<T, std::complex<float>> || std::is_same_v<T, std::complex<double>>) {
-    ar.put_bytes(&value, sizeof(T));
-  } else if constexpr (std::is_class_v<T>) {
-    save_class(ar, value);
-  } else {
-    static_assert(kAlwaysFalse<T>, "snapheap cannot save this type");
-  }
-}
-
-// ---- loading -------------------------------------------------------------------------------------
-
-template <class T>
-std::size_t load_block_header(InputArchive& ar) {
-  const std::size_t count = ar.get_count(sizeof(T));
-  const std::uint64_t element_size = ar.get_varint();
-  if (element_size != sizeof(T))
-    ar.fail(SnapshotErrc::record_mismatch,
-            "an array of " + std::to_string(element_size) + "-byte elements is read into " +
-                std::to_string(sizeof(T)) + "-byte elements");
-  return count;
-}
-
-/// Reads raw elements from possibly unaligned snapshot bytes.
-template <class T>
-struct UnalignedIterator {
-  using iterator_category = std::random_access_iterator_tag;
-  using value_type = T;
-  using difference_type = std::ptrdiff_t;
-  using pointer = const T*;
-  using reference = T;
-  const unsigned char* p;
-  T operator*() const noexcept {
-    T v;
-    std::memcpy(&v, p, sizeof(T));
-    return v;
-  }
-  T operator[](difference_type i) const noexcept { return *(*this + i); }
-  UnalignedIterator& operator++() noexcept { p += sizeof(T); return *this; }
-  UnalignedIterator operator++(int) noexcept { auto old = *this; p += sizeof(T); return old; }
-  UnalignedIterator& operator--() noexcept { p -= sizeof(T); return *this; }
-  UnalignedIterator operator--(int) noexcept { auto old = *this; p -= sizeof(T); return old; }
-  UnalignedIterator& operator+=(difference_type n) noexcept { p += n * static_cast<difference_type>(sizeof(T)); return *this; }
-  UnalignedIterator& operator-=(difference_type n) noexcept { p -= n * static_cast<difference_type>(sizeof(T)); return *this; }
-  friend UnalignedIterator operator+(UnalignedIterator it, difference_type n) noexcept { return it += n; }
-  friend UnalignedIterator operator+(difference_type n, UnalignedIterator it) noexcept { return it += n; }
-  friend UnalignedIterator operator-(UnalignedIterator it, difference_type n) noexcept { return it -= n; }
-  friend difference_type operator-(UnalignedIterator a, UnalignedIterator b) noexcept {
-    return (a.p - b.p) / static_cast<difference_type>(sizeof(T));
-  }
-  friend bool operator==(UnalignedIterator a, UnalignedIterator b) noexcept { return a.p == b.p; }
-  friend auto operator<=>(UnalignedIterator a, UnalignedIterator b) noexcept { return a.p <=> b.p; }
-};
-
-template <class T, class A>
-void load_block(InputArchive& ar, std::vector<T, A>& out) {
-  const std::size_t count = load_block_header<T>(ar);
-  const unsigned char* bytes = ar.get_bytes(count * sizeof(T));
-  if (reinterpret_cast<std::uintptr_t>(bytes) % alignof(T) == 0) {
-    // Allocates and copies in one pass: no zero-filling first, unlike resize() + memcpy.
-    const T* first = reinterpret_cast<const T*>(bytes);
-    out.assign(first, first + count);
-  } else {
-    out.assign(UnalignedIterator<T>{bytes}, UnalignedIterator<T>{bytes + count * sizeof(T)});
-  }
-}
-
-template <class T>
-void load_fixed_block(InputArchive& ar, T* out, std::size_t expected) {
-  const std::size_t count = load_block_header<T>(ar);
-  if (count != expected)
-    ar.fail(SnapshotErrc::record_mismatch, "an array of " + std::to_string(count) +
-                                               " elements is read into one of " + std::to_string(expected));
-  const unsigned char* bytes = ar.get_bytes(count * sizeof(T));
-  if (count) std::memcpy(static_cast<void*>(out), bytes, count * sizeof(T));
-}
-
-template <class T>
-void load_fixed_elements(InputArchive& ar, T* out, std::size_t expected) {
-  const std::size_t count = ar.get_count(0);
-  if (count != expected)
-    ar.fail(SnapshotErrc::record_mismatch, "an array of " + std::to_string(count) +
-                                               " elements is read into one of " + std::to_string(expected));
-  for (std::size_t i = 0; i < count; ++i) load_value(ar, out[i]);
-}
-
-template <class T>
-void load_class(InputArchive& ar, T& value) {
-  static_assert(boost::serialization::version<T>::value == 0,
-                "snapheap keeps class versions for registered managed types only: version a value "
-                "type through the managed type that holds it (ar.class_version())");
-  boost::serialization::serialize_adl(ar, value, 0u);
-}
-
-template <class T, std::size_t I = 0>
-void load_variant(InputArchive& ar, T& value, std::size_t index) {
-  if constexpr (I < std::variant_size_v<T>) {
-    if (index == I) {
-      std::variant_alternative_t<I, T> alternative{};
-      load_value(ar, alternative);
-      value.template emplace<I>(std::move(alternative));
-      return;
-    }
-    load_variant<T, I + 1>(ar, value, index);
-  } else {
-    ar.fail(SnapshotErrc::record_mismatch, "variant alternative " + std::to_string(index) +
-                                               " does not exist in this program's type");
-  }
-}
-
-template <class T>
-void load_associative(InputArchive& ar, T& value) {
-  const std::size_t count = ar.get_count(0);
-  value.clear();
-  for (std::size_t i = 0; i < count; ++i) {
-    if constexpr (requires { typename T::mapped_type; }) {
-      std::pair<typename T::key_type, typename T::mapped_type> element{};
-      load_value(ar, element.first);
-      load_value(ar, element.second);
-      value.insert(value.end(), std::move(element));
-    } else {
-      typename T::value_type element{};
-      load_value(ar, element);
-      value.insert(value.end(), std::move(element));
-    }
-  }
-}
-
-template <class T>
-void load_integer(InputArchive& ar, T& value) {
-  const std::uint64_t raw = ar.get_varint();
-  if constexpr (std::is_signed_v<T>) {
-    const std::int64_t v = unzigzag(raw);
-    if (v < static_cast<std::int64_t>(std::numeric_limits<T>::min()) ||
-        v > static_cast<std::int64_t>(std::numeric_limits<T>::max()))
-      ar.fail(SnapshotErrc::record_mismatch,
-              "the value " + std::to_string(v) + " does not fit the field's integer type");
-    value = static_cast<T>(v);
-  } else {
-    if (raw > static_cast<std::uint64_t>(std::numeric_limits<T>::max()))
-      ar.fail(SnapshotErrc::record_mismatch,
-              "the value " + std::to_string(raw) + " does not fit the field's integer type");
-    value = static_cast<T>(raw);
-  }
-}
-
-template <class T>
-void load_value(InputArchive& ar, T& value) {
-  if constexpr (std::is_const_v<T>) {
-    static_assert(is_nvp<std::remove_const_t<T>>::value || is_array_wrapper<std::remove_const_t<T>>::value ||
-                      is_base_ref<std::remove_const_t<T>>::value ||
-                      std::is_same_v<std::remove_const_t<T>, boost::serialization::binary_object>,
-                  "cannot load into a const field");
-    load_value(ar, const_cast<std::remove_const_t<T>&>(value));
-  } else if constexpr (std::is_same_v<T, bool>) {
-    const unsigned char byte = *ar.get_bytes(1);
-    if (byte > 1) ar.fail(SnapshotErrc::malformed, "a bool holds the byte " + std::to_string(byte));
-    value = byte != 0;
-  } else if constexpr (is_int128_v<T>) {
-    const uint128 raw = ar.get_varint128();
-    if constexpr (std::is_same_v<T, int128>) value = unzigzag128(raw);
-    else value = raw;
-  } else if constexpr (std::is_integral_v<T>) {
-    load_integer(ar, value);
-  } else if constexpr (std::is_floating_point_v<T>) {
-    std::memcpy(&value, ar.get_bytes(sizeof(T)), sizeof(T));
-  } else if constexpr (std::is_enum_v<T>) {
-    std::underlying_type_t<T> raw{};
-    load_value(ar, raw);
-    value = static_cast<T>(raw);
-  } else if constexpr (is_member<T>::value) {
-    value = ar.template get_strong<typename T::element_type>();
-  } else if constexpr (is_weak<T>::value) {
-    value = ar.template get_weak<typename T::element_type>();
-  } else if constexpr (is_strong<T>::value) {
-    static_assert(kAlwaysFalse<T>, "a Strong handle cannot be loaded into an object: use Member");
-  } else if constexpr (std::is_pointer_v<T>) {
-    static_assert(kAlwaysFalse<T>, "raw pointers cannot be loaded: use Member or Weak");
-  } else if constexpr (is_nvp<T>::value) {
-    load_value(ar, value.value());
-  } else if constexpr (is_base_ref<T>::value) {
-    boost::serialization::access::serialize(ar, value.base, ar.class_version());
-  } else if constexpr (std::is_base_of_v<Object, T>) {
-    boost::serialization::access::serialize(ar, value, ar.class_version());
-  } else if constexpr (is_basic_string<T>::value) {
-    using C = typename T::value_type;
-    if constexpr (sizeof(C) == 1) {
-      const std::size_t size = ar.get_count(1);
-      const unsigned char* bytes = ar.get_bytes(size);
-      value.assign(reinterpret_cast<const C*>(bytes), size);
-    } else {
-      const std::size_t count = load_block_header<C>(ar);
-      const unsigned char* bytes = ar.get_bytes(count * sizeof(C));
-      value.resize(count);
-      if (count) std::memcpy(value.data(), bytes, count * sizeof(C));
-    }
-  } else if constexpr (is_std_vector<T>::value) {
-    using E = typename T::value_type;
-    if constexpr (std::is_same_v<E, bool>) {
-      const std::size_t count = ar.get_count(1);
-      value.assign(count, false);
-      for (std::size_t i = 0; i < count; ++i) {
-        bool b = false;
-        load_value(ar, b);
-        value[i] = b;
-      }
-    } else if constexpr (is_bulk<E>::value) {
-      load_block(ar, value);
-    } else {
-      const std::size_t count = ar.get_count(0);
-      value.clear();
-      value.reserve(count);
-      for (std::size_t i = 0; i < count; ++i) {
-        value.emplace_back();
-        load_value(ar, value.back());
-      }
-    }
-  } else if constexpr (is_std_array<T>::value) {
-    if constexpr (is_bulk<typename T::value_type>::value) load_fixed_block(ar, value.data(), value.size());
-    else load_fixed_elements(ar, value.data(), value.size());
-  } else if constexpr (std::is_array_v<T>) {
-    using E = std::remove_extent_t<T>;
-    if constexpr (is_bulk<E>::value) load_fixed_block(ar, &value[0], std::extent_v<T>);
-    else load_fixed_elements(ar, &value[0], std::extent_v<T>);
-  } else if constexpr (is_array_wrapper<T>::value) {
-    using E = std::remove_pointer_t<decltype(value.address())>;
-    if constexpr (is_bulk<E>::value) load_fixed_block(ar, value.address(), value.count());
-    else load_fixed_elements(ar, value.address(), value.count());
-  } else if constexpr (std::is_same_v<T, boost::serialization::binary_object>) {
-    const std::size_t size = ar.get_count(1);
-    if (size != value.m_size)
-      ar.fail(SnapshotErrc::record_mismatch, "a binary object of " + std::to_string(size) +
-                                                 " bytes is read into one of " + std::to_string(value.m_size));
-    std::memcpy(const_cast<void*>(value.m_t), ar.get_bytes(size), size);
-  } else if constexpr (is_pair<T>::value) {
-    load_value(ar, value.first);
-    load_value(ar, value.second);
-  } else if constexpr (is_tuple<T>::value) {
-    std::apply([&](auto&... element) { (load_value(ar, element), ...); }, value);
-  } else if constexpr (is_optional<T>::value) {
-    bool present = false;
-    load_value(ar, present);
-    if (present) {
-      value.emplace();
-      load_value(ar, *value);
-    } else {
-      value.reset();
-    }
-  } else if constexpr (is_unique_ptr<T>::value) {
-    bool present = false;
-    load_value(ar, present);
-    if (present) {
-      auto element = std::make_unique<typename T::element_type>();
-      load_value(ar, *element);
-      value = std::move(element);
-    } else {
-      value.reset();
-    }
-  } else if constexpr (is_variant<T>::value) {
-    load_variant(ar, value, static_cast<std::size_t>(ar.get_varint()));
-  } else if constexpr (is_sequence<T>::value) {
-    const std::size_t count = ar.get_count(0);
-    value.clear();
-    for (std::size_t i = 0; i < count; ++i) {
-      value.emplace_back();
-      load_value(ar, value.back());
-    }
-  } else if constexpr (is_associative<T>::value) {
-    load_associative(ar, value);
-  } else if constexpr (std::is_same_v<T, std::complex<float>> || std::is_same_v<T, std::complex<double>>) {
-    std::memcpy(static_cast<void*>(&value), ar.get_bytes(sizeof(T)), sizeof(T));
-  } else if constexpr (std::is_class_v<T>) {
-    load_class(ar, value);
-  } else {
-    static_assert(kAlwaysFalse<T>, "snapheap cannot load this type");
-  }
-}
-
-}  // namespace detail
 }  // namespace snapheap
+
+// One codec per family of field types, and the dispatch save_value / load_value.
+#include "snapheap/detail/codecs.hpp"

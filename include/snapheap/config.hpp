@@ -1,19 +1,18 @@
 // snapheap: build configuration and the check macros every other header uses.
 #pragma once
 
-#define SNAPHEAP_VERSION_MAJOR 0
-#define SNAPHEAP_VERSION_MINOR 1
-#define SNAPHEAP_VERSION_PATCH 0
+// The version and the check mode of the library build this header belongs to, written by CMake
+// when snapheap was configured (cmake/build_config.hpp.in), so that every host program that
+// includes these headers agrees with the compiled library whatever its own build type.
+#include "snapheap/build_config.hpp"
 
 // Debug checks (thread ownership, dereferencing a Member from a destructor, handles to objects
-// under construction, ...) are on in builds without NDEBUG. A build can force them either way
-// with -DSNAPHEAP_DCHECK_IS_ON=0/1; the CMake option SNAPHEAP_DCHECKS does that.
+// under construction, ...) follow the library's configured mode: SNAPHEAP_DCHECKS=ON, OFF, or
+// AUTO (on for a Debug build of the library). A translation unit may still force them either way
+// with -DSNAPHEAP_DCHECK_IS_ON=0/1: the library defines every check function in every build,
+// and no class layout depends on the mode, so any mix links and runs.
 #if !defined(SNAPHEAP_DCHECK_IS_ON)
-#if defined(NDEBUG)
-#define SNAPHEAP_DCHECK_IS_ON 0
-#else
-#define SNAPHEAP_DCHECK_IS_ON 1
-#endif
+#define SNAPHEAP_DCHECK_IS_ON SNAPHEAP_CONFIGURED_DCHECK_IS_ON
 #endif
 
 namespace snapheap::detail {
@@ -21,6 +20,9 @@ namespace snapheap::detail {
 /// Prints "snapheap: fatal: <message> (<file>:<line>)" to stderr and aborts. Used for misuse that
 /// would otherwise corrupt memory; never for bad input, which always gets an exception.
 [[noreturn]] void fatal(const char* file, int line, const char* message) noexcept;
+
+/// True when the environment variable is set to something other than "" or "0".
+bool env_flag(const char* name) noexcept;
 
 }  // namespace snapheap::detail
 

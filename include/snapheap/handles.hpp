@@ -9,7 +9,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "snapheap/detail/object_table.hpp"
+#include "snapheap/detail/heap_core.hpp"
 #include "snapheap/object.hpp"
 
 namespace snapheap {
@@ -34,18 +34,15 @@ inline void add_root_checked(const Object* o) noexcept {
   SNAPHEAP_CHECK(slot != kNoSlot,
                  "a Strong handle was made to an object that is still under construction or was "
                  "not allocated by Heap::make");
-  ObjectTable::of(o).add_root(slot);
+  HeapCore::of(o).add_root(slot);
 }
 inline void add_root(const Object* o) noexcept {
-  ObjectTable::of(o).add_root(ObjectAccess::slot(o));
+  HeapCore::of(o).add_root(ObjectAccess::slot(o));
 }
 inline void remove_root(const Object* o) noexcept {
-  ObjectTable::of(o).remove_root(ObjectAccess::slot(o));
+  HeapCore::of(o).remove_root(ObjectAccess::slot(o));
 }
-#if SNAPHEAP_DCHECK_IS_ON
-void check_member_deref(const Object* o) noexcept;
-void check_owner_thread(const ObjectTable& table) noexcept;
-#endif
+void check_member_deref(const Object* o) noexcept;  // defined in every build (core/checks.cpp)
 
 template <class From, class To>
 concept HandleConvertible = std::is_convertible_v<From*, To*>;
@@ -168,7 +165,7 @@ class Member {
 /// A weak handle: does not keep its target alive, and never dangles. It reads as expired from
 /// the moment the collector finds its target dead, before the target's destructor runs.
 ///
-/// It is {table, slot, generation} (16 bytes, trivially copyable): expiry is one comparison of
+/// It is {heap, slot, generation} (16 bytes, trivially copyable): expiry is one comparison of
 /// generations, so no list of weak handles is kept. Usable inside managed objects (trace it) and
 /// in host code; like a Strong it must not be used after its Heap is destroyed.
 ///
@@ -194,7 +191,7 @@ class Weak {
   template <class U>
     requires detail::HandleConvertible<U, T>
   Weak(const Weak<U>& other) noexcept
-      : table_(other.table_), slot_(other.slot_), generation_(other.generation_) {}
+      : heap_(other.heap_), slot_(other.slot_), generation_(other.generation_) {}
   /// Points at an object that Heap::make created (nullptr makes an empty handle).
   explicit Weak(T* object) noexcept { point_at(object); }
 
@@ -207,17 +204,16 @@ class Weak {
   bool expired() const noexcept { return live_target() == nullptr; }
   /// True if the handle never pointed anywhere (or was reset). A handle whose target died, or that
   /// was restored from a snapshot tombstone, is expired but not empty.
-  bool empty() const noexcept { return table_ == nullptr; }
+  bool empty() const noexcept { return heap_ == nullptr; }
   void reset() noexcept { *this = Weak(); }
 
   friend bool operator==(const Weak& a, const Weak& b) noexcept {
-    return a.table_ == b.table_ && a.slot_ == b.slot_ && a.generation_ == b.generation_;
+    return a.heap_ == b.heap_ && a.slot_ == b.slot_ && a.generation_ == b.generation_;
   }
 
  private:
   template <class>
   friend class Weak;
-  friend class Tracer;
   friend class detail::HandleAccess;
 
   void point_at(const Object* o) noexcept {
@@ -226,28 +222,26 @@ class Weak {
     SNAPHEAP_CHECK(slot != detail::kNoSlot,
                    "a Weak handle was made to an object that is still under construction or was "
                    "not allocated by Heap::make");
-    table_ = &detail::ObjectTable::of(o);
+    heap_ = &detail::HeapCore::of(o);
     slot_ = slot;
-    generation_ = table_->generation(slot);
+    generation_ = heap_->generation(slot);
     // Made by a destructor to an object that this sweep or teardown found dead: the slot has
     // already moved on to the generation its next object will have. Take the one the object
     // died with, so that the handle reads expired now and stays expired when the slot is reused.
-    if (table_->state() != detail::TableState::kIdle) [[unlikely]] {
-      if (table_->state() == detail::TableState::kTearingDown ||
-          (table_->state() == detail::TableState::kSweeping && !table_->is_marked(slot)))
+    if (heap_->phase() != detail::Phase::kIdle) [[unlikely]] {
+      if (heap_->phase() == detail::Phase::kTearingDown ||
+          (heap_->phase() == detail::Phase::kSweeping && !heap_->is_marked(slot)))
         --generation_;
     }
   }
   const Object* live_target() const noexcept {
-    if (!table_) return nullptr;
-#if SNAPHEAP_DCHECK_IS_ON
-    detail::check_owner_thread(*table_);
-#endif
-    if (table_->generation(slot_) != generation_) return nullptr;
-    return table_->object_at(slot_);
+    if (!heap_) return nullptr;
+    heap_->check_thread();
+    if (heap_->generation(slot_) != generation_) return nullptr;
+    return heap_->object_at(slot_);
   }
 
-  detail::ObjectTable* table_ = nullptr;
+  detail::HeapCore* heap_ = nullptr;
   std::uint32_t slot_ = 0;
   std::uint32_t generation_ = 0;
 };
@@ -300,20 +294,20 @@ Strong<To> dynamic_handle_cast(const Strong<From>& from) noexcept {
 }
 
 namespace detail {
-/// What the snapshot reader and the tracer need to build and read weak handles.
+/// What the tracer, the snapshot archives and the tests need to read and build weak handles.
 class HandleAccess {
  public:
   template <class T>
-  static Weak<T> make_weak(ObjectTable* table, std::uint32_t slot, std::uint32_t gen) noexcept {
+  static Weak<T> make_weak(HeapCore* heap, std::uint32_t slot, std::uint32_t gen) noexcept {
     Weak<T> w;
-    w.table_ = table;
+    w.heap_ = heap;
     w.slot_ = slot;
     w.generation_ = gen;
     return w;
   }
   template <class T>
-  static ObjectTable* table(const Weak<T>& w) noexcept {
-    return w.table_;
+  static HeapCore* heap(const Weak<T>& w) noexcept {
+    return w.heap_;
   }
   template <class T>
   static std::uint32_t slot(const Weak<T>& w) noexcept {
@@ -345,7 +339,7 @@ struct std::hash<snapheap::Weak<T>> {
   std::size_t operator()(const snapheap::Weak<T>& w) const noexcept {
     const auto slot = snapheap::detail::HandleAccess::slot(w);
     const auto gen = snapheap::detail::HandleAccess::generation(w);
-    return std::hash<const void*>{}(snapheap::detail::HandleAccess::table(w)) ^
+    return std::hash<const void*>{}(snapheap::detail::HandleAccess::heap(w)) ^
            std::hash<std::uint64_t>{}((std::uint64_t{gen} << 32) | slot);
   }
 };

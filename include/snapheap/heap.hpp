@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <new>
 #include <string>
@@ -13,7 +12,7 @@
 #include <typeinfo>
 #include <vector>
 
-#include "snapheap/detail/object_table.hpp"
+#include "snapheap/detail/heap_core.hpp"
 #include "snapheap/detail/type_info.hpp"
 #include "snapheap/errors.hpp"
 #include "snapheap/handles.hpp"
@@ -23,17 +22,8 @@
 namespace snapheap {
 
 namespace detail {
-class Collector;
-class HeapAccess;
-bool env_flag(const char* name) noexcept;
-
-/// Buffers the snapshot module keeps in a heap between saves and loads, so that a host that
-/// checkpoints often does not touch fresh memory each time. Freed by a collection if no save or
-/// load used them since the previous collection.
-struct HeapScratch {
-  virtual ~HeapScratch() = default;
-  bool used = false;
-};
+class HeapImpl;
+struct HeapInternals;
 }  // namespace detail
 
 /// How a heap decides when to collect, and how large it may grow.
@@ -132,10 +122,10 @@ class Heap {
   bool has_root(std::string_view name) const;
   /// Root names in sorted order.
   std::vector<std::string> root_names() const;
-  std::size_t root_count() const noexcept { return roots_.size(); }
+  std::size_t root_count() const noexcept;
 
   HeapStats stats() const noexcept;
-  const HeapOptions& options() const noexcept { return options_; }
+  const HeapOptions& options() const noexcept;
   void set_options(const HeapOptions& options);
 
   /// Checks the object table, every handle inside live objects, the root registry and the
@@ -150,57 +140,18 @@ class Heap {
   void release_memory() noexcept;
 
  private:
-  friend class detail::Collector;
-  friend class detail::HeapAccess;
+  friend struct detail::HeapInternals;
 
-  // make() around the constructor, inline for the common case: no collection due, no limit
-  // set, the collector not running (fast_budget_ is 0 otherwise, and prepare_make decides).
-  void* begin_make(std::size_t bytes, std::uint32_t& slot, std::size_t& cell_bytes) {
-    if (stats_.allocated_since_collection >= fast_budget_) [[unlikely]]
-      prepare_make(bytes);
-    check_thread();
-    void* memory = table_.reserve(bytes, slot, cell_bytes);
-    stats_.allocated_since_collection += cell_bytes;
-    return memory;
-  }
-  void finish_make(Object* object, void* memory, std::uint32_t slot, std::size_t cell_bytes,
-                   const detail::TypeInfo& type) noexcept {
-    SNAPHEAP_CHECK(detail::page_of(object) == detail::page_of(memory),
-                   "the snapheap::Object base lies more than 64 KiB into the object");
-    table_.publish(object, slot, cell_bytes, type.index, 1);
-    if (type.destroy) table_.note_destructor();
-    if (collection_deferred_) [[unlikely]]
-      run_deferred_collection();
-  }
-  /// The checks and collections make() must run first when its inline path is off: a collection
-  /// due, stress mode, a heap limit, or a call from a destructor (caught here).
+  /// What make() must do first when its inline path is off: a collection due, stress mode, a
+  /// heap limit, or a call from a destructor (caught here).
   void prepare_make(std::size_t bytes);
   void run_deferred_collection() noexcept;
   Object* root_object(std::string_view name) const;
   [[noreturn]] static void throw_root_type(std::string_view name, const Object* object,
                                            const std::type_info& wanted);
-  void check_thread() const noexcept {
-#if SNAPHEAP_DCHECK_IS_ON
-    detail::check_owner_thread(table_);
-#endif
-  }
 
-  detail::ObjectTable table_;
-  HeapOptions options_;
-  HeapStats stats_;
-  // A node-based ordered map: set_root is O(log n) at any root count (a flat_map's insertion is
-  // O(n): 65,536 roots took 2.6 s to insert, bench/bench_containers.cpp), save() walks the roots
-  // in name order for free, and load() can build a snapshot's root nodes before it commits and
-  // splice them in without allocating afterwards.
-  using RootMap = std::map<std::string, Strong<Object>, std::less<>>;
-  RootMap roots_;
-  detail::WorkList work_;
-  detail::WeakList weak_;
-  std::unique_ptr<detail::HeapScratch> scratch_;
-  /// Allocation volume below which make() takes its inline path: the next trigger, or 0 when
-  /// every allocation must take the slow path (stress mode, a limit, a collection running).
-  std::size_t fast_budget_ = 0;
-  bool collection_deferred_ = false;
+  std::unique_ptr<detail::HeapImpl> impl_;  // the table, the collector's state, the roots
+  detail::HeapCore* core_;                  // impl_'s table, for make()'s inline path
 };
 
 // ---- templates -----------------------------------------------------------------------------------
@@ -213,21 +164,16 @@ Strong<T> Heap::make(Args&&... args) {
   static_assert(alignof(T) <= 16, "managed objects may be aligned to at most 16 bytes");
   static_assert(std::is_constructible_v<T, Args...>,
                 "the managed class has no constructor taking these arguments");
-  detail::TypeInfo& type = detail::type_info_of<T>();
-  std::uint32_t slot;
-  std::size_t cell_bytes;
-  void* const memory = begin_make(sizeof(T), slot, cell_bytes);
-  T* object;
-  {
-    detail::ConstructionScope scope(table_);
-    try {
-      object = ::new (memory) T(std::forward<Args>(args)...);
-    } catch (...) {
-      table_.cancel(memory, slot);
-      throw;
-    }
-  }
-  finish_make(object, memory, slot, cell_bytes, type);
+  const detail::TypeInfo& type = detail::type_info_of<T>();
+  detail::HeapCore& core = *core_;
+  if (!core.within_inline_budget()) [[unlikely]]
+    prepare_make(sizeof(T));
+  core.check_thread();
+  T* const object = detail::construct_object(
+      core, sizeof(T), type.index, type.destroy != nullptr, /*roots=*/1, /*count_toward_trigger=*/true,
+      [&](void* memory) { return ::new (memory) T(std::forward<Args>(args)...); });
+  if (core.collection_deferred()) [[unlikely]]
+    run_deferred_collection();
   return Strong<T>(detail::adopt_root, object);
 }
 
@@ -243,22 +189,5 @@ Strong<T> Heap::root(std::string_view name) const {
     return Strong<T>(typed);
   }
 }
-
-namespace detail {
-/// What the snapshot module reaches inside a heap.
-class HeapAccess {
- public:
-  static ObjectTable& table(Heap& h) noexcept { return h.table_; }
-  static const ObjectTable& table(const Heap& h) noexcept { return h.table_; }
-  static const auto& roots(const Heap& h) noexcept { return h.roots_; }
-  static WorkList& work(Heap& h) noexcept { return h.work_; }
-  using RootMap = Heap::RootMap;
-  /// Moves every root of `from` into the heap (replacing a root of the same name) without
-  /// allocating: the nodes move, so this cannot fail once `from` is built.
-  static void splice_roots(Heap& h, RootMap& from) noexcept;
-  static std::unique_ptr<HeapScratch>& scratch(Heap& h) noexcept { return h.scratch_; }
-  static void run_deferred_collection(Heap& h) noexcept { h.run_deferred_collection(); }
-};
-}  // namespace detail
 
 }  // namespace snapheap

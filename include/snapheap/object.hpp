@@ -15,9 +15,7 @@ class ObjectAccess;
 inline constexpr std::uint32_t kNoSlot = 0xFFFFFFFFu;
 template <class>
 inline constexpr bool kAlwaysFalse = false;
-#if SNAPHEAP_DCHECK_IS_ON
-bool construction_in_progress() noexcept;
-#endif
+bool construction_in_progress() noexcept;  // defined in every build (core/object_table.cpp)
 }  // namespace detail
 
 /// The base class of every managed object.

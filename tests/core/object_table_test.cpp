@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "gc/heap_impl.hpp"
 #include "support/blob.hpp"
 #include "support/nodes.hpp"
 
@@ -19,7 +20,7 @@ using snapheap::Object;
 using snapheap::Strong;
 using snapheap::Weak;
 using snapheap::detail::HandleAccess;
-using snapheap::detail::HeapAccess;
+using snapheap::detail::HeapInternals;
 using snapheap_test::Blob;
 using snapheap_test::Node;
 
@@ -39,7 +40,7 @@ HeapOptions manual_collections() {
 
 TEST_CASE("a slot's generation changes when its object is found dead, and only then", "[core][table]") {
   Heap heap;
-  const auto& table = HeapAccess::table(heap);
+  const auto& table = HeapInternals::of(heap).table;
   Strong<Node> node = heap.make<Node>(1);
   const Weak<Node> weak = node;
   const std::uint32_t slot = HandleAccess::slot(weak);
@@ -100,7 +101,7 @@ TEST_CASE("slot 0 is the tombstone: never handed out, and a handle to it is expi
     nodes.push_back(heap.make<Node>(i));
     REQUIRE(slot_of(nodes.back()) != snapheap::detail::kTombstoneSlot);
   }
-  auto& table = HeapAccess::table(heap);
+  auto& table = HeapInternals::of(heap).table;
   const Weak<Node> tombstone = HandleAccess::make_weak<Node>(&table, snapheap::detail::kTombstoneSlot, 0);
   CHECK(tombstone.expired());
   CHECK_FALSE(tombstone.empty());
@@ -118,7 +119,7 @@ TEST_CASE("every live object's slot maps back to it", "[core][table]") {
   for (std::size_t i = 0; i < nodes.size(); i += 2) nodes[i].reset();
   heap.collect();
   for (int i = 0; i < 2000; ++i) nodes.push_back(heap.make<Node>(10000 + i));
-  const auto& table = HeapAccess::table(heap);
+  const auto& table = HeapInternals::of(heap).table;
   std::size_t wrong = 0;
   std::vector<std::uint32_t> slots;
   for (const auto& n : nodes) {

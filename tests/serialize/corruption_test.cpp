@@ -122,7 +122,7 @@ void sweep(const Subject& subject, Tally& tally) {
   const Bytes& good = subject.bytes;
   const std::size_t size = good.size();
   INFO("subject: " << subject.name << " (" << size << " bytes)");
-  REQUIRE(size >= format::kHeaderSize + format::kTrailerSize);
+  REQUIRE(size >= snapheap::detail::wire::kHeaderSize + snapheap::detail::wire::kTrailerSize);
   REQUIRE(snapheap_fuzz::check_load(good, kOptions) == snapheap_fuzz::Outcome::loaded);
 
   // Every truncation: reported as truncated, the heap unchanged.
@@ -141,7 +141,7 @@ void sweep(const Subject& subject, Tally& tally) {
     bad[i] ^= 0xff;
     const Attempt a = attempt(bad);
     ++tally.cases;
-    const bool body = i >= format::kHeaderSize && i < size - format::kTrailerSize;
+    const bool body = i >= snapheap::detail::wire::kHeaderSize && i < size - snapheap::detail::wire::kTrailerSize;
     if (a.loaded || !a.problem.empty() || (body && a.code != SnapshotErrc::checksum_mismatch))
       FAIL_CHECK("byte " << i << " flipped: " << (a.loaded ? "it loaded, undetected" : a.what) << " " << a.problem);
   }
@@ -149,7 +149,7 @@ void sweep(const Subject& subject, Tally& tally) {
   // A flipped byte with the checksum resealed: SnapshotError with the heap unchanged, or a clean
   // load (heap.verify() passes, inspect agrees, it saves and the result loads and saves the
   // same bytes): fuzz/harness.hpp checks all of that.
-  for (std::size_t i : positions(size - format::kTrailerSize)) {
+  for (std::size_t i : positions(size - snapheap::detail::wire::kTrailerSize)) {
     for (unsigned char mask : {0x01, 0x80, 0xff}) {
       Bytes bad = good;
       bad[i] ^= mask;
@@ -187,7 +187,7 @@ TEST_CASE("damaged snapshots: every resealed flip of a seed payload at every bit
   // the block's bytes and the references each see all eight bits.
   const Bytes good = seed_snapshot(seed::Scenario::strong_ref, 600, false);
   std::size_t loaded = 0;
-  for (std::size_t i = 0; i < good.size() - detail::format::kTrailerSize; ++i) {
+  for (std::size_t i = 0; i < good.size() - snapheap::detail::wire::kTrailerSize; ++i) {
     for (int bit = 0; bit < 8; ++bit) {
       Bytes bad = good;
       bad[i] ^= static_cast<unsigned char>(1u << bit);

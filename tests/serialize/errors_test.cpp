@@ -118,10 +118,10 @@ RawSnapshot two_nodes() {
   raw.objects = 2;
   raw.runs = {{0, 2}};
   RawRecord a, b;
-  put_varint(a.data, detail::zigzag(10));
-  a.refs = {ref_code(0, 1, false), detail::kEmptyWeakRef};
-  put_varint(b.data, detail::zigzag(20));
-  b.refs = {detail::kEmptyStrongRef, ref_code(1, 0, true)};
+  put_varint(a.data, snapheap::detail::wire::zigzag(10));
+  a.refs = {ref_code(0, 1, false), snapheap::detail::wire::kEmptyWeakRef};
+  put_varint(b.data, snapheap::detail::wire::zigzag(20));
+  b.refs = {snapheap::detail::wire::kEmptyStrongRef, ref_code(1, 0, true)};
   raw.records = {a, b};
   raw.roots = {{"root", 0}};
   return raw;
@@ -153,7 +153,7 @@ TEST_CASE("structural damage is reported with what and where", "[serialize][erro
   }
   SECTION("another byte order") {
     auto bytes = good;
-    bytes[10] = static_cast<std::byte>(detail::format::native_byte_order() == 1 ? 2 : 1);
+    bytes[10] = static_cast<std::byte>(snapheap::detail::wire::native_byte_order() == 1 ? 2 : 1);
     CHECK(expect_failure(reseal(bytes), SnapshotErrc::machine_mismatch, "endian") == 10);
   }
   SECTION("a changed byte fails the checksum") {
@@ -211,7 +211,7 @@ TEST_CASE("hostile contents are refused before anything large is allocated", "[s
     raw.records[1].refs[1] = ref_code(1, 0, false);
     expect_failure(build(raw), SnapshotErrc::bad_reference, "Weak field holds a Member");
     raw = two_nodes();
-    raw.records[0].refs[0] = detail::kTombstoneRef;
+    raw.records[0].refs[0] = snapheap::detail::wire::kTombstoneRef;
     expect_failure(build(raw), SnapshotErrc::bad_reference);
   }
   SECTION("a reference to an object of the wrong type") {
@@ -221,7 +221,7 @@ TEST_CASE("hostile contents are refused before anything large is allocated", "[s
     raw.runs = {{0, 1}, {1, 1}};
     RawRecord node, graph;
     put_varint(node.data, 0);
-    node.refs = {ref_code(0, 1, false), detail::kEmptyWeakRef};  // a Member<SNode> to the graph
+    node.refs = {ref_code(0, 1, false), snapheap::detail::wire::kEmptyWeakRef};  // a Member<SNode> to the graph
     put_varint(graph.data, 0);  // no nodes
     put_varint(graph.data, 0);  // no watched
     raw.records = {node, graph};
@@ -236,7 +236,7 @@ TEST_CASE("hostile contents are refused before anything large is allocated", "[s
     raw.records[0].data.clear();
     expect_failure(build(raw), SnapshotErrc::record_mismatch, "reads");
     raw = two_nodes();
-    raw.records[0].refs.push_back(detail::kEmptyStrongRef);
+    raw.records[0].refs.push_back(snapheap::detail::wire::kEmptyStrongRef);
     expect_failure(build(raw), SnapshotErrc::record_mismatch, "references unread");
   }
   SECTION("a container count larger than its record") {
@@ -313,7 +313,7 @@ TEST_CASE("types the program does not know, or knows in an older version, are re
   RawSnapshot raw = two_nodes();
   raw.types = {{"no.such.Type", 0}};
   const std::uint64_t at = expect_failure(build(raw), SnapshotErrc::unknown_type, "'no.such.Type'");
-  CHECK(at == detail::format::kHeaderSize + 1);
+  CHECK(at == snapheap::detail::wire::kHeaderSize + 1);
   raw.types = {{kNode, 3}};
   expect_failure(build(raw), SnapshotErrc::newer_class_version, "class version 3");
 }

@@ -61,7 +61,7 @@ TEST_CASE("inspect counts objects no root reaches", "[serialize][inspect]") {
   raw.runs = {{0, 2}};
   snapheap_stest::RawRecord r;
   snapheap_stest::put_varint(r.data, 0);
-  r.refs = {detail::kEmptyStrongRef, detail::kEmptyWeakRef};
+  r.refs = {snapheap::detail::wire::kEmptyStrongRef, snapheap::detail::wire::kEmptyWeakRef};
   raw.records = {r, r};
   raw.roots = {{"root", 0}};
   const SnapshotInfo info = inspect(std::span<const std::byte>(snapheap_stest::build(raw)));

@@ -13,7 +13,7 @@ SNAPHEAP_REGISTER(snapheap_stest::SGraph);
 namespace snapheap_stest {
 
 std::vector<std::byte> reseal(std::vector<std::byte> bytes) {
-  REQUIRE(bytes.size() >= snapheap::detail::format::kTrailerSize);
+  REQUIRE(bytes.size() >= snapheap::detail::wire::kTrailerSize);
   const std::size_t n = bytes.size();
   auto* p = reinterpret_cast<unsigned char*>(bytes.data());
   for (int i = 0; i < 8; ++i) p[n - 24 + i] = static_cast<unsigned char>(std::uint64_t{n} >> (8 * i));
@@ -37,18 +37,18 @@ void replace_bytes(std::vector<std::byte>& bytes, const std::string& from, const
 
 void put_varint(std::vector<unsigned char>& out, std::uint64_t v) {
   unsigned char buffer[10];
-  const std::size_t n = snapheap::detail::encode_varint(buffer, v);
+  const std::size_t n = snapheap::detail::wire::encode_varint(buffer, v);
   out.insert(out.end(), buffer, buffer + n);
 }
 
 std::uint64_t ref_code(std::int64_t from, std::int64_t to, bool weak) {
-  return ((snapheap::detail::zigzag(to - from) << 1) | (weak ? 1u : 0u)) + snapheap::detail::kFirstIdRef;
+  return ((snapheap::detail::wire::zigzag(to - from) << 1) | (weak ? 1u : 0u)) + snapheap::detail::wire::kFirstIdRef;
 }
 
 std::vector<std::byte> build(const RawSnapshot& raw) {
   namespace format = snapheap::detail::format;
-  std::vector<unsigned char> out(format::kMagic, format::kMagic + 8);
-  out.insert(out.end(), {1, 0, format::native_byte_order(), format::kIeee754, 0, 0, 0, 0});
+  std::vector<unsigned char> out(snapheap::detail::wire::kMagic, snapheap::detail::wire::kMagic + 8);
+  out.insert(out.end(), {1, 0, snapheap::detail::wire::native_byte_order(), snapheap::detail::wire::kIeee754, 0, 0, 0, 0});
   put_varint(out, raw.types.size());
   for (const auto& [name, version] : raw.types) {
     put_varint(out, name.size());
@@ -78,7 +78,7 @@ std::vector<std::byte> build(const RawSnapshot& raw) {
     put_varint(out, id);
   }
   out.resize(out.size() + 8);
-  out.insert(out.end(), format::kEndMagic, format::kEndMagic + 8);
+  out.insert(out.end(), snapheap::detail::wire::kEndMagic, snapheap::detail::wire::kEndMagic + 8);
   out.resize(out.size() + 8);
   std::vector<std::byte> bytes(out.size());
   std::memcpy(bytes.data(), out.data(), out.size());

@@ -1,0 +1,89 @@
+// The object table: a heap's HeapCore made whole. It composes the slot table (core/slot_table.hpp)
+// and the page allocator (core/page_allocator.hpp) and does what needs both: reserving a slot
+// and a cell, cancelling a reservation, freeing dead objects, checking the bookkeeping.
+//
+// Kept here: nothing allocates or frees while phase() is kSweeping or kTearingDown except the
+// sweep's own frees; live_objects() and live_bytes() count exactly the published objects and
+// their cells (check_consistency() recounts them).
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "core/page_allocator.hpp"
+#include "core/slot_table.hpp"
+#include "snapheap/detail/heap_core.hpp"
+
+namespace snapheap::detail {
+
+class ObjectTable final : public HeapCore {
+ public:
+  ObjectTable();
+  ~ObjectTable();
+
+  /// The table that owns `o`, found from the page the object lives in.
+  static ObjectTable& of(const Object* o) noexcept { return static_cast<ObjectTable&>(HeapCore::of(o)); }
+  static ObjectTable& of(HeapCore& core) noexcept { return static_cast<ObjectTable&>(core); }
+  static const ObjectTable& of(const HeapCore& core) noexcept { return static_cast<const ObjectTable&>(core); }
+
+  // ---- ending objects (core/lifecycle.cpp drives these in invariant 2's order) ---------------
+
+  void expire(std::uint32_t slot) noexcept { slots_table_.expire(slot); }
+  /// Frees one published object's cell and slot (destructor run, generation bumped).
+  void release(std::uint32_t slot) noexcept;
+  /// Frees every live object whose bit in `marks` is clear, bumping its generation first when
+  /// `expire`. A page whose cells all die is reset whole, without threading its cells onto a free
+  /// list: it is reused from its start, in address order.
+  void release_dead(const std::uint64_t* marks, bool expire) noexcept;
+  bool has_destructors() const noexcept { return has_destructors_; }
+
+  // ---- what the collector and the snapshot module walk -------------------------------------
+
+  std::uint32_t slot_limit() const noexcept { return slots_.limit; }
+  const std::uint64_t* live_bits() const noexcept { return slots_.live_bits; }
+  const std::uint32_t* root_counts() const noexcept { return slots_.root_counts; }
+  std::size_t bit_words() const noexcept { return slots_table_.bit_words(); }
+  void clear_marks() noexcept { slots_table_.clear_marks(); }
+  /// Calls fn(slot) for every live slot whose bit in `marks` is clear.
+  template <class Fn>
+  void for_each_unmarked(const std::uint64_t* marks, Fn&& fn) const;
+
+  std::size_t live_objects() const noexcept { return live_objects_; }
+  std::size_t live_bytes() const noexcept { return live_bytes_; }
+  std::size_t committed_bytes() const noexcept { return pages_.committed_bytes(); }
+  static constexpr std::size_t cell_bytes_for(std::size_t bytes) noexcept {
+    return PageAllocator::cell_bytes_for(bytes);
+  }
+  static std::size_t cell_bytes_of(const Object* o) noexcept { return PageAllocator::cell_bytes_of(o); }
+
+  // ---- the collector's controls ------------------------------------------------------------
+
+  void set_inline_budget(std::size_t bytes) noexcept { inline_budget_ = bytes; }
+  void reset_allocation_count() noexcept { allocated_since_collection_ = 0; }
+  void trim(std::size_t keep_bytes, std::uint64_t now_ns, std::uint64_t idle_ns) noexcept {
+    pages_.trim(keep_bytes, now_ns, idle_ns);
+  }
+  void set_clock(std::uint64_t now_ns) noexcept { pages_.set_clock(now_ns); }
+
+  /// Checks page and slot bookkeeping; returns the first problem found, or an empty string.
+  std::string check_consistency() const;
+
+ private:
+  friend class HeapCore;
+
+  SlotTable slots_table_;
+  PageAllocator pages_;
+};
+
+template <class Fn>
+void ObjectTable::for_each_unmarked(const std::uint64_t* marks, Fn&& fn) const {
+  const std::size_t words = bit_words();
+  for (std::size_t w = 0; w < words; ++w) {
+    for (std::uint64_t dead = slots_.live_bits[w] & ~marks[w]; dead; dead &= dead - 1)
+      fn(static_cast<std::uint32_t>(w * 64 + static_cast<unsigned>(std::countr_zero(dead))));
+  }
+}
+
+}  // namespace snapheap::detail

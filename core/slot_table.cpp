@@ -1,0 +1,79 @@
+#include "core/slot_table.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <new>
+
+namespace snapheap::detail {
+
+SlotTable::SlotTable(SlotArrays& view) : view_(view) {
+  // Slot 0 is the tombstone slot: never published, generation 1.
+  objects_.push_back(nullptr);
+  generations_.push_back(1);
+  root_counts_.push_back(0);
+  live_bits_.push_back(0);
+  mark_bits_.push_back(0);
+  free_.push_back(0);  // storage for the stack; it starts empty
+  view_.free_count = 0;
+  publish();
+}
+
+void SlotTable::publish() noexcept {
+  view_.objects = objects_.data();
+  view_.generations = generations_.data();
+  view_.root_counts = root_counts_.data();
+  view_.live_bits = live_bits_.data();
+  view_.mark_bits = mark_bits_.data();
+  view_.free = free_.data();
+  view_.limit = static_cast<std::uint32_t>(objects_.size());
+}
+
+// Slots are added in batches (half the table, at least 1024), lowest on top of the free stack,
+// so that make()'s inline path nearly always finds one.
+void SlotTable::grow() {
+  const std::size_t old = objects_.size();
+  const std::size_t grown = std::min<std::size_t>(old + std::max<std::size_t>(1024, old / 2), kNoSlot);
+  if (grown == old) throw std::bad_alloc();
+  const std::size_t words = (grown + 63) / 64;
+  // Reserve everything first: a failure leaves the table as it was.
+  objects_.reserve(grown);
+  generations_.reserve(grown);
+  root_counts_.reserve(grown);
+  live_bits_.reserve(words);
+  mark_bits_.reserve(words);
+  free_.reserve(grown);
+  objects_.resize(grown, nullptr);
+  generations_.resize(grown, 0);
+  root_counts_.resize(grown, 0);
+  live_bits_.resize(words, 0);
+  mark_bits_.resize(words, 0);
+  free_.resize(grown, boost::container::default_init);
+  publish();
+  for (std::size_t s = grown; s > old; --s) give_back(static_cast<std::uint32_t>(s - 1));
+}
+
+std::uint32_t SlotTable::take() {
+  if (view_.free_count == 0) grow();
+  return view_.free[--view_.free_count];
+}
+
+void SlotTable::clear_marks() noexcept {
+  std::memset(mark_bits_.data(), 0, mark_bits_.size() * sizeof(std::uint64_t));
+}
+
+std::string SlotTable::check() const {
+  if (generations_[kTombstoneSlot] != 1 || objects_[kTombstoneSlot] != nullptr)
+    return "the tombstone slot 0 was published or its generation changed";
+  for (std::uint32_t i = 0; i < view_.free_count; ++i) {
+    const std::uint32_t s = view_.free[i];
+    if (s == kTombstoneSlot || s >= objects_.size() || objects_[s] != nullptr) {
+      char buffer[96];
+      std::snprintf(buffer, sizeof buffer, "free slot list holds slot %u, which is in use", s);
+      return buffer;
+    }
+  }
+  return {};
+}
+
+}  // namespace snapheap::detail

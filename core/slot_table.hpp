@@ -1,0 +1,59 @@
+// The slot table: per slot, the object pointer, the generation, the root count, a live bit and
+// a mark bit, and a stack of free slots. It owns the arrays that HeapCore's SlotArrays point at.
+//
+// Kept here (tests/core/object_table_test.cpp):
+//  - Slot 0 is the tombstone slot: never handed out, generation 1, so the {0, 0} a restored
+//    tombstone holds never matches.
+//  - A slot whose generation is about to wrap is retired, never reused: a stale weak handle could
+//    otherwise match a new object after 2^32 reuses.
+//  - The free stack has room for every slot, so freeing during a sweep never allocates.
+#pragma once
+
+#include <boost/container/vector.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "snapheap/detail/heap_core.hpp"
+
+namespace snapheap::detail {
+
+class SlotTable {
+ public:
+  /// Publishes the arrays through `view`, which must outlive the table.
+  explicit SlotTable(SlotArrays& view);
+  SlotTable(const SlotTable&) = delete;
+  SlotTable& operator=(const SlotTable&) = delete;
+
+  /// A free slot, growing the table if there is none; throws std::bad_alloc past 2^32 - 1.
+  std::uint32_t take();
+  /// A slot taken but never published goes back on the stack.
+  void give_back(std::uint32_t slot) noexcept { view_.free[view_.free_count++] = slot; }
+  /// Ends a slot's current object: weak lookups with the old generation fail from now on.
+  void expire(std::uint32_t slot) noexcept { ++view_.generations[slot]; }
+  /// Forgets a dead object (its generation already bumped) and frees the slot unless retired.
+  void free(std::uint32_t slot) noexcept {
+    view_.objects[slot] = nullptr;
+    if (view_.generations[slot] != kLastGeneration) give_back(slot);  // room reserved
+  }
+  void clear_marks() noexcept;
+  std::size_t bit_words() const noexcept { return live_bits_.size(); }
+
+  /// The first problem with the free stack or the tombstone slot, or an empty string.
+  std::string check() const;
+
+ private:
+  static constexpr std::uint32_t kLastGeneration = 0xFFFFFFFFu;
+  void grow();
+  void publish() noexcept;
+
+  SlotArrays& view_;
+  boost::container::vector<Object*> objects_;
+  boost::container::vector<std::uint32_t> generations_;
+  boost::container::vector<std::uint32_t> root_counts_;
+  boost::container::vector<std::uint64_t> live_bits_;
+  boost::container::vector<std::uint64_t> mark_bits_;
+  boost::container::vector<std::uint32_t> free_;  // sized to the slot count: the stack's storage
+};
+
+}  // namespace snapheap::detail

@@ -1,0 +1,69 @@
+// What a Heap holds behind its public face: the object table, the options and statistics, the
+// named roots, and the state other modules keep in it (HeapExtension).
+#pragma once
+
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "core/object_table.hpp"
+#include "gc/roots.hpp"
+#include "snapheap/heap.hpp"
+
+namespace snapheap::detail {
+
+/// State another module keeps in a heap (the snapshot module's reusable buffers). The heap tells
+/// it about collections and memory release; it never calls the module by name.
+class HeapExtension {
+ public:
+  virtual ~HeapExtension() = default;
+  /// After every collection.
+  virtual void after_collection() noexcept {}
+  /// From Heap::release_memory(): give back what can be given back.
+  virtual void release_memory() noexcept {}
+};
+
+class HeapImpl {
+ public:
+  explicit HeapImpl(const HeapOptions& o) : options(o) {}
+
+  ObjectTable table;
+  HeapOptions options;
+  HeapStats stats;  // the counters; live figures are read from the table
+  RootRegistry roots;
+
+  /// The extension of type E, made on first use.
+  template <class E>
+  E& extension();
+  void after_collection() noexcept {
+    for (auto& e : extensions_) e.second->after_collection();
+  }
+  void release_extensions() noexcept {
+    for (auto& e : extensions_) e.second->release_memory();
+  }
+
+ private:
+  template <class E>
+  static const void* key() noexcept {
+    static const char k = 0;
+    return &k;
+  }
+  std::vector<std::pair<const void*, std::unique_ptr<HeapExtension>>> extensions_;
+};
+
+template <class E>
+E& HeapImpl::extension() {
+  for (auto& e : extensions_)
+    if (e.first == key<E>()) return static_cast<E&>(*e.second);
+  extensions_.emplace_back(key<E>(), std::make_unique<E>());
+  return static_cast<E&>(*extensions_.back().second);
+}
+
+/// The other modules' way in (Heap befriends it).
+struct HeapInternals {
+  static HeapImpl& of(Heap& heap) noexcept { return *heap.impl_; }
+  static const HeapImpl& of(const Heap& heap) noexcept { return *heap.impl_; }
+  static void run_deferred_collection(Heap& heap) noexcept { heap.run_deferred_collection(); }
+};
+
+}  // namespace snapheap::detail

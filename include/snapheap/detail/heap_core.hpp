@@ -1,0 +1,292 @@
+// The part of a heap that inline code touches: the slot arrays a Strong, Member and Weak read,
+// the mark bits and work list the Tracer's marking path writes, and make()'s allocation fast
+// path. Not API. Everything else about a heap (the page allocator's slow paths, the slot table's
+// growth, the collector, the roots, snapshots) lives with its module's sources: core/, gc/ and
+// serialize/. core/object_table.hpp derives the full table from HeapCore.
+//
+// Invariants kept here (numbered as in the README; each has tests in tests/core/):
+//  I2. A slot's generation changes exactly when its object is found dead, before any destructor
+//      of that collection runs; a Weak holding {slot, generation} is expired iff the
+//      generations differ. Slot 0 is never published and is what a tombstone points at.
+//  I7. No collection starts while an object is being constructed, or while a snapshot is being
+//      saved or loaded: can_collect() is false while the no-collect depth is nonzero.
+//  -   A live object's header names its own slot: objects_[o->slot_] == o.
+//  -   root_counts_[s] is the number of Strong handles and named roots holding slot s's object.
+//  -   Every cell lives in a 64 KiB-aligned page (or large-object block) whose header names its
+//      HeapCore, so a handle finds its heap from the object's address alone.
+#pragma once
+
+#include <boost/container/vector.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <thread>
+
+#include "snapheap/config.hpp"
+#include "snapheap/detail/sanitizer.hpp"
+#include "snapheap/detail/size_classes.hpp"
+#include "snapheap/object.hpp"
+
+namespace snapheap::detail {
+
+class HeapCore;
+
+/// 64 KiB: the header (64 bytes) costs 0.1% of a page, a page of 48-byte cells holds 1364
+/// objects, and a nearly empty page wastes little. Pages are carved from 4 MiB chunks
+/// (core/page_allocator.cpp).
+inline constexpr std::size_t kPageSize = 64 * 1024;
+inline constexpr std::size_t kPageHeaderSize = 64;
+inline constexpr std::uint32_t kTombstoneSlot = 0;
+
+struct FreeCell {
+  FreeCell* next;
+};
+
+struct alignas(kPageHeaderSize) PageHeader {
+  HeapCore* heap;
+  PageHeader* prev_available;  // links in the size class's list of pages with free cells
+  PageHeader* next_available;
+  FreeCell* free_list;         // cells freed in this page
+  char* bump;                  // next never-used cell
+  union {
+    char* end;                 // small pages: end of the last whole cell
+    std::size_t large_bytes;   // large-object blocks: size of the mapping
+  };
+  std::uint32_t cell_size;     // 0 for a large-object block
+  std::uint32_t reciprocal;    // ceil(2^32 / cell_size): cell index by multiplication
+  std::uint32_t used;          // live cells
+  std::uint16_t size_class;
+  bool in_available_list;
+  bool emptied;                // set by the sweep when the page's last cell died
+};
+static_assert(sizeof(PageHeader) == kPageHeaderSize);
+
+inline PageHeader* page_of(const void* p) noexcept {
+  return reinterpret_cast<PageHeader*>(reinterpret_cast<std::uintptr_t>(p) & ~(kPageSize - 1));
+}
+
+/// A cell from a page: its free list first, then its never-used tail; null if the page is full.
+inline void* take_cell(PageHeader* page) noexcept {
+  void* cell;
+  if (FreeCell* f = page->free_list) {
+    SNAPHEAP_UNPOISON(f, sizeof(FreeCell));
+    page->free_list = f->next;
+    cell = f;
+  } else if (page->bump != page->end) {
+    cell = page->bump;
+    page->bump += page->cell_size;
+  } else {
+    return nullptr;
+  }
+  ++page->used;
+  SNAPHEAP_UNPOISON(cell, page->cell_size);
+  return cell;
+}
+
+/// The one place that reads and writes an Object's header.
+class ObjectAccess {
+ public:
+  static std::uint32_t slot(const Object* o) noexcept { return o->slot_; }
+  static std::uint32_t type(const Object* o) noexcept { return o->type_; }
+  static void set_header(Object* o, std::uint32_t slot, std::uint32_t type) noexcept {
+    o->slot_ = slot;
+    o->type_ = type;
+  }
+};
+
+/// What the collector is doing: handles and make() check it on their slow paths.
+enum class Phase : std::uint8_t { kIdle, kMarking, kSweeping, kTearingDown };
+
+/// A size class's pages: the one allocations come from, and the others with free cells.
+struct ClassState {
+  PageHeader* current = nullptr;
+  PageHeader* available = nullptr;
+};
+
+/// The collector's gray objects, and the weak edges it met whose targets were still white.
+using MarkStack = boost::container::vector<const Object*>;
+struct WeakVisit {
+  std::uint32_t slot;
+  std::uint32_t generation;
+};
+using WeakCensus = boost::container::vector<WeakVisit>;
+
+/// The slot arrays, indexed by slot: core/slot_table.cpp owns their storage and keeps these
+/// pointers current as the table grows; inline code reads through them.
+struct SlotArrays {
+  Object** objects = nullptr;
+  std::uint32_t* generations = nullptr;
+  std::uint32_t* root_counts = nullptr;
+  std::uint64_t* live_bits = nullptr;  // a bit per slot
+  std::uint64_t* mark_bits = nullptr;
+  std::uint32_t* free = nullptr;       // a stack of free slots, lowest on top
+  std::uint32_t free_count = 0;
+  std::uint32_t limit = 0;             // slots in the table
+};
+
+// The debug checks' out-of-line halves: defined in every build of the library, so that any mix of
+// library and host check modes links.
+void check_owner_thread(const HeapCore& heap) noexcept;
+void add_construction_depth(int delta) noexcept;
+
+class HeapCore {
+ public:
+  HeapCore(const HeapCore&) = delete;
+  HeapCore& operator=(const HeapCore&) = delete;
+
+  /// The heap that owns `o`, found from the page the object lives in.
+  static HeapCore& of(const Object* o) noexcept { return *page_of(o)->heap; }
+
+  // ---- what handles read and write --------------------------------------------------------
+
+  void add_root(std::uint32_t slot) noexcept {
+    if (phase_ != Phase::kIdle) [[unlikely]]
+      check_root_while_collecting(slot);
+    ++slots_.root_counts[slot];
+  }
+  void remove_root(std::uint32_t slot) noexcept { --slots_.root_counts[slot]; }
+  const std::uint32_t& generation(std::uint32_t slot) const noexcept { return slots_.generations[slot]; }
+  Object* object_at(std::uint32_t slot) const noexcept { return slots_.objects[slot]; }
+  bool is_marked(std::uint32_t slot) const noexcept { return (slots_.mark_bits[slot >> 6] >> (slot & 63)) & 1u; }
+  Phase phase() const noexcept { return phase_; }
+  void set_phase(Phase p) noexcept { phase_ = p; }
+  std::thread::id owner() const noexcept { return owner_; }
+  void set_owner(std::thread::id id) noexcept { owner_ = id; }
+  void check_thread() const noexcept {
+#if SNAPHEAP_DCHECK_IS_ON
+    check_owner_thread(*this);
+#endif
+  }
+
+  // ---- invariant 7: when a collection may start ---------------------------------------------
+
+  bool can_collect() const noexcept { return no_collect_depth_ == 0 && phase_ == Phase::kIdle; }
+  void enter_no_collect() noexcept { ++no_collect_depth_; }
+  void exit_no_collect() noexcept { --no_collect_depth_; }
+  /// Set when collect() is called while collections are held off: it runs when they end.
+  bool collection_deferred() const noexcept { return collection_deferred_; }
+  void set_collection_deferred(bool deferred) noexcept { collection_deferred_ = deferred; }
+
+  // ---- make()'s inline path -------------------------------------------------------------------
+
+  /// Bytes make() may allocate on its inline path before the heap must decide on a collection
+  /// (0: every allocation takes the slow path, as in stress mode, with a limit, or while the
+  /// collector runs).
+  bool within_inline_budget() const noexcept { return allocated_since_collection_ < inline_budget_; }
+  std::size_t allocated_since_collection() const noexcept { return allocated_since_collection_; }
+
+  /// Reserves a slot and a cell of at least `bytes`; throws std::bad_alloc if memory runs out.
+  /// Inline for the common case: a free slot and a cell in the size class's current page.
+  /// Returns the cell; sets `slot` and `cell_bytes`. (Scalars, not a struct: a struct passed
+  /// around a constructor call is copied through the stack, and the copies stall store
+  /// forwarding on make's hot path.)
+  void* reserve(std::size_t bytes, std::uint32_t& slot, std::size_t& cell_bytes) {
+    if (bytes <= kMaxSmallSize && slots_.free_count != 0) [[likely]] {
+      if (PageHeader* page = classes_[kClassBySize[(bytes + 7) / 8]].current) {
+        if (void* cell = take_cell(page)) {
+          slot = slots_.free[--slots_.free_count];
+          cell_bytes = page->cell_size;
+          return cell;
+        }
+      }
+    }
+    return reserve_slow(bytes, slot, cell_bytes);
+  }
+  /// Gives back a reservation whose object was never constructed (its constructor threw).
+  void cancel(void* memory, std::uint32_t slot) noexcept;
+  /// Publishes a constructed object: header, slot entry, `roots` initial root count.
+  void publish(Object* o, std::uint32_t slot, std::size_t cell_bytes, std::uint32_t type,
+               std::uint32_t roots) noexcept {
+    ObjectAccess::set_header(o, slot, type);
+    slots_.objects[slot] = o;
+    slots_.root_counts[slot] = roots;
+    slots_.live_bits[slot >> 6] |= std::uint64_t{1} << (slot & 63);
+    ++live_objects_;
+    live_bytes_ += cell_bytes;
+  }
+  /// Set when an object whose type has a destructor is published: a heap that never held one
+  /// skips the sweep's destructor pass.
+  void note_destructor() noexcept { has_destructors_ = true; }
+  void count_allocation(std::size_t bytes) noexcept { allocated_since_collection_ += bytes; }
+
+  // ---- what the Tracer's marking path writes --------------------------------------------------
+
+  std::uint64_t* mark_bits() noexcept { return slots_.mark_bits; }
+  MarkStack& mark_stack() noexcept { return mark_stack_; }
+  WeakCensus& weak_census() noexcept { return weak_census_; }
+
+ protected:
+  HeapCore() = default;
+  ~HeapCore() = default;
+
+  void* reserve_slow(std::size_t bytes, std::uint32_t& slot, std::size_t& cell_bytes);
+  void check_root_while_collecting(std::uint32_t slot) const noexcept;
+
+  SlotArrays slots_;
+  // One per size class (owned by core/page_allocator.cpp).
+  ClassState* classes_ = nullptr;
+
+  std::size_t live_objects_ = 0;
+  std::size_t live_bytes_ = 0;
+  std::size_t allocated_since_collection_ = 0;
+  std::size_t inline_budget_ = 0;
+  MarkStack mark_stack_;
+  WeakCensus weak_census_;
+  std::uint32_t no_collect_depth_ = 0;
+  bool has_destructors_ = false;
+  bool collection_deferred_ = false;
+  Phase phase_ = Phase::kIdle;
+  std::thread::id owner_ = std::this_thread::get_id();
+};
+
+/// Holds off collections for its lifetime; makes a debug-build note that construction is under
+/// way on this thread, so that Object() can tell heap construction from a stray `T t;`.
+class ConstructionScope {
+ public:
+  explicit ConstructionScope(HeapCore& heap) noexcept : heap_(heap) {
+    heap_.enter_no_collect();
+#if SNAPHEAP_DCHECK_IS_ON
+    add_construction_depth(1);
+#endif
+  }
+  ~ConstructionScope() {
+    heap_.exit_no_collect();
+#if SNAPHEAP_DCHECK_IS_ON
+    add_construction_depth(-1);
+#endif
+  }
+  ConstructionScope(const ConstructionScope&) = delete;
+  ConstructionScope& operator=(const ConstructionScope&) = delete;
+
+ private:
+  HeapCore& heap_;
+};
+
+/// The one way an object comes into a heap, for make() and the snapshot loader: reserve a cell
+/// and a slot, construct in it with collections held off (invariant 7), give the memory back if
+/// the constructor throws, publish with `roots` initial root count. `construct(memory)` returns
+/// the new object (a T*, or the Object* a loader's type-erased constructor gives).
+template <class Construct>
+auto construct_object(HeapCore& heap, std::size_t bytes, std::uint32_t type, bool has_destructor,
+                      std::uint32_t roots, bool count_toward_trigger, Construct&& construct) {
+  std::uint32_t slot;
+  std::size_t cell_bytes;
+  void* const memory = heap.reserve(bytes, slot, cell_bytes);
+  if (count_toward_trigger) heap.count_allocation(cell_bytes);
+  decltype(construct(memory)) object;
+  {
+    ConstructionScope scope(heap);
+    try {
+      object = construct(memory);
+    } catch (...) {
+      heap.cancel(memory, slot);
+      throw;
+    }
+  }
+  SNAPHEAP_CHECK(page_of(object) == page_of(memory),
+                 "the snapheap::Object base lies more than 64 KiB into the object");
+  heap.publish(object, slot, cell_bytes, type, roots);
+  if (has_destructor) heap.note_destructor();
+  return object;
+}
+
+}  // namespace snapheap::detail

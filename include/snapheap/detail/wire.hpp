@@ -1,0 +1,178 @@
+// The snapshot wire encoding, in one place: varints, zigzag, reference codes, little-endian
+// integers and the header's layout. The archives (inline), the writer, the reader and its
+// lookahead, inspect() and the tool all encode and decode through these. Not API; the format
+// as a whole is described at the top of serialize/format.hpp.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+namespace snapheap::detail::wire {
+
+// ---- varints: unsigned LEB128 in its shortest form ------------------------------------------------
+
+/// decode_varint's result for an overlong encoding or one too large for its width.
+inline constexpr std::size_t kMalformed = std::numeric_limits<std::size_t>::max();
+inline constexpr std::size_t kMaxVarint64 = 10;
+inline constexpr std::size_t kMaxVarint128 = 19;
+
+inline std::size_t encode_varint(unsigned char* out, std::uint64_t v) noexcept {
+  std::size_t n = 0;
+  while (v >= 0x80) {
+    out[n++] = static_cast<unsigned char>(v | 0x80);
+    v >>= 7;
+  }
+  out[n++] = static_cast<unsigned char>(v);
+  return n;
+}
+inline std::size_t varint_size(std::uint64_t v) noexcept {
+  std::size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+/// The general decoder: the bytes used, 0 if [p, end) ends first, or kMalformed.
+std::size_t decode_varint_slow(const unsigned char* p, const unsigned char* end, std::uint64_t& out) noexcept;
+
+/// Decodes a varint of up to four bytes (values below 2^28: counts, lengths, small integers and
+/// references across up to 2^26 objects) without a bounds check: the caller guarantees that four
+/// bytes are readable (inside the record section, which the 24-byte trailer always follows).
+/// Returns 0 when the general decoder must decide, and the byte count otherwise; the caller still
+/// checks that count against its own end.
+inline std::size_t decode_short_varint(const unsigned char* p, std::uint64_t& out) noexcept {
+  const std::uint64_t b0 = p[0];
+  if (b0 < 0x80) {
+    out = b0;
+    return 1;
+  }
+  const std::uint64_t b1 = p[1];
+  if (b1 < 0x80) {
+    if (b1 == 0) return 0;  // overlong: the general decoder reports it
+    out = (b0 & 0x7f) | (b1 << 7);
+    return 2;
+  }
+  const std::uint64_t b2 = p[2];
+  if (b2 < 0x80) {
+    if (b2 == 0) return 0;
+    out = (b0 & 0x7f) | ((b1 & 0x7f) << 7) | (b2 << 14);
+    return 3;
+  }
+  const std::uint64_t b3 = p[3];
+  if (b3 < 0x80 && b3 != 0) {
+    out = (b0 & 0x7f) | ((b1 & 0x7f) << 7) | ((b2 & 0x7f) << 14) | (b3 << 21);
+    return 4;
+  }
+  return 0;
+}
+
+/// Decodes a varint in [p, end): the bytes used, 0 if cut short, or kMalformed.
+inline std::size_t decode_varint(const unsigned char* p, const unsigned char* end, std::uint64_t& out) noexcept {
+  if (end - p >= 4) [[likely]] {
+    if (const std::size_t n = decode_short_varint(p, out)) return n;
+  }
+  return decode_varint_slow(p, end, out);
+}
+
+// ---- 128-bit integers ---------------------------------------------------------------------------------
+
+__extension__ using int128 = __int128;
+__extension__ using uint128 = unsigned __int128;
+
+inline std::size_t encode_varint128(unsigned char* out, uint128 v) noexcept {
+  std::size_t n = 0;
+  while (v >= 0x80) {
+    out[n++] = static_cast<unsigned char>(v | 0x80);
+    v >>= 7;
+  }
+  out[n++] = static_cast<unsigned char>(v);
+  return n;
+}
+/// As decode_varint, for up to 128 bits (19 bytes, the last carrying only the top 2 bits).
+std::size_t decode_varint128(const unsigned char* p, const unsigned char* end, uint128& out) noexcept;
+
+// ---- zigzag: signed integers as varints ---------------------------------------------------------------
+
+constexpr std::uint64_t zigzag(std::int64_t v) noexcept {
+  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+}
+constexpr std::int64_t unzigzag(std::uint64_t v) noexcept {
+  return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
+}
+constexpr uint128 zigzag128(int128 v) noexcept {
+  return (static_cast<uint128>(v) << 1) ^ static_cast<uint128>(v >> 127);
+}
+constexpr int128 unzigzag128(uint128 v) noexcept {
+  return static_cast<int128>(v >> 1) ^ -static_cast<int128>(v & 1);
+}
+
+// ---- references ---------------------------------------------------------------------------------------
+
+// Reference codes, as stored: 0 an empty Member, 1 an empty Weak, 2 a tombstone; otherwise
+// code - 3 = zigzag(id - previous id in this record) << 1 | weak. The first reference of a record
+// is relative to the record's own ID: chains and arrays of neighbours cost one byte each.
+inline constexpr std::uint64_t kEmptyStrongRef = 0;
+inline constexpr std::uint64_t kEmptyWeakRef = 1;
+inline constexpr std::uint64_t kTombstoneRef = 2;
+inline constexpr std::uint64_t kFirstIdRef = 3;
+
+inline std::uint64_t encode_ref(std::uint32_t id, std::uint32_t previous, bool weak) noexcept {
+  const std::int64_t delta = static_cast<std::int64_t>(id) - static_cast<std::int64_t>(previous);
+  return ((zigzag(delta) << 1) | (weak ? 1u : 0u)) + kFirstIdRef;
+}
+
+enum class RefKind : std::uint8_t { empty_strong, empty_weak, tombstone, strong, weak };
+struct Ref {
+  RefKind kind;
+  std::int64_t id;  // for strong and weak: the target's ID (checked by the caller against the count)
+};
+inline Ref decode_ref(std::uint64_t code, std::int64_t previous) noexcept {
+  switch (code) {
+    case kEmptyStrongRef: return {RefKind::empty_strong, -1};
+    case kEmptyWeakRef: return {RefKind::empty_weak, -1};
+    case kTombstoneRef: return {RefKind::tombstone, -1};
+    default: break;
+  }
+  const std::uint64_t d = code - kFirstIdRef;
+  return {(d & 1) ? RefKind::weak : RefKind::strong, previous + unzigzag(d >> 1)};
+}
+
+// ---- little-endian integers ---------------------------------------------------------------------------
+
+inline std::uint64_t load_le(const unsigned char* p, int bytes) noexcept {
+  std::uint64_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+inline void store_le(unsigned char* p, std::uint64_t v, int bytes) noexcept {
+  for (int i = 0; i < bytes; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
+}
+
+// ---- the header and the trailer -----------------------------------------------------------------------
+
+inline constexpr unsigned char kMagic[8] = {0x89, 'S', 'N', 'H', '\r', '\n', 0x1a, '\n'};
+inline constexpr unsigned char kEndMagic[8] = {'S', 'N', 'H', 'E', 'N', 'D', 0x1a, '\n'};
+inline constexpr std::uint16_t kFormatVersion = 1;
+inline constexpr std::size_t kHeaderSize = 16;
+inline constexpr std::size_t kTrailerSize = 24;
+// Header fields, by offset.
+inline constexpr std::size_t kVersionAt = 8;      // u16
+inline constexpr std::size_t kByteOrderAt = 10;   // u8
+inline constexpr std::size_t kFloatFormatAt = 11; // u8
+inline constexpr std::size_t kReservedAt = 12;    // u32, zero
+inline constexpr unsigned char kLittleEndian = 1;
+inline constexpr unsigned char kBigEndian = 2;
+inline constexpr unsigned char kIeee754 = 1;
+// Trailer fields, by offset from the trailer's start.
+inline constexpr std::size_t kLengthAt = 0;       // u64: the snapshot's total length
+inline constexpr std::size_t kEndMagicAt = 8;
+inline constexpr std::size_t kChecksumAt = 16;    // u64: XXH3-64 of every byte before this field
+
+unsigned char native_byte_order() noexcept;
+/// The header this library writes.
+void write_header(unsigned char (&out)[kHeaderSize]) noexcept;
+
+}  // namespace snapheap::detail::wire
