@@ -2,6 +2,7 @@
 // The checks are defined in every build: whether inline code calls them is the library's
 // configured check mode (snapheap/build_config.hpp), and defining them always keeps any mix of
 // host and library builds linkable.
+#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -9,6 +10,7 @@
 
 #include "snapheap/detail/heap_core.hpp"
 #include "snapheap/object.hpp"
+#include "core/messages.hpp"
 #include "core/thread_stats.hpp"
 
 namespace snapheap {
@@ -26,6 +28,15 @@ void fatal(const char* file, int line, const char* message) noexcept {
   std::fprintf(stderr, "snapheap: fatal: %s (%s:%d)\n", message, file, line);
   std::fflush(stderr);
   std::abort();
+}
+
+std::string format_message(const char* format, ...) {
+  char buffer[512];
+  va_list args;
+  va_start(args, format);
+  const int n = std::vsnprintf(buffer, sizeof buffer, format, args);
+  va_end(args);
+  return std::string(buffer, n < 0 ? 0 : static_cast<std::size_t>(n) < sizeof buffer ? static_cast<std::size_t>(n) : sizeof buffer - 1);
 }
 
 ThreadStats& thread_stats() noexcept {

@@ -18,16 +18,16 @@ void destroy_unmarked(ObjectTable& table, const std::uint64_t* marks) noexcept {
 }
 
 void end_unmarked(ObjectTable& table, const std::uint64_t* marks) noexcept {
-  if (!table.has_destructors()) return table.release_dead(marks, /*expire=*/true);
+  if (!table.has_destructors()) return table.free_unmarked(marks, /*expire=*/true);
   expire_unmarked(table, marks);
   destroy_unmarked(table, marks);
-  table.release_dead(marks, /*expire=*/false);
+  table.free_unmarked(marks, /*expire=*/false);
 }
 
 void end_slots(ObjectTable& table, const std::vector<std::uint32_t>& slots) noexcept {
   for (std::uint32_t slot : slots) table.expire(slot);
   for (auto it = slots.rbegin(); it != slots.rend(); ++it) run_destructor(table.object_at(*it));
-  for (std::uint32_t slot : slots) table.release(slot);
+  for (std::uint32_t slot : slots) table.free_object(slot);
 }
 
 }  // namespace snapheap::detail

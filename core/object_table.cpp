@@ -1,7 +1,8 @@
 #include "core/object_table.hpp"
 
+#include "core/messages.hpp"
+
 #include <bit>
-#include <cstdio>
 #include <string>
 
 #include "snapheap/detail/type_info.hpp"
@@ -54,7 +55,7 @@ void HeapCore::check_root_while_collecting(std::uint32_t slot) const noexcept {
 
 // ---- freeing -------------------------------------------------------------------------------------
 
-void ObjectTable::release(std::uint32_t slot) noexcept {
+void ObjectTable::free_object(std::uint32_t slot) noexcept {
   SNAPHEAP_DCHECK(slots_.root_counts[slot] == 0, "a dead object has a nonzero root count");
   live_bytes_ -= pages_.free(slots_.objects[slot]);
   --live_objects_;
@@ -62,7 +63,7 @@ void ObjectTable::release(std::uint32_t slot) noexcept {
   slots_table_.free(slot);
 }
 
-void ObjectTable::release_dead(const std::uint64_t* marks, bool expire) noexcept {
+void ObjectTable::free_unmarked(const std::uint64_t* marks, bool expire) noexcept {
   // Pass 1: count the deaths in each page; touch no dead cell.
   for_each_unmarked(marks, [&](std::uint32_t slot) {
     if (expire) slots_table_.expire(slot);
@@ -90,37 +91,24 @@ void ObjectTable::release_dead(const std::uint64_t* marks, bool expire) noexcept
 // ---- consistency ---------------------------------------------------------------------------------
 
 std::string ObjectTable::check_consistency() const {
-  char buffer[256];
   std::size_t live = 0;
   std::size_t bytes = 0;
   for (std::uint32_t s = 1; s < slot_limit(); ++s) {
     const bool bit = (slots_.live_bits[s >> 6] >> (s & 63)) & 1u;
     const Object* o = slots_.objects[s];
-    if (bit != (o != nullptr)) {
-      std::snprintf(buffer, sizeof buffer, "slot %u: live bit %d but object pointer %p", s, int{bit},
-                    static_cast<const void*>(o));
-      return buffer;
-    }
+    if (bit != (o != nullptr))
+      return format_message("slot %u: live bit %d but object pointer %p", s, int{bit}, static_cast<const void*>(o));
     if (!o) continue;
     ++live;
-    if (std::string p = pages_.check(o, this); !p.empty()) return "slot " + std::to_string(s) + ": " + p;
-    if (ObjectAccess::slot(o) != s) {
-      std::snprintf(buffer, sizeof buffer, "slot %u: object header says slot %u", s, ObjectAccess::slot(o));
-      return buffer;
-    }
-    if (!type_at(ObjectAccess::type(o))) {
-      std::snprintf(buffer, sizeof buffer, "slot %u: object header has unknown type index %u", s,
-                    ObjectAccess::type(o));
-      return buffer;
-    }
+    if (std::string p = pages_.check(o, this); !p.empty()) return format_message("slot %u: %s", s, p.c_str());
+    if (ObjectAccess::slot(o) != s) return format_message("slot %u: object header says slot %u", s, ObjectAccess::slot(o));
+    if (!type_at(ObjectAccess::type(o)))
+      return format_message("slot %u: object header has unknown type index %u", s, ObjectAccess::type(o));
     bytes += cell_bytes_of(o);
   }
-  if (live != live_objects_ || bytes != live_bytes_) {
-    std::snprintf(buffer, sizeof buffer,
-                  "object table holds %zu objects in %zu bytes but counts %zu objects in %zu bytes", live,
-                  bytes, live_objects_, live_bytes_);
-    return buffer;
-  }
+  if (live != live_objects_ || bytes != live_bytes_)
+    return format_message("object table holds %zu objects in %zu bytes but counts %zu objects in %zu bytes", live,
+                          bytes, live_objects_, live_bytes_);
   return slots_table_.check();
 }
 

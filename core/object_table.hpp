@@ -32,11 +32,11 @@ class ObjectTable final : public HeapCore {
 
   void expire(std::uint32_t slot) noexcept { slots_table_.expire(slot); }
   /// Frees one published object's cell and slot (destructor run, generation bumped).
-  void release(std::uint32_t slot) noexcept;
+  void free_object(std::uint32_t slot) noexcept;
   /// Frees every live object whose bit in `marks` is clear, bumping its generation first when
   /// `expire`. A page whose cells all die is reset whole, without threading its cells onto a free
   /// list: it is reused from its start, in address order.
-  void release_dead(const std::uint64_t* marks, bool expire) noexcept;
+  void free_unmarked(const std::uint64_t* marks, bool expire) noexcept;
   bool has_destructors() const noexcept { return has_destructors_; }
 
   // ---- what the collector and the snapshot module walk -------------------------------------

@@ -1,8 +1,9 @@
 #include "core/page_allocator.hpp"
 
+#include "core/messages.hpp"
+
 #include <sys/mman.h>
 
-#include <cstdio>
 #include <cstring>
 #include <new>
 
@@ -239,9 +240,7 @@ void PageAllocator::trim(std::size_t keep_bytes, std::uint64_t now_ns, std::uint
 
 std::string PageAllocator::check(const void* object, const HeapCore* owner) const {
   if (page_of(object)->heap == owner) return {};
-  char buffer[96];
-  std::snprintf(buffer, sizeof buffer, "object %p lives in a page of another heap", object);
-  return buffer;
+  return format_message("object %p lives in a page of another heap", object);
 }
 
 }  // namespace snapheap::detail

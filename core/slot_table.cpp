@@ -1,7 +1,8 @@
 #include "core/slot_table.hpp"
 
+#include "core/messages.hpp"
+
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 #include <new>
 
@@ -67,11 +68,8 @@ std::string SlotTable::check() const {
     return "the tombstone slot 0 was published or its generation changed";
   for (std::uint32_t i = 0; i < view_.free_count; ++i) {
     const std::uint32_t s = view_.free[i];
-    if (s == kTombstoneSlot || s >= objects_.size() || objects_[s] != nullptr) {
-      char buffer[96];
-      std::snprintf(buffer, sizeof buffer, "free slot list holds slot %u, which is in use", s);
-      return buffer;
-    }
+    if (s == kTombstoneSlot || s >= objects_.size() || objects_[s] != nullptr)
+      return format_message("free slot list holds slot %u, which is in use", s);
   }
   return {};
 }

@@ -2,10 +2,10 @@
 // are found word by word (live & ~marked over the bitmaps), so a heap whose objects all survive
 // costs one pass over a bit per object.
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
+#include <string>
 
 #include "core/lifecycle.hpp"
+#include "core/messages.hpp"
 #include "gc/collector.hpp"
 
 namespace snapheap::detail {
@@ -36,14 +36,13 @@ void Collector::tear_down(HeapImpl& heap) noexcept {
   for (std::uint32_t s = 1; s < table.slot_limit(); ++s)
     if (table.object_at(s) && table.root_counts()[s] != 0) ++outstanding;
   if (outstanding != 0) {
-    std::fprintf(stderr,
-                 "snapheap: fatal: a Heap was destroyed while %zu of its objects were still held "
-                 "by Strong handles; destroy or reset every Strong before its Heap\n",
-                 outstanding);
-    std::fflush(stderr);
-    std::abort();
+    const std::string message = format_message(
+        "a Heap was destroyed while %zu of its objects were still held by Strong handles; destroy or "
+        "reset every Strong before its Heap",
+        outstanding);
+    fatal(__FILE__, __LINE__, message.c_str());
   }
-  table.release_dead(none, /*expire=*/false);
+  table.free_unmarked(none, /*expire=*/false);
   table.set_phase(Phase::kIdle);
 }
 

@@ -2,10 +2,10 @@
 // It reads only what it has checked first: an edge target is looked up among the live objects
 // before anything is read through it.
 #include <algorithm>
-#include <cstdio>
 #include <string>
 #include <vector>
 
+#include "core/messages.hpp"
 #include "gc/collector.hpp"
 
 namespace snapheap::detail {
@@ -22,22 +22,16 @@ class VerifyingVisitor final : public EdgeVisitor {
 
   void visit_strong(const Object* target) override {
     if (!problem_.empty() || std::binary_search(live_.begin(), live_.end(), target)) return;
-    char buffer[200];
-    std::snprintf(buffer, sizeof buffer,
-                  "object in slot %u has a Member pointing at %p, which is not a live object of this heap",
-                  holder_slot_, static_cast<const void*>(target));
-    problem_ = buffer;
+    problem_ = format_message("object in slot %u has a Member pointing at %p, which is not a live object of this heap",
+                              holder_slot_, static_cast<const void*>(target));
   }
   void visit_weak(const HeapCore* heap, std::uint32_t slot, std::uint32_t generation) override {
     if (!problem_.empty() || heap != &table_) return;  // a weak handle into another heap is that heap's business
     if (slot < table_.slot_limit() && generation <= table_.generation(slot) &&
         (slot != kTombstoneSlot || generation == 0))
       return;
-    char buffer[200];
-    std::snprintf(buffer, sizeof buffer,
-                  "object in slot %u has a Weak with slot %u generation %u, which this heap never issued",
-                  holder_slot_, slot, generation);
-    problem_ = buffer;
+    problem_ = format_message("object in slot %u has a Weak with slot %u generation %u, which this heap never issued",
+                              holder_slot_, slot, generation);
   }
 
  private:

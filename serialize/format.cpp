@@ -43,9 +43,9 @@ std::string_view Cursor::name(const char* what) {
   return {reinterpret_cast<const char*>(p), static_cast<std::size_t>(size)};
 }
 
-Cursor open(std::span<const unsigned char> bytes, bool verify_checksum, Prefix& prefix) {
-  const unsigned char* begin = bytes.data();
-  const std::size_t size = bytes.size();
+namespace {
+
+void check_magic(const unsigned char* begin, std::size_t size) {
   // Empty input may come as a null pointer, which memcmp must not be given even for 0 bytes.
   if (size == 0) throw SnapshotError(SnapshotErrc::truncated, "the snapshot is empty (0 bytes)", 0);
   if (size < sizeof wire::kMagic || std::memcmp(begin, wire::kMagic, sizeof wire::kMagic) != 0) {
@@ -59,6 +59,10 @@ Cursor open(std::span<const unsigned char> bytes, bool verify_checksum, Prefix& 
                         "the data ends after " + std::to_string(size) + " bytes; a snapshot has at least " +
                             std::to_string(kHeaderSize + kTrailerSize),
                         size);
+}
+
+// The header's fields: format version, the machine facts, the reserved bytes.
+void check_header(const unsigned char* begin, Prefix& prefix) {
   prefix.format_version = static_cast<std::uint16_t>(wire::load_le(begin + wire::kVersionAt, 2));
   if (prefix.format_version == 0 || prefix.format_version > wire::kFormatVersion)
     throw SnapshotError(SnapshotErrc::unsupported_format,
@@ -81,7 +85,10 @@ Cursor open(std::span<const unsigned char> bytes, bool verify_checksum, Prefix& 
                         wire::kFloatFormatAt);
   if (wire::load_le(begin + wire::kReservedAt, 4) != 0)
     throw SnapshotError(SnapshotErrc::malformed, "reserved header bytes are not zero", wire::kReservedAt);
+}
 
+// A cut or unfinished file is reported as truncated before the checksum is looked at.
+void check_trailer(const unsigned char* begin, std::size_t size, bool verify_checksum) {
   const unsigned char* trailer = begin + size - kTrailerSize;
   if (std::memcmp(trailer + wire::kEndMagicAt, wire::kEndMagic, sizeof wire::kEndMagic) != 0)
     throw SnapshotError(SnapshotErrc::truncated,
@@ -102,10 +109,22 @@ Cursor open(std::span<const unsigned char> bytes, bool verify_checksum, Prefix& 
                           "checksum mismatch: the bytes were changed after they were written",
                           size - kTrailerSize + wire::kChecksumAt);
   }
-  return Cursor(begin, begin + kHeaderSize, trailer);
 }
 
-void read_prefix(Cursor& c, Prefix& prefix) {
+}  // namespace
+
+Cursor open(std::span<const unsigned char> bytes, bool verify_checksum, Prefix& prefix) {
+  const unsigned char* begin = bytes.data();
+  const std::size_t size = bytes.size();
+  check_magic(begin, size);
+  check_header(begin, prefix);
+  check_trailer(begin, size, verify_checksum);
+  return Cursor(begin, begin + kHeaderSize, begin + size - kTrailerSize);
+}
+
+namespace {
+
+void read_types(Cursor& c, Prefix& prefix) {
   const std::uint64_t type_count = c.varint("the type count");
   // A type entry takes at least three bytes (name length, one name byte, version).
   if (type_count > c.remaining() / 3)
@@ -127,6 +146,10 @@ void read_prefix(Cursor& c, Prefix& prefix) {
                             "the type '" + std::string(entry.name) + "' is listed twice", entry.offset);
     prefix.types.push_back(entry);
   }
+}
+
+// The object count, then each object's type as runs that must cover it exactly.
+void read_runs(Cursor& c, Prefix& prefix) {
   const std::uint64_t objects = c.varint("the object count");
   if (objects > c.remaining() / kMinRecordBytes || objects >= std::numeric_limits<std::uint32_t>::max())
     c.fail(SnapshotErrc::malformed,
@@ -154,6 +177,13 @@ void read_prefix(Cursor& c, Prefix& prefix) {
   if (covered != objects)
     c.fail(SnapshotErrc::malformed, "the type runs cover " + std::to_string(covered) + " of " +
                                         std::to_string(objects) + " objects");
+}
+
+}  // namespace
+
+void read_prefix(Cursor& c, Prefix& prefix) {
+  read_types(c, prefix);
+  read_runs(c, prefix);
 }
 
 Record read_record_slow(Cursor& c, std::uint32_t id) {

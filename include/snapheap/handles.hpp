@@ -69,22 +69,22 @@ class Strong {
     if (ptr_) detail::add_root_checked(ptr_);
   }
   Strong(detail::AdoptRoot, T* object) noexcept : ptr_(object) {}
-  Strong(const Strong& other) noexcept : ptr_(other.ptr_) { acquire(); }
+  Strong(const Strong& other) noexcept : ptr_(other.ptr_) { add_root(); }
   Strong(Strong&& other) noexcept : ptr_(std::exchange(other.ptr_, nullptr)) {}
   template <class U>
     requires detail::HandleConvertible<U, T>
   Strong(const Strong<U>& other) noexcept : ptr_(other.get()) {
-    acquire();
+    add_root();
   }
   template <class U>
     requires detail::HandleConvertible<U, T>
-  Strong(Strong<U>&& other) noexcept : ptr_(other.release_to_adopt()) {}
+  Strong(Strong<U>&& other) noexcept : ptr_(std::exchange(other.ptr_, nullptr)) {}
   template <class U>
     requires detail::HandleConvertible<U, T>
   Strong(const Member<U>& member) noexcept : ptr_(member.get()) {
     if (ptr_) detail::add_root_checked(ptr_);
   }
-  ~Strong() { release(); }
+  ~Strong() { drop_root(); }
 
   Strong& operator=(const Strong& other) noexcept {
     Strong(other).swap(*this);
@@ -105,19 +105,20 @@ class Strong {
   explicit operator bool() const noexcept { return ptr_ != nullptr; }
 
   void reset() noexcept {
-    release();
+    drop_root();
     ptr_ = nullptr;
   }
   void swap(Strong& other) noexcept { std::swap(ptr_, other.ptr_); }
 
-  /// Gives up ownership of the root without releasing it (for conversions between Strongs).
-  T* release_to_adopt() noexcept { return std::exchange(ptr_, nullptr); }
 
  private:
-  void acquire() const noexcept {
+  template <class>
+  friend class Strong;  // a converting move takes over the other's root
+
+  void add_root() const noexcept {
     if (ptr_) detail::add_root(ptr_);
   }
-  void release() const noexcept {
+  void drop_root() const noexcept {
     if (ptr_) detail::remove_root(ptr_);
   }
   T* ptr_ = nullptr;
