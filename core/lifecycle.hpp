@@ -1,5 +1,11 @@
-// How objects leave a heap. Every way out (the sweep, heap teardown, a failed load's staged
-// objects) goes through these, in the order invariant 2 needs:
+// How objects leave a heap.
+//
+// Invariant (numbered as in the README; tests/gc/collector_test.cpp, death_test.cpp):
+//  I2. A weak handle never dangles: it reads as empty from the moment its target is found dead,
+//      before that target's destructor runs.
+//
+// Every way out (the sweep, heap teardown, a failed load's staged objects) goes through these, in
+// the order I2 needs:
 //
 //   1. expire: every dying object's generation is bumped, so each of its weak handles reads
 //      expired before any destructor of the batch runs;

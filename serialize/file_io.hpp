@@ -1,3 +1,8 @@
+// Invariant (numbered as in the README; tests/serialize/fault_test.cpp):
+//  I6. A snapshot file on disk is either the old one or the complete new one, never a torn mix:
+//      serialize/file_io.cpp writes a temporary file in the same directory, syncs it and renames
+//      it over the target.
+//
 // File system calls behind snapshot files, behind a table of function pointers so that tests
 // can inject faults (a write that fails after N bytes, a failing fsync or rename, a full disk).
 #pragma once

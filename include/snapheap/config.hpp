@@ -8,9 +8,12 @@
 
 // Debug checks (thread ownership, dereferencing a Member from a destructor, handles to objects
 // under construction, ...) follow the library's configured mode: SNAPHEAP_DCHECKS=ON, OFF, or
-// AUTO (on for a Debug build of the library). A translation unit may still force them either way
-// with -DSNAPHEAP_DCHECK_IS_ON=0/1: the library defines every check function in every build,
-// and no class layout depends on the mode, so any mix links and runs.
+// AUTO (on for a Debug build of the library), whatever the host's own build type or NDEBUG. Heap
+// code instantiated in the host and code compiled into the library must agree on it (a loader in
+// the library constructs host types), so a host cannot pick another: reconfigure the library.
+#if defined(SNAPHEAP_DCHECK_IS_ON) && SNAPHEAP_DCHECK_IS_ON != SNAPHEAP_CONFIGURED_DCHECK_IS_ON
+#error "SNAPHEAP_DCHECK_IS_ON differs from the mode this snapheap was configured with (SNAPHEAP_DCHECKS): build snapheap with the mode you want instead"
+#endif
 #if !defined(SNAPHEAP_DCHECK_IS_ON)
 #define SNAPHEAP_DCHECK_IS_ON SNAPHEAP_CONFIGURED_DCHECK_IS_ON
 #endif

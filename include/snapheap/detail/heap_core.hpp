@@ -4,14 +4,16 @@
 // growth, the collector, the roots, snapshots) lives with its module's sources: core/, gc/ and
 // serialize/. core/object_table.hpp derives the full table from HeapCore.
 //
-// Invariants kept here (numbered as in the README; each has tests in tests/core/):
-//  I2. A slot's generation changes exactly when its object is found dead, before any destructor
-//      of that collection runs; a Weak holding {slot, generation} is expired iff the
-//      generations differ. Slot 0 is never published and is what a tombstone points at.
+// Invariant kept here (numbered as in the README; tests/gc/construction_test.cpp):
 //  I7. No collection starts while an object is being constructed, or while a snapshot is being
-//      saved or loaded: can_collect() is false while the no-collect depth is nonzero.
-//  -   A live object's header names its own slot: objects_[o->slot_] == o.
-//  -   root_counts_[s] is the number of Strong handles and named roots holding slot s's object.
+//      saved or loaded: can_collect() is false while the no-collect depth is nonzero, and a
+//      collect() asked for meanwhile runs when the depth returns to zero.
+// And what the other invariants rest on (tests in tests/core/):
+//  -   A slot's generation changes exactly when its object is found dead (I2's order is
+//      core/lifecycle.hpp's); a Weak holding {slot, generation} is expired iff the generations
+//      differ. Slot 0 is never published and is what a tombstone points at.
+//  -   A live object's header names its own slot: slots_.objects[o->slot_] == o.
+//  -   slots_.root_counts[s] is the number of Strong handles and named roots holding slot s's object.
 //  -   Every cell lives in a 64 KiB-aligned page (or large-object block) whose header names its
 //      HeapCore, so a handle finds its heap from the object's address alone.
 #pragma once
