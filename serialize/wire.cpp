@@ -6,13 +6,16 @@
 
 namespace snapheap::detail::wire {
 
-std::size_t decode_varint_slow(const unsigned char* p, const unsigned char* end, std::uint64_t& out) noexcept {
-  std::uint64_t v = 0;
-  for (std::size_t i = 0; i < kMaxVarint64; ++i) {
+namespace {
+// Shortest-form LEB128 of up to `kMax` bytes whose last byte may carry at most `kLastMax`.
+template <class Unsigned, std::size_t kMax, unsigned kLastMax>
+std::size_t decode(const unsigned char* p, const unsigned char* end, Unsigned& out) noexcept {
+  Unsigned v = 0;
+  for (std::size_t i = 0; i < kMax; ++i) {
     if (p + i == end) return 0;
     const unsigned char b = p[i];
-    if (i == kMaxVarint64 - 1 && b > 1) return kMalformed;  // more than 64 bits
-    v |= std::uint64_t{b & 0x7fu} << (7 * i);
+    if (i == kMax - 1 && b > kLastMax) return kMalformed;  // wider than the type
+    v |= static_cast<Unsigned>(b & 0x7fu) << (7 * i);
     if (!(b & 0x80)) {
       if (b == 0 && i > 0) return kMalformed;  // overlong
       out = v;
@@ -21,21 +24,14 @@ std::size_t decode_varint_slow(const unsigned char* p, const unsigned char* end,
   }
   return kMalformed;
 }
+}  // namespace
+
+std::size_t decode_varint_slow(const unsigned char* p, const unsigned char* end, std::uint64_t& out) noexcept {
+  return decode<std::uint64_t, kMaxVarint64, 1>(p, end, out);  // 10 x 7 bits: the last carries 1
+}
 
 std::size_t decode_varint128(const unsigned char* p, const unsigned char* end, uint128& out) noexcept {
-  uint128 v = 0;
-  for (std::size_t i = 0; i < kMaxVarint128; ++i) {
-    if (p + i == end) return 0;
-    const unsigned char b = p[i];
-    if (i == kMaxVarint128 - 1 && b > 3) return kMalformed;  // more than 128 bits
-    v |= static_cast<uint128>(b & 0x7fu) << (7 * i);
-    if (!(b & 0x80)) {
-      if (b == 0 && i > 0) return kMalformed;  // overlong
-      out = v;
-      return i + 1;
-    }
-  }
-  return kMalformed;
+  return decode<uint128, kMaxVarint128, 3>(p, end, out);  // 19 x 7 bits: the last carries 2
 }
 
 unsigned char native_byte_order() noexcept {

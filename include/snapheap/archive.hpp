@@ -134,7 +134,7 @@ class OutputArchive {
   }
   void put_varint128(detail::uint128 v) {
     if (end_ - cur_ < 19) grow(19);
-    cur_ += detail::wire::encode_varint128(cur_, v);
+    cur_ += detail::wire::encode_varint(cur_, v);
   }
   /// Copies n bytes into the record now: right for any storage, a local or a temporary included.
   void put_bytes(const void* p, std::size_t n) {

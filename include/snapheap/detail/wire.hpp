@@ -17,7 +17,9 @@ inline constexpr std::size_t kMalformed = std::numeric_limits<std::size_t>::max(
 inline constexpr std::size_t kMaxVarint64 = 10;
 inline constexpr std::size_t kMaxVarint128 = 19;
 
-inline std::size_t encode_varint(unsigned char* out, std::uint64_t v) noexcept {
+/// Writes v (a 64- or 128-bit unsigned integer) into out, which has room for its varint.
+template <class Unsigned>
+inline std::size_t encode_varint(unsigned char* out, Unsigned v) noexcept {
   std::size_t n = 0;
   while (v >= 0x80) {
     out[n++] = static_cast<unsigned char>(v | 0x80);
@@ -82,15 +84,6 @@ inline std::size_t decode_varint(const unsigned char* p, const unsigned char* en
 __extension__ using int128 = __int128;
 __extension__ using uint128 = unsigned __int128;
 
-inline std::size_t encode_varint128(unsigned char* out, uint128 v) noexcept {
-  std::size_t n = 0;
-  while (v >= 0x80) {
-    out[n++] = static_cast<unsigned char>(v | 0x80);
-    v >>= 7;
-  }
-  out[n++] = static_cast<unsigned char>(v);
-  return n;
-}
 /// As decode_varint, for up to 128 bits (19 bytes, the last carrying only the top 2 bits).
 std::size_t decode_varint128(const unsigned char* p, const unsigned char* end, uint128& out) noexcept;
 
