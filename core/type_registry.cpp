@@ -1,15 +1,14 @@
-// The process-wide type registry: one entry per managed type, found by index (object headers),
-// by C++ type (Heap::make) and by stable name (snapshot loading).
+// The process-wide type registry: one entry per managed type, found by index (object headers) and
+// by C++ type (Heap::make). Stable names belong to the snapshot module (serialize/registry.cpp).
 //
 // Entries are never removed or moved, so a TypeInfo& and an index stay valid for the life of the
-// process. Lookups by index take no lock (an atomic pointer per index); additions and lookups by
-// name take a mutex, and happen once per type and once per snapshot type table entry.
+// process. Lookups by index take no lock (an atomic pointer per index); additions take a mutex
+// and happen once per type.
 #include <cxxabi.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -32,10 +31,7 @@ struct Registry {
   std::mutex mutex;
   std::uint32_t next_index = 1;  // 0 is never a valid type: a zeroed header is caught by verify()
   std::unordered_map<std::type_index, TypeInfo*> by_cpp_type;
-  std::map<std::string, TypeInfo*, std::less<>> by_name;
   std::deque<TypeInfo> infos;
-  std::deque<SnapshotHooks> hooks;
-  std::string conflicts;
 };
 
 // Leaked on purpose: registrations run during static initialization and lookups may run during
@@ -57,7 +53,7 @@ std::string demangle(const char* name) {
 std::string demangled_name(const std::type_info& type) { return demangle(type.name()); }
 
 std::string TypeInfo::display_name() const {
-  if (const SnapshotHooks* h = snapshot.load(std::memory_order_acquire)) return h->name;
+  if (const std::string* name = registered_name.load(std::memory_order_acquire)) return *name;
   return cpp_type ? demangle(cpp_type->name()) : std::string("?");
 }
 
@@ -79,42 +75,6 @@ TypeInfo& add_type(const std::type_info& cpp_type, std::size_t size,
   return info;
 }
 
-
-const TypeInfo* type_by_name(std::string_view name) noexcept {
-  Registry& r = registry();
-  std::lock_guard lock(r.mutex);
-  auto found = r.by_name.find(name);
-  return found == r.by_name.end() ? nullptr : found->second;
-}
-
-void attach_snapshot_hooks(TypeInfo& type, SnapshotHooks hooks) {
-  Registry& r = registry();
-  std::lock_guard lock(r.mutex);
-  if (const SnapshotHooks* old = type.snapshot.load(std::memory_order_acquire)) {
-    if (old->name == hooks.name && old->version == hooks.version) return;  // same macro twice
-    r.conflicts += "type " + demangle(type.cpp_type->name()) + " is registered as both '" +
-                   old->name + "' and '" + hooks.name + "'; ";
-    return;
-  }
-  auto taken = r.by_name.find(hooks.name);
-  if (taken != r.by_name.end() && taken->second != &type) {
-    r.conflicts += "the name '" + hooks.name + "' is registered for both " +
-                   demangle(taken->second->cpp_type->name()) + " and " +
-                   demangle(type.cpp_type->name()) + "; ";
-    return;
-  }
-  const SnapshotHooks& stored = r.hooks.emplace_back(std::move(hooks));
-  r.by_name.emplace(stored.name, &type);
-  type.snapshot.store(&stored, std::memory_order_release);
-}
-
-void check_registry_conflicts() {
-  Registry& r = registry();
-  std::lock_guard lock(r.mutex);
-  if (!r.conflicts.empty())
-    throw std::logic_error("snapheap: conflicting type registrations: " +
-                           r.conflicts.substr(0, r.conflicts.size() - 2));
-}
 
 void report_destructor_exception(const TypeInfo& type, std::exception_ptr error) noexcept {
   ++thread_stats().destructor_exceptions;

@@ -9,6 +9,7 @@
 
 #include "core/lifecycle.hpp"
 #include "serialize/format.hpp"
+#include "serialize/registry.hpp"
 #include "serialize/scope.hpp"
 #include "serialize/scratch.hpp"
 

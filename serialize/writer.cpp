@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "serialize/format.hpp"
+#include "serialize/registry.hpp"
 #include "serialize/scope.hpp"
 #include "serialize/scratch.hpp"
 

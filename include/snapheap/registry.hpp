@@ -16,7 +16,26 @@
 
 namespace snapheap {
 
+class OutputArchive;
+class InputArchive;
+
 namespace detail {
+
+/// What the snapshot module needs to write and rebuild objects of one type.
+struct SnapshotHooks {
+  std::string name;           // stable name written to snapshots
+  std::uint32_t version = 0;  // current class version
+  /// Default-constructs the type in `memory` (a cell of the right size) and returns its Object.
+  Object* (*construct)(void* memory) = nullptr;
+  void (*save)(const Object& object, OutputArchive& archive, std::uint32_t version) = nullptr;
+  void (*load)(Object& object, InputArchive& archive, std::uint32_t version) = nullptr;
+};
+
+/// Attaches snapshot hooks to a type (serialize/registry.cpp). A second, different registration
+/// of the same type or name is recorded as a conflict that save and load report (static
+/// initialization cannot throw).
+void attach_snapshot_hooks(TypeInfo& type, SnapshotHooks hooks);
+
 /// "::ns::Type<int,  int>" -> "ns::Type<int, int>": spaces collapsed, no leading "::".
 std::string normalize_type_name(std::string_view name);
 

@@ -1,6 +1,7 @@
-// The process-wide registry of managed types. Every type Heap::make has seen gets an entry
-// (size, destructor); SNAPHEAP_REGISTER adds what snapshots need (stable name, class version,
-// save/load functions). Not API.
+// The process-wide registry of managed types (core/type_registry.cpp). Every type Heap::make has
+// seen gets an entry (size, destructor); the snapshot module attaches what snapshots need (a
+// stable name, the class version, save and load: snapheap/registry.hpp, serialize/registry.cpp).
+// Not API.
 #pragma once
 
 #include <atomic>
@@ -14,22 +15,10 @@
 
 #include "snapheap/object.hpp"
 
-namespace snapheap {
-class OutputArchive;
-class InputArchive;
-}  // namespace snapheap
-
 namespace snapheap::detail {
 
-/// What the snapshot module needs to write and rebuild objects of one type.
-struct SnapshotHooks {
-  std::string name;          // stable name written to snapshots
-  std::uint32_t version = 0;  // current class version
-  /// Default-constructs the type in `memory` (a cell of the right size) and returns its Object.
-  Object* (*construct)(void* memory) = nullptr;
-  void (*save)(const Object& object, OutputArchive& archive, std::uint32_t version) = nullptr;
-  void (*load)(Object& object, InputArchive& archive, std::uint32_t version) = nullptr;
-};
+/// Defined by the snapshot module (snapheap/registry.hpp); the core registry only holds it.
+struct SnapshotHooks;
 
 struct TypeInfo {
   std::uint32_t index = 0;
@@ -37,8 +26,10 @@ struct TypeInfo {
   std::size_t size = 0;
   /// Runs the destructor; null when the type is trivially destructible (sweep skips the call).
   void (*destroy)(Object*) noexcept = nullptr;
-  /// Set once by SNAPHEAP_REGISTER / register_type; read by save and load.
+  /// Set once by SNAPHEAP_REGISTER / register_type (the snapshot module); read by save and load.
   std::atomic<const SnapshotHooks*> snapshot{nullptr};
+  /// The registered stable name, for messages; set with `snapshot`.
+  std::atomic<const std::string*> registered_name{nullptr};
 
   /// A readable name for messages: the registered name, else the demangled C++ name.
   std::string display_name() const;
@@ -58,14 +49,6 @@ extern std::atomic<TypeInfo*> g_types[kMaxTypes];
 inline const TypeInfo* type_at(std::uint32_t index) noexcept {
   return index < kMaxTypes ? g_types[index].load(std::memory_order_acquire) : nullptr;
 }
-/// The entry registered for snapshots under `name`, or nullptr.
-const TypeInfo* type_by_name(std::string_view name) noexcept;
-/// Attaches snapshot hooks to a type. A second, different registration of the same type or name
-/// is recorded as a conflict that save and load report (static initialization cannot throw).
-void attach_snapshot_hooks(TypeInfo& type, SnapshotHooks hooks);
-/// Throws std::logic_error if registrations conflicted (called by save and load).
-void check_registry_conflicts();
-
 /// Counts destructors that threw (a failing destructor is reported, not fatal; see sweep).
 void report_destructor_exception(const TypeInfo& type, std::exception_ptr error) noexcept;
 
