@@ -25,6 +25,12 @@
 #pragma once
 
 #include <boost/mpl/bool.hpp>
+// base_object<Base> on a polymorphic value-type base registers a void cast through these (and the
+// compiled Boost.Serialization library, which snapheap links).
+#include <boost/serialization/extended_type_info_typeid.hpp>
+#include <boost/serialization/void_cast.hpp>
+#include <boost/serialization/split_free.hpp>
+#include <boost/serialization/split_member.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -47,6 +53,7 @@ struct SnapshotStats;
 namespace detail {
 class SnapshotWriter;
 class SnapshotReader;
+struct CopyingScope;
 
 /// Arrays of at least this many bytes that belong to the object being saved (its own fields) are
 /// not copied into the record buffer: the writer sends them from the object's memory straight to
@@ -148,7 +155,8 @@ class OutputArchive {
   /// is the owner itself) then confirms that the container still holds them, so that a save()
   /// which changes the field after writing it is refused instead of writing freed memory.
   void put_owned_bytes(const void* owner, const void* p, std::size_t n, detail::StillHolds check) {
-    if (n >= detail::kBulkThreshold && owned_by_record(owner)) return put_bulk(owner, p, n, check);
+    if (n >= detail::kBulkThreshold && copy_depth_ == 0 && owned_by_record(owner))
+      return put_bulk(owner, p, n, check);
     put_bytes(p, n);
   }
   void put_strong(const Object* target) {
@@ -194,6 +202,7 @@ class OutputArchive {
     detail::StillHolds check;  // null when the owner is the bytes themselves
   };
 
+  friend struct detail::CopyingScope;
   OutputArchive() = default;
   bool in_snapshot(std::uint32_t slot) const noexcept { return (visited_[slot >> 6] >> (slot & 63)) & 1u; }
   std::uint32_t lookup_strong(const Object* target) const;
@@ -225,6 +234,7 @@ class OutputArchive {
   unsigned char* refs_end_ = nullptr;
   std::size_t ref_count_ = 0;
   std::size_t bulk_bytes_ = 0;
+  unsigned copy_depth_ = 0;  // split save()s running: they may rewrite what they wrote, so copy now
   std::vector<Segment> segments_;
   std::uint32_t previous_id_ = 0;
   std::uint32_t version_ = 0;
@@ -393,7 +403,41 @@ class InputArchive {
   std::size_t weak_targets_ = 0;
 };
 
+namespace detail {
+/// While a split save() runs, everything it writes is copied at the call: a save() may reuse a
+/// member buffer (`mutable`) for several values, so its fields are not sent from the object later.
+struct CopyingScope {
+  explicit CopyingScope(OutputArchive& ar) noexcept : ar_(ar) { ++ar_.copy_depth_; }
+  ~CopyingScope() { --ar_.copy_depth_; }
+  CopyingScope(const CopyingScope&) = delete;
+  CopyingScope& operator=(const CopyingScope&) = delete;
+  OutputArchive& ar_;
+};
+}  // namespace detail
+
 }  // namespace snapheap
+
+// Boost's split save/load, member (BOOST_SERIALIZATION_SPLIT_MEMBER) and free
+// (BOOST_SERIALIZATION_SPLIT_FREE), for snapheap's archive: as Boost's own, inside a CopyingScope.
+namespace boost::serialization {
+namespace detail {
+template <class T>
+struct member_saver<snapheap::OutputArchive, T> {
+  static void invoke(snapheap::OutputArchive& ar, const T& t, const unsigned int file_version) {
+    snapheap::detail::CopyingScope copying(ar);
+    access::member_save(ar, t, file_version);
+  }
+};
+}  // namespace detail
+template <class T>
+struct free_saver<snapheap::OutputArchive, T> {
+  static void invoke(snapheap::OutputArchive& ar, const T& t, const unsigned int file_version) {
+    snapheap::detail::CopyingScope copying(ar);
+    const version_type v(file_version);
+    save(ar, t, v);
+  }
+};
+}  // namespace boost::serialization
 
 // One codec per family of field types, and the dispatch save_value / load_value.
 #include "snapheap/detail/codecs.hpp"

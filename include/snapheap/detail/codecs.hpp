@@ -433,7 +433,8 @@ struct Codec<T, Family::binary_object> {
     if (size != value.m_size)
       ar.fail(SnapshotErrc::record_mismatch, "a binary object of " + std::to_string(size) +
                                                  " bytes is read into one of " + std::to_string(value.m_size));
-    std::memcpy(const_cast<void*>(value.m_t), ar.get_bytes(size), size);
+    const unsigned char* bytes = ar.get_bytes(size);
+    if (size) std::memcpy(const_cast<void*>(value.m_t), bytes, size);  // m_t may be null when empty
   }
 };
 
