@@ -153,6 +153,26 @@ bool same(const T& a, const T& b) {
   }
 }
 
+/// A scalar as text: integers as numbers (128-bit ones as their two halves), floating point as
+/// its value and bits.
+template <class T>
+std::string printable(const T& v) {
+  std::ostringstream out;
+  if constexpr (std::is_floating_point_v<T>) {
+    std::uint64_t raw = 0;
+    std::memcpy(&raw, &v, sizeof(T));
+    out << Catch::Detail::stringify(v) << " (bits 0x" << std::hex << raw << ")";
+  } else if constexpr (sizeof(T) == 16) {
+    const auto [high, low] = halves(static_cast<uint128>(v));
+    out << "0x" << std::hex << high << ":" << low;
+  } else if constexpr (std::is_signed_v<T>) {
+    out << static_cast<long long>(v);
+  } else {
+    out << static_cast<unsigned long long>(v);
+  }
+  return out.str();
+}
+
 /// "" if `got` and `want` are the same (as same() sees it), otherwise where they first differ:
 /// short enough for a test log even for arrays of a million elements.
 template <class T>
@@ -175,12 +195,13 @@ std::string mismatch(const T& got, const T& want) {
       }
     }
     out << count << " of " << n_got << " elements differ, the first at index " << first;
-    if constexpr (std::is_arithmetic_v<std::remove_cvref_t<decltype(*std::begin(got))>>) {
+    using E = std::remove_cvref_t<decltype(*std::begin(got))>;
+    if constexpr (std::is_arithmetic_v<E>) {
       auto a = std::begin(got);
       auto b = std::begin(want);
       std::advance(a, static_cast<std::ptrdiff_t>(first));
       std::advance(b, static_cast<std::ptrdiff_t>(first));
-      out << ": got " << Catch::Detail::stringify(*a) << ", want " << Catch::Detail::stringify(*b);
+      out << ": got " << printable(*a) << ", want " << printable(*b);
     }
   } else if constexpr (std::is_same_v<T, std::string>) {
     if (got.size() != want.size()) {
