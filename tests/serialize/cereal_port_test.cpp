@@ -16,8 +16,9 @@
 //   load_and_construct; a registered type is default-constructed before its load (a private
 //   default constructor is ported from memory.cpp's test_default_construction).
 // - polymorphic.cpp's CEREAL_REGISTER_TYPE, virtual_base_class and shared_ptr<Base> to value
-//   types: snapheap does not save a value type through a pointer to its base, and managed
-//   classes cannot share a virtual base. Ported: base classes of managed types, Member<Base> /
+//   types: snapheap does not save a value type through a pointer to its base, and a managed class
+//   cannot have snapheap::Object as a virtual base (the library static_casts Object* to the
+//   derived type). Ported: base classes of managed types, Member<Base> /
 //   Weak<Base> holding managed derived objects, and the refusal of a unique_ptr<Base> that holds
 //   a derived value type.
 // - pod.cpp's long double: refused at compile time (no portable representation).
@@ -40,6 +41,8 @@
 //   temporary are recorded by address and copied after save() returned, from freed memory;
 // - a std::unique_ptr<Base> holding a Derived is saved as a Base (sliced) instead of refused;
 // - __int128 / unsigned __int128 fields are cut to 64 bits.
+// The 800,000-byte locals are freed back to the system (munmap), so those cases end the test
+// process with SIGSEGV rather than fail: run them one by one until the fix lands.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -222,8 +225,12 @@ struct PodValues {
                                            "uint64_t", "short",  "unsigned short", "int",       "unsigned",
                                            "long",   "unsigned long", "long long", "unsigned long long",
                                            "float",  "double"};
-  auto tie() { return std::tie(b, c, sc, uc, wc, c8, c16, c32, i8, u8, i16, u16, i32, u32, i64, u64, s, us, i, u, l, ul, ll, ull, f, d); }
+  auto tie() {
+    return std::tie(b, c, sc, uc, wc, c8, c16, c32, i8, u8, i16, u16, i32, u32, i64, u64, s, us, i, u, l, ul, ll, ull,
+                    f, d);
+  }
 };
+static_assert(std::tuple_size_v<decltype(std::declval<PodValues&>().tie())> == std::size(PodValues::kNames));
 /// Every field of PodValues written as a field of the managed object.
 struct Pod final : Object {
   PodValues v;
@@ -1150,9 +1157,11 @@ TEST_CASE("cereal pod: floats and doubles come back bit for bit (NaN payloads, s
       for (std::size_t k = 0; k < kDoubleCount; ++k) {
         o.d_array[k] = std::bit_cast<double>(kDoubleBits[(k + i) % kDoubleCount]);
         o.d_vector.push_back(std::bit_cast<double>(kDoubleBits[(k + i) % kDoubleCount]));
-        o.cd_vector.emplace_back(std::bit_cast<double>(kDoubleBits[k]), std::bit_cast<double>(kDoubleBits[(k + i) % kDoubleCount]));
+        o.cd_vector.emplace_back(std::bit_cast<double>(kDoubleBits[k]),
+                                 std::bit_cast<double>(kDoubleBits[(k + i) % kDoubleCount]));
       }
-      for (std::size_t k = 0; k < 1024; ++k) o.d_bulk.push_back(std::bit_cast<double>(kDoubleBits[(k * 7 + i) % kDoubleCount]));
+      for (std::size_t k = 0; k < 1024; ++k)
+        o.d_bulk.push_back(std::bit_cast<double>(kDoubleBits[(k * 7 + i) % kDoubleCount]));
     });
     INFO("pattern " << i);
     CHECK(bits(r->f) == kFloatBits[i % kFloatCount]);
@@ -1275,7 +1284,8 @@ TEST_CASE("cereal vector: vectors of scalars, bools and value types round-trip, 
           "[serialize][port]") {
   std::mt19937_64 gen(5);
   for (int i = 0; i < 20; ++i) {
-    check_round_trip<VectorFields>({random_sequence<std::vector<int>>(100, gen), random_sequence<std::vector<bool>>(100, gen),
+    check_round_trip<VectorFields>({random_sequence<std::vector<int>>(100, gen),
+                                    random_sequence<std::vector<bool>>(100, gen),
                                     random_sequence<std::vector<StructInternalSerialize>>(100, gen),
                                     random_sequence<std::vector<StructInternalSplit>>(100, gen),
                                     random_sequence<std::vector<StructExternalSerialize>>(100, gen),

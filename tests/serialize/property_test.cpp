@@ -301,7 +301,8 @@ class Generator {
       // A bool takes a byte; other elements written one by one get about 16 bytes each.
       const std::size_t count = std::is_same_v<E, bool> ? bytes : contiguous ? bytes / sizeof(E) : bytes / 16;
       T out;
-      for (std::size_t k = 0; k < count; ++k) out.push_back(make<E>(std::is_same_v<E, std::vector<std::int32_t>> ? below(64) * 4 : 8));
+      for (std::size_t k = 0; k < count; ++k)
+        out.push_back(make<E>(std::is_same_v<E, std::vector<std::int32_t>> ? below(64) * 4 : 8));
       return out;
     } else if constexpr (Associative<T>) {
       T out;
