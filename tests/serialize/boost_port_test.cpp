@@ -40,23 +40,6 @@
 // - test_array / test_native_array's archive_exception codes: the same refusal is checked as
 //   SnapshotError(record_mismatch).
 //
-// Cases that fail on the library at the time of writing (fixes under way on main), marked
-// "Known bug" where they are:
-// - arrays of 4,096 bytes or more that a split save() or serialize() writes from a local or a
-//   temporary are recorded by address and copied after save() returned, from freed memory
-//   (also std::bitset<N> for N >= 4,096, which bitset.hpp saves as a local std::string);
-// - a std::unique_ptr<Base> holding a Derived is saved as a Base (sliced) instead of refused;
-// - __int128 / unsigned __int128 fields are cut to 64 bits;
-// - boost::serialization::base_object<Base>(*this) and BOOST_SERIALIZATION_BASE_OBJECT_NVP on a
-//   managed (hence polymorphic) base does not link: undefined reference to
-//   boost::serialization::void_cast_register<Derived, Base>;
-// - the same for a polymorphic value-type base (test_mi.cpp): found by this port;
-// - a save() that writes a buffer of 4,096 bytes or more, changes it and writes it again saves
-//   the second value twice (found by this port: the cause of the first bug, with no memory freed).
-// The base_object ones fail at link time, so they take the whole test binary with them: until
-// they are fixed, build with -DSNAPHEAP_PORTS_SKIP_UNLINKABLE to leave them out and run the rest.
-// The 800,000-byte locals are freed back to the system (munmap), so those cases end the test
-// process with SIGSEGV rather than fail: run them one by one until the fix lands.
 #include <catch2/catch.hpp>
 
 #include <array>
@@ -1096,7 +1079,6 @@ struct HoldsObjectLevel final : Object {
   }
 };
 
-#ifndef SNAPHEAP_PORTS_SKIP_UNLINKABLE
 // ---- test_derived.cpp, test_cyclic_ptrs.cpp: base_object of a MANAGED base ---------------------
 
 /// test_derived.cpp's base / derived1 / derived2, managed: the base class is a snapheap::Object
@@ -1224,7 +1206,6 @@ struct HoldsPolyMi final : Object {
     ar & BOOST_SERIALIZATION_NVP(c);
   }
 };
-#endif  // SNAPHEAP_PORTS_SKIP_UNLINKABLE
 
 }  // namespace boost_port_test
 
@@ -1266,9 +1247,7 @@ BOOST_CLASS_VERSION(boost_port_test::InfoB2, 2)
 BOOST_CLASS_VERSION(boost_port_test::InfoB4, 4)
 BOOST_CLASS_VERSION(boost_port_test::Type1, 1)
 BOOST_CLASS_VERSION(boost_port_test::Type2, 2)
-#ifndef SNAPHEAP_PORTS_SKIP_UNLINKABLE
 BOOST_CLASS_VERSION(boost_port_test::ManagedJ, 6)
-#endif
 
 SNAPHEAP_REGISTER(boost_port_test::SimpleClass);
 SNAPHEAP_REGISTER(boost_port_test::Wide);
@@ -1321,7 +1300,6 @@ SNAPHEAP_REGISTER(boost_port_test::PrivateBaseFields);
 SNAPHEAP_REGISTER(boost_port_test::V);
 SNAPHEAP_REGISTER(boost_port_test::HoldsMi);
 SNAPHEAP_REGISTER(boost_port_test::HoldsObjectLevel);
-#ifndef SNAPHEAP_PORTS_SKIP_UNLINKABLE
 // The base_object and snapheap::base builds of one derived class: names of the same length.
 SNAPHEAP_REGISTER_AS(boost_port_test::ManagedDerived1, "boost.Derived.A");
 SNAPHEAP_REGISTER_AS(boost_port_test::ManagedDerivedRef, "boost.Derived.R");
@@ -1329,7 +1307,6 @@ SNAPHEAP_REGISTER(boost_port_test::ManagedDerived2);
 SNAPHEAP_REGISTER(boost_port_test::HoldsManagedDerived);
 SNAPHEAP_REGISTER(boost_port_test::ManagedJ);
 SNAPHEAP_REGISTER(boost_port_test::HoldsPolyMi);
-#endif
 
 using namespace boost_port_test;
 
@@ -1395,7 +1372,7 @@ TEST_CASE("boost test_simple_class: float and double members keep their bits (Na
 }
 
 // Boost test/A.hpp: the primitives of A, widened to 128 bits.
-// Known bug: a 128-bit field is written as a 64-bit varint.
+// Regression: a 128-bit field was once written as a 64-bit varint.
 TEST_CASE("boost test_simple_class: __int128 and unsigned __int128 members round-trip in full", "[serialize][port]") {
   using snapheap_port::int128;
   using snapheap_port::uint128;
@@ -1515,7 +1492,7 @@ TEST_CASE("boost test_split: member split, split_member from a free serialize, a
 // Boost test/test_split.cpp with data: a split save() computing what it writes into locals, at
 // sizes about the 4,096-byte block threshold and far past it; test_binary.cpp's
 // make_binary_object over a buffer that save() owns.
-// Known bug: from 4,096 bytes, the locals are copied after save() returned, from freed memory.
+// Regression: from 4,096 bytes, locals were once copied after save() returned, from freed memory.
 TEST_CASE("boost test_split: a split save that writes locals of 4,095 to 800,000 bytes loads them back exactly",
           "[serialize][port]") {
   const std::uint32_t bytes = GENERATE(4095u, 4096u, 8192u, 800000u);
@@ -1547,7 +1524,7 @@ TEST_CASE("boost test_split: a split save that writes locals of 4,095 to 800,000
 }
 
 // Boost test/test_split.cpp with data: a local std::vector<std::int64_t> of 800,000 bytes.
-// Known bug: the local is copied after save() returned, from freed memory.
+// Regression: the local was once copied after save() returned, from freed memory.
 TEST_CASE("boost test_split: a split save that writes a local vector of 100,000 int64 loads it back exactly",
           "[serialize][port]") {
   Heap restored;
@@ -1557,7 +1534,7 @@ TEST_CASE("boost test_split: a split save that writes a local vector of 100,000 
 }
 
 // Boost test/test_split.cpp with data: temporaries written by the saving side of serialize.
-// Known bug: from 4,096 bytes, the temporaries are copied after they were destroyed.
+// Regression: from 4,096 bytes, temporaries were once copied after they were destroyed.
 TEST_CASE("boost test_split: temporaries written by serialize at 4,092 to 800,000 bytes load back exactly",
           "[serialize][port]") {
   // 4-byte elements: 4,092 bytes (4,095 rounded down to whole ints), 4,096, 8,192, 800,000.
@@ -1572,8 +1549,8 @@ TEST_CASE("boost test_split: temporaries written by serialize at 4,092 to 800,00
 
 // Boost test/test_split.cpp: A's save() changes the object it saves. A save() that writes a
 // buffer, changes it and writes it again must save both values as they were when written.
-// Bug (found by this port; the known bug's cause, but no memory is freed, so nothing crashes and
-// AddressSanitizer has nothing to report): from 4,096 bytes both fields load as the second value.
+// Regression (found by this port): from 4,096 bytes both fields once loaded as the second value;
+// no memory was freed, so nothing crashed and AddressSanitizer had nothing to report.
 TEST_CASE("boost test_split: a save that rewrites a buffer after writing it saves each value as written",
           "[serialize][port]") {
   SECTION("one object writes one buffer twice") {
@@ -1642,7 +1619,7 @@ TEST_CASE("boost test_bitset: a bitset<8> and a bitset<4095> round-trip", "[seri
 }
 
 // Boost test/test_bitset.cpp at sizes whose string form passes the 4,096-byte block threshold.
-// Known bug: bitset.hpp's save() writes a local std::string, copied after it was freed.
+// Regression: bitset.hpp's save() writes a local std::string, which was once copied after it was freed.
 TEST_CASE("boost test_bitset: a bitset<4096> and a bitset<200000> round-trip", "[serialize][port]") {
   std::mt19937_64 gen(9);
   auto b4096 = std::make_unique<std::bitset<4096>>(random_bitset<4096>(gen));
@@ -1833,7 +1810,7 @@ TEST_CASE("boost test_unique_ptr: a unique_ptr to a class round-trips, an empty 
 
 // Boost test/test_derived_class_ptr.cpp, test_unique_ptr.cpp: a derived object through a pointer to
 // its base. Boost saves its registered most derived type; snapheap cannot, and must refuse.
-// Known bug: the derived object is saved as a Base (sliced), without an error.
+// Regression: the derived object was once saved as a Base (sliced), without an error.
 TEST_CASE("boost test_derived_class_ptr: a unique_ptr<Base> holding a Derived is refused at save, naming both types",
           "[serialize][port]") {
   Heap heap;
@@ -2149,10 +2126,9 @@ TEST_CASE("boost test_object: a field whose serialize writes nothing reads nothi
   CHECK(r->after == -77);
 }
 
-#ifndef SNAPHEAP_PORTS_SKIP_UNLINKABLE
 // Boost test/test_derived.cpp: derived classes that save a MANAGED base with base_object and with
 // BOOST_SERIALIZATION_BASE_OBJECT_NVP, held by their own type and through the base.
-// Known bug: does not link (undefined void_cast_register<Derived, Base>).
+// Regression: this once did not link (undefined void_cast_register<Derived, Base>).
 TEST_CASE("boost test_derived: base_object and BASE_OBJECT_NVP of a managed base round-trip", "[serialize][port]") {
   Heap heap;
   auto h = heap.make<HoldsManagedDerived>();
@@ -2185,7 +2161,7 @@ TEST_CASE("boost test_derived: base_object and BASE_OBJECT_NVP of a managed base
 }
 
 // Boost test/test_derived.cpp: base_object writes what snapheap::base writes.
-// Known bug: does not link (undefined void_cast_register<Derived, Base>).
+// Regression: this once did not link (undefined void_cast_register<Derived, Base>).
 TEST_CASE("boost test_derived: base_object of a managed base writes the same bytes as snapheap::base",
           "[serialize][port]") {
   Heap with_base_object, with_snapheap_base;
@@ -2203,7 +2179,7 @@ TEST_CASE("boost test_derived: base_object of a managed base writes the same byt
 }
 
 // Boost test/test_cyclic_ptrs.cpp's J with a managed base: BASE_OBJECT_NVP, a cycle, version 6.
-// Known bug: does not link (undefined void_cast_register<Derived, Base>).
+// Regression: this once did not link (undefined void_cast_register<Derived, Base>).
 TEST_CASE("boost test_cyclic_ptrs: a J with a managed base saved by BASE_OBJECT_NVP points at itself after load",
           "[serialize][port]") {
   Heap heap;
@@ -2223,7 +2199,7 @@ TEST_CASE("boost test_cyclic_ptrs: a J with a managed base saved by BASE_OBJECT_
 
 // Boost test/test_mi.cpp as written: two polymorphic value-type bases saved with
 // BOOST_SERIALIZATION_BASE_OBJECT_NVP.
-// Bug (found by this port): does not link (undefined void_cast_register<PolyMiC, PolyMiA> and
+// Regression (found by this port): this once did not link (undefined void_cast_register<PolyMiC, PolyMiA> and
 // <PolyMiC, PolyMiB>).
 TEST_CASE("boost test_mi: a class saves its two polymorphic bases with BASE_OBJECT_NVP", "[serialize][port]") {
   Heap restored;
@@ -2231,4 +2207,3 @@ TEST_CASE("boost test_mi: a class saves its two polymorphic bases with BASE_OBJE
   CHECK(r->c.get_x() == 1);
   CHECK(r->c.get_y() == 2);
 }
-#endif  // SNAPHEAP_PORTS_SKIP_UNLINKABLE

@@ -35,14 +35,6 @@
 //   are positional and store no names, like Boost's binary archives: its NVPs in order are
 //   ported), basic_string.cpp's XML whitespace cases, and every XML/JSON/text archive.
 //
-// Cases that fail on the library at the time of writing (fixes under way on main), marked
-// "Known bug" where they are:
-// - arrays of 4,096 bytes or more that a split save() or serialize() writes from a local or a
-//   temporary are recorded by address and copied after save() returned, from freed memory;
-// - a std::unique_ptr<Base> holding a Derived is saved as a Base (sliced) instead of refused;
-// - __int128 / unsigned __int128 fields are cut to 64 bits.
-// The 800,000-byte locals are freed back to the system (munmap), so those cases end the test
-// process with SIGSEGV rather than fail: run them one by one until the fix lands.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -1107,7 +1099,7 @@ TEST_CASE("cereal pod: an integer saved from a narrow type is the same bytes as 
 }
 
 // cereal unittests/pod.cpp: the widest integer types.
-// Known bug: a 128-bit field is written as a 64-bit varint.
+// Regression: a 128-bit field was once written as a 64-bit varint.
 TEST_CASE("cereal pod: __int128 and unsigned __int128 fields round-trip in full", "[serialize][port]") {
   using snapheap_port::int128;
   using snapheap_port::uint128;
@@ -1610,7 +1602,7 @@ TEST_CASE("cereal polymorphic: Members and Weaks typed by a base class restore t
 // cereal unittests/polymorphic.cpp: a derived value type through a pointer to its base. cereal
 // saves it with its registered derived type; snapheap cannot, and must say so instead of saving
 // the base part alone.
-// Known bug: the Derived is saved as a Base (sliced), without an error.
+// Regression: the Derived was once saved as a Base (sliced), without an error.
 TEST_CASE("cereal polymorphic: a unique_ptr<Base> holding a Derived is refused at save, naming both types",
           "[serialize][port]") {
   Heap heap;
@@ -1755,7 +1747,7 @@ TEST_CASE("cereal structs_minimal: split saves that write copies and temporaries
 
 // cereal unittests/structs_minimal.cpp: values computed while saving, here as locals of a split
 // save() at sizes about the 4,096-byte block threshold and far past it.
-// Known bug: from 4,096 bytes, the locals are copied after save() returned, from freed memory.
+// Regression: from 4,096 bytes, locals were once copied after save() returned, from freed memory.
 TEST_CASE("cereal structs_minimal: a split save that writes locals of 4,095 to 800,000 bytes loads them back exactly",
           "[serialize][port]") {
   const std::uint32_t bytes = GENERATE(4095u, 4096u, 8192u, 800000u);
@@ -1786,7 +1778,7 @@ TEST_CASE("cereal structs_minimal: a split save that writes locals of 4,095 to 8
 }
 
 // cereal unittests/structs_minimal.cpp: a computed std::vector<std::int64_t> of 800,000 bytes.
-// Known bug: the local is copied after save() returned, from freed memory.
+// Regression: the local was once copied after save() returned, from freed memory.
 TEST_CASE("cereal structs_minimal: a split save that writes a local vector of 100,000 int64 loads it back exactly",
           "[serialize][port]") {
   Heap restored;
@@ -1796,7 +1788,7 @@ TEST_CASE("cereal structs_minimal: a split save that writes a local vector of 10
 }
 
 // cereal unittests/structs_minimal.cpp: a value returned by save_minimal is a temporary.
-// Known bug: from 4,096 bytes, the temporaries are copied after they were destroyed.
+// Regression: from 4,096 bytes, temporaries were once copied after they were destroyed.
 TEST_CASE("cereal structs_minimal: temporaries written by serialize at 4,092 to 800,000 bytes load back exactly",
           "[serialize][port]") {
   // Element counts of 4 bytes: 4,092 bytes (the 4,095 case rounded down to whole ints), then
@@ -1842,7 +1834,7 @@ TEST_CASE("cereal bitset: bitsets of 32 to 512 bits round-trip, and a loaded one
 }
 
 // cereal unittests/bitset.cpp at sizes whose string form passes the 4,096-byte block threshold.
-// Known bug: bitset.hpp's save() writes a local std::string, copied after it was freed.
+// Regression: bitset.hpp's save() writes a local std::string, which was once copied after it was freed.
 TEST_CASE("cereal bitset: bitsets of 4,096 and 200,000 bits round-trip through boost/serialization/bitset.hpp",
           "[serialize][port]") {
   std::mt19937_64 gen(19);

@@ -10,11 +10,6 @@
 //
 // A failing seed is printed; SNAPHEAP_PROPERTY_SEED=<n> runs that seed alone.
 //
-// On the library at the time of writing (fixes under way on main), ways 2 and 3 fail for every
-// seed that has an array of 4,096 bytes or more (the known bug: such arrays are copied after the
-// local or temporary was freed); all three fail for the seeds that draw an __int128 scalar (cut
-// to 64 bits) or a bitset of 4,096 bits or more (boost/serialization/bitset.hpp saves a bitset
-// through a local string, so even a bitset field hits the first bug).
 #include <catch2/catch.hpp>
 
 #include <array>
