@@ -556,57 +556,82 @@ bool kill_during_save(Heap& heap, const fs::path& path, bool sync, bool fallback
   return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
 }
 
-/// Kills `rounds` saves of a large heap at random points; after each, the file is the old or the
-/// complete new snapshot, and the directory holds nothing but it and the fixed temporary name.
+/// Kills saves of a large heap over an old snapshot at points spread over the save; after each
+/// kill the file is the old or the complete new snapshot, the directory holds nothing but it and
+/// the fixed temporary name, and the next successful save leaves no temporary file. The rounds
+/// must cover both outcomes: some kills land before the rename (the old file stays) and some
+/// saves get past it (the new file is in place); without O_TMPFILE, some kills must also land
+/// while the fixed temporary name exists, so that the clean-up after it is exercised.
+///
+/// `rounds` kills are spread evenly over [0, 2 x the time a save takes here]; if an outcome is
+/// still missing after them (the child may run slower or faster than the timing save), up to
+/// 3 x `rounds` more are aimed where it happens (early for the old file, late for the new one).
 void kill_rounds(int rounds, bool fallback) {
   Setup s(1 << 20);  // 8 MiB of payload
   const std::string temp = temp_name("model.snap");
+  const std::vector<std::string> only_target{"model.snap"};
+  const std::vector<std::string> with_temp{temp, "model.snap"};
+  g_faults = Faults();
+  g_faults.tmpfile_unsupported = fallback;
   // How long a save takes, with and without sync, to spread the kills over it.
   auto timed_save = [&](bool sync) {
     const auto start = std::chrono::steady_clock::now();
     save(s.new_heap, s.dir.path() / "timing.snap", synced(sync));
     const auto took = std::chrono::steady_clock::now() - start;
     fs::remove(s.dir.path() / "timing.snap");
-    return std::chrono::duration_cast<std::chrono::microseconds>(took);
+    return std::chrono::duration_cast<std::chrono::microseconds>(took).count() + 1;
   };
-  const std::chrono::microseconds with_sync = timed_save(true), without_sync = timed_save(false);
+  const long long with_sync = timed_save(true), without_sync = timed_save(false);
   std::mt19937 rng(fallback ? 11u : 7u);
-  int killed = 0, old_seen = 0, new_seen = 0, temp_seen = 0;
-  g_faults = Faults();
-  g_faults.tmpfile_unsupported = fallback;
-  for (int round = 0; round < rounds; ++round) {
-    save(s.old_heap, s.path, synced(false));  // the old snapshot again (a stale temporary name removed)
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  int killed = 0, old_seen = 0, new_seen = 0, temp_seen = 0, killed_new = 0, round = 0;
+  auto missing = [&] { return old_seen == 0 || new_seen == 0 || (fallback && temp_seen == 0); };
+  for (; round < rounds || (missing() && round < 4 * rounds); ++round) {
+    save(s.old_heap, s.path, synced(false));  // the old snapshot again: a successful save
+    {
+      INFO("round " << round << ": after the save that put the old snapshot back");
+      REQUIRE(s.dir.names() == only_target);  // it removed any temporary the last kill left
+      REQUIRE(file_holds(s.path, s.old_bytes));
+    }
     const bool sync = round % 2 == 0;
-    const auto span = (sync ? with_sync : without_sync).count() * 5 / 4 + 1;
-    const std::chrono::microseconds delay(static_cast<long long>(rng() % static_cast<std::uint64_t>(span)));
-    INFO("round " << round << ": killed " << delay.count() << " us into a save taking about "
-                  << (sync ? with_sync : without_sync).count() << " us" << (sync ? " (synced)" : ""));
-    killed += kill_during_save(s.new_heap, s.path, sync, fallback, delay);
-    const std::vector<unsigned char> now = read_file(s.path);
-    const bool is_old = now == s.old_bytes, is_new = now == s.new_bytes;
+    const long long took = sync ? with_sync : without_sync;
+    double at;  // the kill's point, as a fraction of `took`
+    if (round < rounds) at = 2.0 * (round + unit(rng)) / rounds;  // evenly spread
+    else if (old_seen == 0) at = 0.5 * unit(rng);                 // early: before the rename
+    else if (fallback && temp_seen == 0) at = 0.1 + 0.6 * unit(rng);  // while writing
+    else at = 1.0 + 2.0 * unit(rng);                               // late: after the rename
+    const std::chrono::microseconds delay(static_cast<long long>(at * static_cast<double>(took)));
+    INFO("round " << round << ": killed " << delay.count() << " us into a save taking about " << took << " us"
+                  << (sync ? " (synced)" : ""));
+    const bool was_killed = kill_during_save(s.new_heap, s.path, sync, fallback, delay);
+    killed += was_killed;
+    const bool is_old = file_holds(s.path, s.old_bytes), is_new = file_holds(s.path, s.new_bytes);
     REQUIRE((is_old || is_new));
     old_seen += is_old;
     new_seen += is_new;
+    killed_new += is_new && was_killed;
+    if (is_old) CHECK(was_killed);  // a save that finished replaced the file
     CHECK(mark_of(s.path) == (is_old ? Setup::kOldMark : Setup::kNewMark));
     const std::vector<std::string> names = s.dir.names();
-    const bool only_expected = names == std::vector<std::string>{temp, "model.snap"} ||
-                               names == std::vector<std::string>{"model.snap"};
     INFO("directory: " << Catch::Detail::stringify(names));
-    REQUIRE(only_expected);
-    temp_seen += names.size() == 2;
+    REQUIRE((names == only_target || names == with_temp));
+    temp_seen += names == with_temp;
   }
-  INFO("with O_TMPFILE " << (fallback ? "failing" : "working") << ": " << killed << " of " << rounds
-                         << " saves killed; the old snapshot seen " << old_seen << " times, the new " << new_seen
-                         << ", the fixed temporary name " << temp_seen);
+  INFO("with O_TMPFILE " << (fallback ? "failing" : "working") << ": " << round << " rounds (" << rounds
+                         << " spread evenly); " << killed << " saves killed; the old snapshot left " << old_seen
+                         << " times, the new one " << new_seen << " (" << killed_new
+                         << " of them by a killed save), the fixed temporary name " << temp_seen);
   CHECK(killed > 0);
-  // With O_TMPFILE the temporary has a name only between link and rename, a window few kills
-  // hit; without it, a kill during the write leaves the fixed name (never more than that one).
-  if (!fallback) CHECK(temp_seen * 4 <= rounds);
-  // A save that completes removes any temporary a kill left.
+  CHECK(old_seen > 0);  // some kills landed before the rename
+  CHECK(new_seen > 0);  // and some saves got past it
+  if (fallback) CHECK(temp_seen > 0);  // a kill during the write leaves the fixed name...
+  // ...which with O_TMPFILE exists only between link and rename, a window few kills hit.
+  else CHECK(temp_seen * 4 <= round);
+  // A save that completes after the last kill removes any temporary it left.
   g_faults = Faults();
   save(s.new_heap, s.path);
-  CHECK(s.dir.names() == std::vector<std::string>{"model.snap"});
-  CHECK(read_file(s.path) == s.new_bytes);
+  CHECK(s.dir.names() == only_target);
+  CHECK(file_holds(s.path, s.new_bytes));
 }
 
 }  // namespace fault_test
