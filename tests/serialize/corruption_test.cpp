@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <exception>
 #include <iterator>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -41,23 +42,48 @@ struct Attempt {
   std::string problem;  // a broken property, if any
 };
 
-/// Loads with the default options (the checksum checked) into the fuzzers' populated destination
-/// heap; on failure checks that the heap is as it was.
-Attempt attempt(const Bytes& bytes) {
-  snapheap_fuzz::Destination dest;
-  const snapheap_fuzz::HeapState before = snapheap_fuzz::state_of(dest.heap);
-  Attempt a;
-  try {
-    load(dest.heap, snapheap_fuzz::as_bytes(bytes), kOptions);
-    a.loaded = true;
-  } catch (const SnapshotError& e) {
-    a.code = e.code();
-    a.what = e.what();
-    if (snapheap_fuzz::state_of(dest.heap) != before) a.problem = "the failed load changed the heap";
-    else if (!dest.heap.verify().ok) a.problem = "heap.verify() fails after the failed load";
+/// The fuzzers' populated destination heap and its state, reused from one refused load to the
+/// next: each refused load must leave it exactly as it was (snapheap_fuzz::HeapState: the same
+/// objects live after a collection, every root holding the same object, a save giving the same
+/// bytes), so the next load meets the same heap. Made anew after a load that succeeded or broke
+/// a property.
+class Target {
+ public:
+  Target() { reset(); }
+
+  /// Loads with kOptions (the checksum checked); on failure checks that the heap is as it was,
+  /// verifies, and still holds the host's objects.
+  Attempt attempt(const Bytes& bytes) {
+    Attempt a;
+    try {
+      load(dest_->heap, snapheap_fuzz::as_bytes(bytes), kOptions);
+      a.loaded = true;
+    } catch (const SnapshotError& e) {
+      a.code = e.code();
+      a.what = e.what();
+      if (const snapheap_fuzz::HeapState after = snapheap_fuzz::state_of(dest_->heap); after != before_)
+        a.problem = "the failed load changed the heap: " + snapheap_fuzz::difference(before_, after);
+      else if (!dest_->heap.verify().ok) a.problem = "heap.verify() fails after the failed load";
+      else {
+        try {
+          dest_->check_intact("by a failed load");
+        } catch (const snapheap_fuzz::PropertyViolation& v) {
+          a.problem = v.what();
+        }
+      }
+    }
+    if (a.loaded || !a.problem.empty()) reset();
+    return a;
   }
-  return a;
-}
+
+ private:
+  void reset() {
+    dest_ = std::make_unique<snapheap_fuzz::Destination>();
+    before_ = snapheap_fuzz::state_of(dest_->heap);
+  }
+  std::unique_ptr<snapheap_fuzz::Destination> dest_;
+  snapheap_fuzz::HeapState before_;
+};
 
 /// A graph of SNodes under an SGraph: some nodes left out (their weak handles become
 /// tombstones), some dead.
@@ -127,12 +153,14 @@ void sweep(const Subject& subject, Tally& tally) {
   INFO("subject: " << subject.name << " (" << size << " bytes)");
   REQUIRE(size >= format::kHeaderSize + format::kTrailerSize);
   REQUIRE(snapheap_fuzz::check_load(good, kOptions) == snapheap_fuzz::Outcome::loaded);
+  snapheap_fuzz::check_resaves_identically(good);  // the undamaged subject is the library's own form
   tally.expected += size + size + std::size(kMasks) * (size - format::kTrailerSize);
 
   // Every truncation: reported as truncated, the heap unchanged.
+  Target target;
   for (std::size_t n = 0; n < size; ++n) {
     const Bytes cut(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n));
-    const Attempt a = attempt(cut);
+    const Attempt a = target.attempt(cut);
     ++tally.cases;
     if (a.loaded || a.code != SnapshotErrc::truncated || !a.problem.empty())
       FAIL_CHECK("cut to " << n << " bytes: " << (a.loaded ? "it loaded" : a.what) << " " << a.problem);
@@ -144,7 +172,7 @@ void sweep(const Subject& subject, Tally& tally) {
   for (std::size_t i = 0; i < size; ++i) {
     Bytes bad = good;
     bad[i] ^= 0xff;
-    const Attempt a = attempt(bad);
+    const Attempt a = target.attempt(bad);
     ++tally.cases;
     const bool body = i >= format::kHeaderSize && i < size - format::kTrailerSize;
     if (a.loaded || !a.problem.empty() || (body && a.code != SnapshotErrc::checksum_mismatch))

@@ -63,6 +63,8 @@ TEST_CASE("the seed corpus loads, inspects and round-trips under the fuzz target
           (conflicts ? snapheap_fuzz::Outcome::refused : snapheap_fuzz::Outcome::loaded));
     CHECK_NOTHROW(snapheap_fuzz::check_inspect_both(sample.bytes));
     CHECK_FALSE(snapheap_fuzz::has_large_recipe(sample.bytes));
+    // The library's own output: loaded into an empty heap, it saves back to the same bytes.
+    CHECK_NOTHROW(snapheap_fuzz::check_resaves_identically(sample.bytes));
   }
 }
 

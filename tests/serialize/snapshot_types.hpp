@@ -67,10 +67,14 @@ std::vector<std::byte> build(const RawSnapshot& raw);
 std::uint64_t ref_code(std::int64_t from, std::int64_t to, bool weak);
 void put_varint(std::vector<unsigned char>& out, std::uint64_t v);
 
-/// A heap's observable state, to check that a failed load left it as it was.
+/// A heap's observable state, to check that a failed load left it exactly as it was: the objects
+/// live after a collection, the root names, the object each root holds, and the bytes a save of
+/// every root gives.
 struct HeapState {
   std::size_t live_objects;
   std::vector<std::string> roots;
+  std::vector<const snapheap::Object*> root_objects;
+  std::vector<std::byte> saved;
   bool operator==(const HeapState&) const = default;
 };
 HeapState state_of(snapheap::Heap& heap);
