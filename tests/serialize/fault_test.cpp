@@ -30,6 +30,7 @@
 #include "fuzz/fuzz_types.hpp"
 #include "seed/seed_model.hpp"
 #include "serialize/file_io.hpp"
+#include "serialize/snapshot_types.hpp"
 #include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -499,11 +500,13 @@ TEST_CASE("a failed first save leaves no file at all", "[serialize][hardening]")
   FaultScope faults;
   g_faults.tmpfile_unsupported = GENERATE(false, true);
   g_faults.write_budget = 1000;
-  CHECK_THROWS_AS(save(heap, path), SnapshotError);
+  CHECK_THROWS_MATCHES(save(heap, path), SnapshotError,
+                       snapheap_stest::HasCode(SnapshotErrc::io_error, std::strerror(ENOSPC)));
   CHECK(dir.names().empty());
   g_faults.write_budget = -1;
   g_faults.rename_errno = EIO;
-  CHECK_THROWS_AS(save(heap, path), SnapshotError);
+  CHECK_THROWS_MATCHES(save(heap, path), SnapshotError,
+                       snapheap_stest::HasCode(SnapshotErrc::io_error, std::strerror(EIO)));
   CHECK(dir.names().empty());
 }
 
