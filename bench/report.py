@@ -54,7 +54,9 @@ WORKLOADS = [
     ("collect", "live_graph", "Full collection, 1M live objects in a random graph (mark cost)",
      "The benchmark graph: every node held by a root object (a GC_MALLOC'ed array for Boehm), a strong "
      "edge to a random earlier node and a weak edge (a disappearing link for Boehm) to a random node at "
-     "or before it."),
+     "or before it. The chain has no weak edges, and a collector has work to do for each weak one, so "
+     "the graph is also measured without them: *_no_weak (strong edges only; boehm_no_weak's ratio is "
+     "to snapheap_no_weak)."),
     ("collect", "dead_chain", "Collecting 1M dead objects in a chain (sweep cost)",
      "Rebuilt untimed every iteration in the reused heap, then the root dropped. Timed: the collection "
      "(snapheap, Boehm: GC_gcollect frees wholly empty blocks and sweeps the rest lazily, at later "
@@ -62,10 +64,13 @@ WORKLOADS = [
      "stack past ~260k nodes), or free() of a malloc'ed chain node by node (free: the floor)."),
     ("collect", "dead_graph", "Collecting 1M dead objects in a random graph (sweep cost)",
      "As dead_chain, on the benchmark graph; shared_ptr: the vector holding the nodes is dropped (edges "
-     "point backwards, so the destructor recursion stays shallow)."),
+     "point backwards, so the destructor recursion stays shallow). *_no_weak: the graph without its weak "
+     "edges, as in live_graph (boehm_no_weak's ratio is to snapheap_no_weak)."),
     ("weak", "half_dead", "1M weak handles, half the targets die: collect, then check every handle",
-     "Timed: the death of the odd half (snapheap: collect(); weak_ptr: releasing the shared_ptrs; Boehm: "
-     "GC_gcollect()) and lock() (or a link read) on all 1M handles."),
+     "Timed, the same steps for each system: releasing the odd half's handles (snapheap: Strong::reset; "
+     "weak_ptr: shared_ptr::reset, which also destroys the object; Boehm: clearing the root), the death "
+     "(snapheap: collect(); Boehm: GC_gcollect(); weak_ptr: none left) and lock() (or a link read) on "
+     "all 1M handles."),
     ("save", "payload", "Save the 1M-element int64 payload to memory",
      "snapheap: save(heap, ByteBuffer) into a reused buffer, checksum included. memcpy: the same 8 MB into "
      "a warm destination (the floor). Boost/cereal: binary archives of the same std::vector<int64_t> over "
@@ -98,6 +103,20 @@ WORKLOADS = [
     ("load_file", "graph", "Load the graph from the file vs from memory", "Wall time; the file is in the page cache."),
 ]
 FILE_REFERENCE = {"save_file": "snapheap_memory", "load_file": "snapheap_memory"}
+# A baseline variant compared with snapheap's variant doing the same work, not with snapheap itself.
+VARIANT_SUFFIXES = ("_no_weak",)
+
+
+def reference_for(group, system, present):
+    """The system `system`'s ratio is taken against: snapheap (or the file group's reference), or
+    snapheap's variant of the same kind when the baseline is a variant and snapheap has it."""
+    ref = FILE_REFERENCE.get(group, REFERENCE)
+    if system.startswith(REFERENCE):
+        return ref
+    for suffix in VARIANT_SUFFIXES:
+        if system.endswith(suffix) and REFERENCE + suffix in present:
+            return REFERENCE + suffix
+    return ref
 # Workloads whose element count is not what the systems process (snapheap leaves the payload out).
 NO_RATE = {("save", "seed_weak"), ("load", "seed_weak")}
 # A timed figure "includes first-touch costs" from this many page faults per iteration (256 KiB).
@@ -448,10 +467,11 @@ def ratio_chart(report):
         ref = report.get(group, workload, ref_name)
         if not ref:
             continue
-        for system in report.systems(group, workload):
+        present = report.systems(group, workload)
+        for system in present:
             if system.startswith(REFERENCE):  # snapheap itself and its variants
                 continue
-            r = report.ratio(group, workload, system, ref_name)
+            r = report.ratio(group, workload, system, reference_for(group, system, present))
             if r:
                 rows.append((f"{group}/{workload}", system, r, limits.get((group, workload, system))))
         for name, p in report.pickle_rows(group, workload):
@@ -642,7 +662,8 @@ def workload_table(report, group, workload):
     rows = ["| system | time (median) | wall (median) | cv | items/s | bytes | faults/iter | ratio | other counters |",
             "|---|---:|---:|---:|---:|---:|---:|---|---|"]
     first_touch = []
-    for system in report.systems(group, workload):
+    present = report.systems(group, workload)
+    for system in present:
         m = report.m[(group, workload, system, MILLION)]
         if m.error:
             rows.append(f"| {system} | error: {cell(m.error)} | | | | | | | |")
@@ -656,8 +677,9 @@ def workload_table(report, group, workload):
         if faults is not None and faults >= FIRST_TOUCH_FAULTS:
             first_touch.append(f"{system} (about {faults * 4096 / 2 ** 20:.0f} MiB faulted in, "
                                f"{faults:.0f} faults)")
-        r = report.ratio(group, workload, system, ref_name) if system != ref_name else None
-        span = report.ratio_range(group, workload, system, ref_name) if system != ref_name else None
+        against = reference_for(group, system, present)
+        r = report.ratio(group, workload, system, against) if system != ref_name else None
+        span = report.ratio_range(group, workload, system, against) if system != ref_name else None
         if system == ref_name:
             ratio = "reference"
         elif r:
@@ -666,7 +688,7 @@ def workload_table(report, group, workload):
                 if span:
                     ratio += f" ({1 / span[1]:.3g}–{1 / span[0]:.3g})"
             else:
-                ratio = f"{fmt_ratio(r)} {ref_name}'s time"
+                ratio = f"{fmt_ratio(r)} {against}'s time"
                 if span:
                     ratio += f" ({span[0]:.3g}–{span[1]:.3g})"
         else:

@@ -133,7 +133,7 @@ const GraphSpec& graph_spec(std::int64_t n) {
   return specs.emplace(n, std::move(spec)).first->second;
 }
 
-snapheap::Strong<Graph> build_graph(snapheap::Heap& heap, std::int64_t n) {
+snapheap::Strong<Graph> build_graph(snapheap::Heap& heap, std::int64_t n, bool weak_edges) {
   const GraphSpec& spec = graph_spec(n);
   auto graph = heap.make<Graph>();
   graph->nodes.reserve(static_cast<std::size_t>(n));
@@ -142,7 +142,8 @@ snapheap::Strong<Graph> build_graph(snapheap::Heap& heap, std::int64_t n) {
     auto node = heap.make<Node>(i);
     if (spec.strong[at] != kNoEdge) node->next = graph->nodes[spec.strong[at]];
     // The weak target may be the node itself, which is not in the vector yet.
-    node->peer = spec.weak[at] == at ? snapheap::Weak<Node>(node) : snapheap::Weak<Node>(graph->nodes[spec.weak[at]]);
+    if (weak_edges)
+      node->peer = spec.weak[at] == at ? snapheap::Weak<Node>(node) : snapheap::Weak<Node>(graph->nodes[spec.weak[at]]);
     graph->nodes.emplace_back(node);
   }
   return graph;
