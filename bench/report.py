@@ -44,8 +44,8 @@ UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 WORKLOADS = [
     ("alloc", "small", "Allocate 1M small objects (24 bytes of fields)",
      "Timed: n allocations, a handle kept to each. Warm for every system: the heap (or malloc arena, "
-     "or Boehm heap) is reused, an untimed warm-up round runs first, and the handles are dropped and "
-     "the memory reclaimed untimed between iterations. snapheap includes the automatic collections its "
+     "or Boehm heap) is reused, an untimed round of the n allocations runs first, and the handles are "
+     "dropped and the memory reclaimed untimed between iterations. snapheap includes the automatic collections its "
      "default trigger policy starts while the heap fills (collections_per_iteration); "
      "snapheap_no_auto_gc shows pure allocation. malloc: malloc only (free untimed)."),
     ("collect", "live_chain", "Full collection, 1M live objects in a chain (mark cost)",
@@ -96,11 +96,13 @@ WORKLOADS = [
      "probe). pickle needs its recursion limit raised and a 4 GiB thread stack."),
     ("load", "chain", "Load the 1M-node chain", ""),
     ("save_file", "payload", "Save the payload to a file (with and without fsync) vs to memory",
-     "Wall time (waits for the disk). save(heap, path): temporary file, write, fsync of file and "
-     "directory, rename."),
-    ("load_file", "payload", "Load the payload from the file vs from memory", "Wall time; the file is in the page cache."),
+     "Wall time (waits for the disk). save(heap, path): a temporary file written and fsynced, renamed "
+     "over the target, the directory fsynced; no_fsync: the same without the two fsyncs."),
+    ("load_file", "payload", "Load the payload from the file vs from memory",
+     "Wall time; the file was written just before (so it is read from the page cache)."),
     ("save_file", "graph", "Save the graph to a file vs to memory", "Wall time."),
-    ("load_file", "graph", "Load the graph from the file vs from memory", "Wall time; the file is in the page cache."),
+    ("load_file", "graph", "Load the graph from the file vs from memory",
+     "Wall time; the file was written just before (so it is read from the page cache)."),
 ]
 FILE_REFERENCE = {"save_file": "snapheap_memory", "load_file": "snapheap_memory"}
 # A baseline variant compared with snapheap's variant doing the same work, not with snapheap itself.
@@ -592,28 +594,38 @@ def code(s):
     return "`" + str(s).replace("`", "'").replace("|", "\\|") + "`"
 
 
+def fmt_kib(kib):
+    return f"{kib // 1024} MiB" if kib >= 1024 and kib % 1024 == 0 else f"{kib} KiB"
+
+
+def cache_list(ctx):
+    """The caches Google Benchmark read from the machine (its JSON context), as text."""
+    return ", ".join(f"L{c['level']} {c['type'].lower()} {fmt_kib(c['size'] // 1024)}"
+                     + (f" (×{c['num_sharing']} sharing)" if c.get("num_sharing", 0) > 1 else "")
+                     for c in ctx.get("caches", []))
+
+
+# The baselines' Debian packages, as run-report records them (meta.json "packages", read with
+# dpkg-query from the packages that own the headers the suite was built against).
+PACKAGE_LABELS = [("boost_serialization", "Boost.Serialization"), ("cereal", "cereal"), ("boehm_gc", "Boehm GC"),
+                  ("google_benchmark", "Google Benchmark")]
+
+
+def package_text(meta, key, label):
+    p = (meta.get("packages") or {}).get(key)
+    if not p or not p.get("version"):
+        return f"{label} (version not recorded)"
+    return f"{label} {p['version']} (`{p.get('package', '?')}`)"
+
+
 def machine_section(report):
     ctx, meta = report.context, report.meta
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    mem = ""
-    try:
-        with open("/proc/meminfo") as f:
-            kb = int(f.readline().split()[1])
-            mem = f"{kb / 2 ** 20:.1f} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
-    caches = ", ".join(f"L{c['level']} {c['type'].lower()} {c['size'] // 1024} KiB"
-                       + (f" (×{c['num_sharing']} sharing)" if c.get("num_sharing", 0) > 1 else "")
-                       for c in ctx.get("caches", []))
+    # Read by run-report when the suite ran (not from the machine that regenerates the report).
+    cpu = meta.get("cpu_model") or "not recorded"
+    mem = f"{int(meta['memory_kib']) / 2 ** 20:.1f} GiB" if meta.get("memory_kib") else "not recorded"
+    caches = cache_list(ctx)
     secs = meta.get("seconds", {})
+    cores = ctx.get("num_cpus", "?")
     lines = [
         "| | |", "|---|---|",
         f"| Date | {cell(ctx.get('date', '?'))} |",
@@ -623,22 +635,23 @@ def machine_section(report):
         + (f", then a scaling run of {meta.get('scaling_repetitions')} repetitions (10^6 and 10^7 side by side)"
            if meta.get('scaling_repetitions') else "")
         + f"; --benchmark_min_time={meta.get('min_time', '?')}; pickle repetitions {meta.get('pickle_repetitions', '?')} |",
-        f"| CPU | {cell(cpu)}, {ctx.get('num_cpus', os.cpu_count())} cores at {ctx.get('mhz_per_cpu', '?')} MHz; {cell(caches)} |",
+        f"| CPU | {cell(cpu)}, {cores} cores at {ctx.get('mhz_per_cpu', '?')} MHz; {cell(caches)} |",
         f"| Memory | {mem} |",
         f"| Kernel | {cell(meta.get('kernel', '?'))} |",
         f"| Compiler | {cell(ctx.get('compiler', meta.get('cxx', '?')))} |",
         f"| Build | CMAKE_BUILD_TYPE={cell(ctx.get('snapheap_build_type', meta.get('cmake_build_type', '?')))}, "
-        f"flags `{cell(ctx.get('snapheap_cxx_flags', '').strip())}`; Google Benchmark "
-        f"{cell(ctx.get('library_build_type', '?'))} build (Debian's package; it only runs the loop) |",
+        f"flags `{cell(ctx.get('snapheap_cxx_flags', '').strip())}`; "
+        f"{package_text(meta, 'google_benchmark', 'Google Benchmark')}, a "
+        f"{cell(ctx.get('library_build_type', '?'))} build of the library (it only runs the loop) |",
         f"| snapheap commit | `{cell(meta.get('git_commit', '?'))}`"
         + (f" with {meta.get('git_dirty_library')} uncommitted library files" if str(meta.get('git_dirty_library', '0')) != '0' else "")
         + " |",
-        f"| Baselines | Boost.Serialization 1.74, cereal 1.3.2, Boehm GC 8.2 ({cell(ctx.get('boehm_markers', '1'))} marker "
-        f"thread), glibc malloc (set to keep freed memory: "
+        f"| Baselines | " + ", ".join(package_text(meta, k, l) for k, l in PACKAGE_LABELS[:3])
+        + f" ({cell(ctx.get('boehm_markers', '1'))} marker thread), glibc malloc (set to keep freed memory: "
         f"{cell(ctx.get('malloc_keeps_freed_memory', '?'))}), Python "
-        f"{cell((report.pickle or {}).get('python', '?'))} pickle protocol 5 |",
+        f"{cell((report.pickle or {}).get('python', '?'))} pickle protocol {(report.pickle or {}).get('protocol', '?')} |",
         f"| Load average | {cell(meta.get('loadavg_start', '?'))} at the start, {cell(meta.get('loadavg_end', '?'))} "
-        f"at the end (2 cores shared with other work: compare CPU times and ratios, not wall times) |",
+        f"at the end ({cores} cores; compare CPU times and ratios, not wall times) |",
         f"| File benchmarks | {cell(meta.get('bench_dir_fs', '?'))} file system |",
         f"| Wall time | suite {secs.get('suite', '?')} s, pickle {secs.get('pickle', '?')} s, stack probe "
         f"{secs.get('stack_probe', '?')} s; total {secs.get('total_without_build', '?')} s (build not counted) |",
@@ -735,6 +748,27 @@ def floor_scaling(report, s):
     return None
 
 
+def scaling_prose(report):
+    """What the scaling table shows and how it was measured, from the run's facts."""
+    reps = report.meta.get("scaling_repetitions")
+    scaling = report.scaling()
+    text = ("Flat rows scale linearly. 10^3 to 10^6 come from the passes; "
+            + (f"the scaling run measures 10^6 and 10^7 one right after the other ({reps} repetitions), and "
+               "the last column is t(10^7) ÷ (10 × t(10^6)) from that run; "
+               if reps else "there was no scaling run (no 10^7 figures); ")
+            + "the target asks ≤ 1.3 for snapheap's figures. Where memcpy was measured on the same bytes, "
+            "its own ratio follows: memcpy has no algorithm to scale, so growth it shares comes from the "
+            "machine's memory system, not from snapheap's algorithm.")
+    caches = cache_list(report.context)
+    if caches:
+        text += (f" The payload is 8 bytes per element (8 MB at 10^6, 80 MB at 10^7); the caches the machine "
+                 f"reports: {caches}.")
+    stopped = sorted(s["family"] for s in scaling if TEN_MILLION not in s["sizes"] and MILLION in s["sizes"])
+    if stopped and reps:
+        text += " Measured up to 10^6 only (to keep the run short): " + ", ".join(stopped) + "."
+    return text
+
+
 def scaling_table(report):
     scaling = report.scaling()
     sizes = sorted({n for s in scaling for n in s["sizes"] if n < TEN_MILLION})
@@ -769,6 +803,34 @@ CONTAINER_CHOICES = [
 ]
 
 
+def containers_summary(report):
+    """What the container measurements show, in words, from the measurements."""
+    parts = []
+    n = MILLION
+    scratch = report.ratio("containers", "scratch_ids", "std_vector", "boost_vector_default_init", n)
+    stack = report.ratio("containers", "mark_stack", "std_vector", "boost_vector", n)
+    if scratch is not None:
+        parts.append(f"Where `default_init` leaves a per-save scratch array unzeroed, `std::vector` takes "
+                     f"{fmt_ratio(scratch)} the Boost vector's time")
+    if stack is not None:
+        if stack < 1:
+            parts.append(f"on the work list, where there is nothing to leave unzeroed, `std::vector` takes "
+                         f"{fmt_ratio(stack)} its time: the Boost vector is {(1 / stack - 1) * 100:.0f}% slower there")
+        else:
+            parts.append(f"on the work list, where there is nothing to leave unzeroed, `std::vector` takes "
+                         f"{fmt_ratio(stack)} its time")
+    text = "; ".join(parts) + "." if parts else ""
+    sizes = sorted({k[3] for k in report.m if k[:2] == ("containers", "root_insert")})
+    if sizes:
+        big = sizes[-1]
+        flat = report.get("containers", "root_insert", "boost_flat_map", big)
+        tree = report.get("containers", "root_insert", "std_map", big)
+        if flat and tree:
+            text += (f" The root registry is a `std::map`: `boost::container::flat_map` inserts in O(n), and "
+                     f"{big:,} new roots took it {fmt_time(flat.time)} against the map's {fmt_time(tree.time)}.")
+    return text.strip()
+
+
 def containers_table(report):
     rows = ["| job | elements | container | time (median) | per element | ratio to the choice |",
             "|---|---:|---|---:|---:|---|"]
@@ -788,6 +850,16 @@ def containers_table(report):
                 rows.append(f"| {cell(what)} | {n:,} | {code(system)} | {fmt_time(m.time)} | "
                             f"{fmt_time(m.per_element)} | {ratio} |")
     return "\n".join(rows) if len(rows) > 2 else None
+
+
+def chain_sizes_text(report):
+    """The chain lengths snapheap saved and loaded in this run (it does not recurse)."""
+    sizes = sorted({k[3] for k in list(report.m) + list(report.scaling_m)
+                    if k[:3] in (("save", "chain", "snapheap"), ("load", "chain", "snapheap"))})
+    if not sizes:
+        return ""
+    return (f"snapheap saved and loaded chains of up to {sizes[-1]:,} nodes in this run (save/chain, "
+            "load/chain) without recursion.")
 
 
 def write_report(report, out_dir):
@@ -815,12 +887,18 @@ def write_report(report, out_dir):
               + "In-memory work is timed by the thread's **CPU time** of the timed region (Google "
               "Benchmark's cpu_time, with PauseTiming around the untimed setup): wall time includes the "
               "time other processes hold the core (the wall column shows it). The file benchmarks wait "
-              "for the disk and are compared by wall time. All figures come from this one run. Inputs "
+              "for the disk and are compared by wall time. All figures come from this one run of "
+              "`bench/run-report` (the suite, pickle_bench.py and the stack probe). Inputs "
               "are built outside the timed region from fixed seeds. **Warm against warm**: every system "
-              "reuses its heap, arena or buffer, an untimed round runs first, and glibc malloc is set to "
-              "keep freed memory (as snapheap keeps a pool of warm pages); *faults/iter* counts the page "
-              "faults inside the timed region, so a figure that includes first-touch costs shows it "
-              "there (0 means none).")
+              "reuses its heap, arena or buffer; where the timed operation allocates or writes (allocation, "
+              "save, load) an untimed round of it runs first, and the dead shapes are rebuilt untimed before "
+              "every timed collection; glibc malloc "
+              + ("is set to keep freed memory (as snapheap keeps a pool of warm pages)"
+                 if report.context.get("malloc_keeps_freed_memory") == "yes" else
+                 "keeps its default trimming (SNAPHEAP_BENCH_MALLOC_DEFAULTS=1)")
+              + ". Whether that left first-touch costs in a figure is measured, not assumed: "
+              "*faults/iter* counts the page faults inside the timed region, and each table names the "
+              "figures with more than a few.")
     met = sum(1 for t in targets if t["ok"] is True)
     missed = sum(1 for t in targets if t["ok"] is False)
     md += ["", "## Targets", "", f"{met} met, {missed} missed"
@@ -858,26 +936,16 @@ def write_report(report, out_dir):
         md += ["## Container choices", "",
                "`bench/bench_containers.cpp`: each container snapheap uses, against the alternatives, on the "
                "operation snapheap performs with it (warm; ratios are the alternative's time over the "
-               "choice's, within each pass). Boost.Container's vector serves where it saves work "
-               "(`default_init` leaves a scratch array unzeroed) and costs nothing where it does not; the "
-               "root registry is a `std::map`, because `boost::container::flat_map` inserts in O(n) and "
-               "a host with tens of thousands of roots would pay seconds for them.", "", containers, ""]
-    md += ["## Scaling (time per element; 10^3 to 10^7)", "",
-           "Flat rows scale linearly. 10^3 to 10^6 come from the passes; the scaling run measures 10^6 "
-           "and 10^7 one right after the other (3 repetitions), and the last column is "
-           "t(10^7) ÷ (10 × t(10^6)) from that run; the target asks ≤ 1.3 for snapheap's figures. "
-           "Where memcpy was measured on the same bytes, its own ratio follows: a floor that does not "
-           "scale linearly either is the machine's caches, not the algorithm (8 MB fits in the "
-           "caches, 80 MB does not). Boost and cereal (graph) and the dead-shape and weak baselines "
-           "stop at 10^6 to keep the run short.", "", scaling_table(report), ""]
+               "choice's, within each pass). " + containers_summary(report), "", containers, ""]
+    md += ["## Scaling (time per element; 10^3 to 10^7)", "", scaling_prose(report), "", scaling_table(report), ""]
     if report.stack:
         sb = report.stack["stack_bytes"]
         chains = report.stack["longest_chain"]
         md += ["## Stack depth: the longest chain each serializer handles", "",
-               f"`snapheap_stack_probe`: each attempt in a child process, on a thread with a {sb // 2 ** 20} MiB "
-               "stack (the Linux default); binary search to ~1% for the longest chain that completes "
-               "(a crash is a stack overflow). snapheap saves and loads 10^6- and 10^7-node chains "
-               "(save/chain, load/chain above) without recursion.", "",
+               f"`snapheap_stack_probe`, run in this run: each attempt in a child process, on a thread with a "
+               f"{sb // 2 ** 20} MiB stack{' (the Linux default)' if sb == 8 << 20 else ''}; binary search to "
+               "~1% for the longest chain that completes, up to "
+               f"{report.stack.get('search_limit', 0):,} nodes (a crash is a stack overflow). " + chain_sizes_text(report), "",
                "| serializer | save | load |", "|---|---:|---:|"]
         for lib in ("boost", "cereal"):
             md.append(f"| {lib} | {chains.get(lib + '_save', 0):,} nodes | {chains.get(lib + '_load', 0):,} nodes |")
