@@ -288,12 +288,14 @@ class Report:
         self.pass_count = len(passes)
         self.m = combine(passes)
         self.scaling_m = scaling or {}
+        # The element count of the tables (10^6; run-report --smoke runs every benchmark at 10^3).
+        self.n = int(self.meta.get("table_elements", MILLION))
 
-    def get(self, group, workload, system, n=MILLION):
-        m = self.m.get((group, workload, system, n))
+    def get(self, group, workload, system, n=None):
+        m = self.m.get((group, workload, system, self.n if n is None else n))
         return m if m and not m.error and not math.isnan(m.time) else None
 
-    def ratio(self, group, workload, num, den, n=MILLION):
+    def ratio(self, group, workload, num, den, n=None):
         """num's time over den's: the median of the ratios taken within each pass."""
         a, b = self.get(group, workload, num, n), self.get(group, workload, den, n)
         if not a or not b:
@@ -302,7 +304,7 @@ class Report:
                  if x and y and not x.error and not y.error and y.time > 0 and not math.isnan(x.time)]
         return statistics.median(pairs) if pairs else None
 
-    def ratio_range(self, group, workload, num, den, n=MILLION):
+    def ratio_range(self, group, workload, num, den, n=None):
         """The lowest and highest per-pass ratio (None with fewer than two passes)."""
         a, b = self.get(group, workload, num, n), self.get(group, workload, den, n)
         if not a or not b:
@@ -311,7 +313,8 @@ class Report:
                  if x and y and not x.error and not y.error and y.time > 0 and not math.isnan(x.time)]
         return (min(pairs), max(pairs)) if len(pairs) >= 2 else None
 
-    def systems(self, group, workload, n=MILLION):
+    def systems(self, group, workload, n=None):
+        n = self.n if n is None else n
         found = [k[2] for k in self.m if k[0] == group and k[1] == workload and k[3] == n]
         ref = FILE_REFERENCE.get(group, REFERENCE)
         return sorted(found, key=lambda s: (s != ref, not s.startswith("snapheap"), s))
@@ -370,13 +373,14 @@ class Report:
         time_target("Graph load ≥ 40× faster than Boost", "load", "graph", "boost", "snapheap", 40, True)
         g = self.get("save", "graph", "snapheap")
         bpn = g.counters.get("bytes_per_node") if g else None
-        add("Graph snapshot ≤ 16 bytes per node", bpn, bpn is not None and bpn <= 16,
+        add("Graph snapshot ≤ 16 bytes per node", bpn, None if bpn is None else bpn <= 16,
             f"{bpn:.2f} bytes/node" if bpn is not None else "not measured")
         s = self.get("save", "seed_weak", "snapheap")
         sb = s.counters.get("snapshot_bytes") if s else None
         others = {sys: self.get("save", "seed_weak", sys) for sys in ("boost", "cereal")}
         others_b = {k: v.counters.get("snapshot_bytes") for k, v in others.items() if v}
-        ok = sb is not None and sb < 200 and len(others_b) == 2 and all(b > 8e6 for b in others_b.values())
+        ok = (None if sb is None or len(others_b) < 2 else
+              sb < 200 and all(b > 8e6 for b in others_b.values()))
         add("Seed scenario: snapheap < 200 bytes where Boost and cereal write > 8 MB", sb, ok,
             f"snapheap {sb:.0f} B; Boost {others_b.get('boost', 0):,.0f} B; cereal {others_b.get('cereal', 0):,.0f} B"
             if sb is not None else "not measured")
@@ -685,7 +689,7 @@ def workload_table(report, group, workload):
     first_touch = []
     present = report.systems(group, workload)
     for system in present:
-        m = report.m[(group, workload, system, MILLION)]
+        m = report.m[(group, workload, system, report.n)]
         if m.error:
             rows.append(f"| {system} | error: {cell(m.error)} | | | | | | | |")
             continue
@@ -814,7 +818,7 @@ CONTAINER_CHOICES = [
 def containers_summary(report):
     """What the container measurements show, in words, from the measurements."""
     parts = []
-    n = MILLION
+    n = report.n
     scratch = report.ratio("containers", "scratch_ids", "std_vector", "boost_vector_default_init", n)
     stack = report.ratio("containers", "mark_stack", "std_vector", "boost_vector", n)
     if scratch is not None:
@@ -1037,7 +1041,7 @@ def readme_block(report):
                                                                ("malloc", "`malloc`")) if mem[s_] is not None))
     passes = report.pass_count
     md = [README_BEGIN,
-          f"At 1,000,000 elements, from `bench/results/REPORT.md` (a {meta.get('mode', '?')} run: {passes} "
+          f"At {report.n:,} elements, from `bench/results/REPORT.md` (a {meta.get('mode', '?')} run: {passes} "
           f"pass{'es' if passes != 1 else ''}, commit `{str(meta.get('git_commit', '?'))[:7]}`). A ratio is the "
           "other system's time over snapheap's, within each pass, the median over the passes:", "",
           "| workload | snapheap | against |", "|---|---|---|"] + rows + [""]
@@ -1099,6 +1103,10 @@ def write_report(report, out_dir):
     md.append("Generated by `bench/run-report` (`bench/report.py`) from one run of `snapheap_bench` "
               "(every baseline in the same binary and the same run), `bench/pickle_bench.py` and "
               "`snapheap_stack_probe`. Do not edit by hand.")
+    if meta.get("mode") == "smoke":
+        md += ["", f"**This is a smoke run** (`bench/run-report --smoke`, CI's bench stage): every benchmark once, "
+               f"at {report.n:,} elements, one iteration each. It checks that every benchmark and the report "
+               "generator run; its figures mean nothing."]
     if meta.get("mode") == "short":
         md += ["", "**This is a short report** (one pass, no 10^7 runs, one repetition of the slowest "
                "baselines): a smoke test of the figures. The committed report in `bench/results/` comes "
@@ -1139,7 +1147,7 @@ def write_report(report, out_dir):
         md.append(f"| {cell(t['text'])} | {cell(t['shown'])} | {verdict} |")
     md += ["", "## Charts", "", "![Baseline time over snapheap time per workload](ratios.svg)", "",
            "![Time per element against element count](scaling.svg)", ""]
-    md += ["## Results at 1,000,000 elements", ""]
+    md += [f"## Results at {report.n:,} elements", ""]
     for group, workload, title, note in WORKLOADS:
         if not report.systems(group, workload):
             continue
@@ -1172,10 +1180,11 @@ def write_report(report, out_dir):
         sb = report.stack["stack_bytes"]
         chains = report.stack["longest_chain"]
         md += ["## Stack depth: the longest chain each serializer handles", "",
-               f"`snapheap_stack_probe`, run in this run: each attempt in a child process, on a thread with a "
-               f"{sb // 2 ** 20} MiB stack{' (the Linux default)' if sb == 8 << 20 else ''}; binary search to "
+               (f"`snapheap_stack_probe`, run in this run: each attempt in a child process, on a thread with "
+               f"{sb // 2 ** 20} MiB of stack{' (the Linux default)' if sb == 8 << 20 else ''}; binary search to "
                "~1% for the longest chain that completes, up to "
-               f"{report.stack.get('search_limit', 0):,} nodes (a crash is a stack overflow). " + chain_sizes_text(report), "",
+               f"{report.stack.get('search_limit', 0):,} nodes (a crash is a stack overflow). "
+               + chain_sizes_text(report)).strip(), "",
                "| serializer | save | load |", "|---|---:|---:|"]
         for lib in ("boost", "cereal"):
             md.append(f"| {lib} | {chains.get(lib + '_save', 0):,} nodes | {chains.get(lib + '_load', 0):,} nodes |")
@@ -1292,7 +1301,7 @@ def figures_missing(readme, report_md):
         text = fh.read()
     missing = []
     for line in block[1:-1]:
-        for number in NUMBER.findall(line):
+        for number in NUMBER.findall(re.sub(r"`[^`]*`", "", line)):  # not inside code spans (a commit)
             number = number.rstrip(",")
             if not re.search(r"(?<![\d.,])" + re.escape(number) + r"(?![\d,]|\.\d)", text):
                 missing.append(f"{number} (in: {line[:100]})")

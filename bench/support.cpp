@@ -53,9 +53,12 @@ void add_one(const std::string& name, BenchFn fn, std::int64_t n, const AddOptio
 
 namespace {
 bool scaling_only = false;
+bool smoke = false;
 
-// The sizes to register: all of them, or in --scaling mode 10^6 and 10^7 of a family with 10^7.
+// The sizes to register: all of them; in --scaling mode 10^6 and 10^7 of a family with 10^7; in
+// --smoke mode the smallest, at most kSmokeElements.
 std::vector<std::int64_t> selected(const std::vector<std::int64_t>& sizes) {
+  if (smoke) return {std::min(*std::min_element(sizes.begin(), sizes.end()), kSmokeElements)};
   if (!scaling_only) return sizes;
   if (std::find(sizes.begin(), sizes.end(), kSweep[4]) == sizes.end()) return {};
   return {kMillion, kSweep[4]};
@@ -63,6 +66,7 @@ std::vector<std::int64_t> selected(const std::vector<std::int64_t>& sizes) {
 }  // namespace
 
 void set_scaling_only(bool on) noexcept { scaling_only = on; }
+void set_smoke(bool on) noexcept { smoke = on; }
 
 void add(const std::string& name, BenchFn fn, const std::vector<std::int64_t>& sizes, AddOptions options) {
   for (std::int64_t n : selected(sizes)) add_one(name, fn, n, options);
