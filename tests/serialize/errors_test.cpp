@@ -403,12 +403,15 @@ TEST_CASE("exceptions from a type's own code leave the heap as it was", "[serial
   CHECK(target.root<SNode>("mine").get() == mine.get());
 
   SECTION("a save: the buffer is emptied and the heap is untouched") {
+    const HeapState before_save = state_of(heap);
     g_throw_in_save = true;
     CHECK_THROWS_WITH(save(heap, bytes), "save failed");
     g_throw_in_save = false;
     CHECK(bytes.empty());
+    CHECK(state_of(heap) == before_save);  // the same objects, roots and saved bytes
     CHECK(heap.verify().ok);
     CHECK_NOTHROW(save(heap, bytes));
+    CHECK(to_vector(bytes) == before_save.saved);
   }
 }
 
