@@ -68,8 +68,8 @@ WORKLOADS = [
     ("collect", "dead_chain", "Collecting 1M dead objects in a chain (sweep cost)",
      "Rebuilt untimed every iteration in the reused heap, then the root dropped. Timed: the collection "
      "(snapheap, Boehm: GC_gcollect frees wholly empty blocks and sweeps the rest lazily, at later "
-     "allocations), dropping the shared_ptr chain iteratively (a recursive teardown overflows the "
-     "stack past ~260k nodes), or free() of a malloc'ed chain node by node (free: the floor)."),
+     "allocations), dropping the shared_ptr chain iteratively (a recursive teardown of a long chain "
+     "overflows the stack), or free() of a malloc'ed chain node by node (free: the floor)."),
     ("collect", "dead_graph", "Collecting 1M dead objects in a random graph (sweep cost)",
      "As dead_chain, on the benchmark graph; shared_ptr: the vector holding the nodes is dropped (edges "
      "point backwards, so the destructor recursion stays shallow). *_no_weak: the graph without its weak "
@@ -1116,8 +1116,8 @@ def write_report(report, out_dir):
               + (f"**{report.pass_count} passes**; each time is the **median over the passes**, and each "
                  "ratio is taken **within each pass** (where the systems of a workload run one right "
                  "after the other) and given as the median of the per-pass ratios, with the lowest and "
-                 "highest in parentheses: how much of the core the run gets changes from minute to "
-                 "minute on this shared machine, and pairing cancels most of it. cv is the coefficient "
+                 "highest in parentheses: how much of the core a run gets can change from minute to "
+                 "minute on a shared machine, and the systems of a workload are measured close together. cv is the coefficient "
                  "of variation of the time over the passes. "
                  if report.pass_count > 1 else
                  "one pass; each time is the **median over the repetitions**, and cv is their "
