@@ -6,6 +6,10 @@
 // Shapes: live_chain / dead_chain (node i points at node i-1, allocated just before it) and
 // live_graph / dead_graph (graph_spec(n): each node a strong edge to a random earlier node and a
 // weak edge to a random node at or before it, all nodes held by one root object / array / vector).
+// The chain has no weak edges; the graph's 10^6 weak edges are work of their own for a collector
+// (Boehm clears or keeps each disappearing link; snapheap counts the weak handles), so the graph
+// is measured both ways: <system> with the weak edges, <system>_no_weak with the strong edges
+// alone, each pair of variants on the same shape.
 //
 // Warm: one snapheap Heap is reused, and Boehm's heap is process-wide; inputs are built (and for
 // the dead shapes rebuilt every iteration) outside the timed region. Timed: heap.collect(),
@@ -53,7 +57,7 @@ struct BoehmNode {
   g_collect_root = head;
 }
 
-[[gnu::noinline]] void boehm_build_graph(std::int64_t n) {
+[[gnu::noinline]] void boehm_build_graph_edges(std::int64_t n, bool weak_edges) {
   const GraphSpec& spec = graph_spec(n);
   auto** nodes = static_cast<BoehmNode**>(GC_MALLOC(static_cast<std::size_t>(n) * sizeof(void*)));
   g_collect_root = nodes;
@@ -62,11 +66,15 @@ struct BoehmNode {
     node->value = static_cast<std::int64_t>(i);
     node->next = spec.strong[i] == kNoEdge ? nullptr : nodes[spec.strong[i]];
     nodes[i] = node;
+    node->peer = 0;
+    if (!weak_edges) continue;
     BoehmNode* target = nodes[spec.weak[i]];
     node->peer = GC_HIDE_POINTER(target);
     GC_general_register_disappearing_link(reinterpret_cast<void**>(&node->peer), target);
   }
 }
+[[gnu::noinline]] void boehm_build_graph(std::int64_t n) { boehm_build_graph_edges(n, true); }
+[[gnu::noinline]] void boehm_build_graph_no_weak(std::int64_t n) { boehm_build_graph_edges(n, false); }
 
 [[gnu::noinline]] void boehm_drop() {
   g_collect_root = nullptr;
@@ -126,10 +134,11 @@ struct SnapheapChain final : Fixture {
   ~SnapheapChain() override { head.reset(); }
 };
 
+template <bool kWeakEdges>
 struct SnapheapGraph final : Fixture {
   snapheap::Heap heap;
   snapheap::Strong<Graph> graph;
-  explicit SnapheapGraph(std::int64_t n) : graph(build_graph(heap, n)) { heap.collect(); }
+  explicit SnapheapGraph(std::int64_t n) : graph(build_graph(heap, n, kWeakEdges)) { heap.collect(); }
   ~SnapheapGraph() override { graph.reset(); }
 };
 
@@ -189,7 +198,13 @@ void snapheap_dead(benchmark::State& state, std::int64_t n, const char* shape, B
 // ---- the benchmarks --------------------------------------------------------------------------------
 
 void live_chain_snapheap(benchmark::State& s, std::int64_t n) { snapheap_live<SnapheapChain>(s, n, "collect/live_chain/snapheap"); }
-void live_graph_snapheap(benchmark::State& s, std::int64_t n) { snapheap_live<SnapheapGraph>(s, n, "collect/live_graph/snapheap"); }
+void live_graph_snapheap(benchmark::State& s, std::int64_t n) { snapheap_live<SnapheapGraph<true>>(s, n, "collect/live_graph/snapheap"); }
+void live_graph_snapheap_no_weak(benchmark::State& s, std::int64_t n) {
+  snapheap_live<SnapheapGraph<false>>(s, n, "collect/live_graph/snapheap_no_weak");
+}
+void live_graph_boehm_no_weak(benchmark::State& s, std::int64_t n) {
+  boehm_live(s, n, "collect/live_graph/boehm_no_weak", boehm_build_graph_no_weak);
+}
 void live_chain_boehm(benchmark::State& s, std::int64_t n) { boehm_live(s, n, "collect/live_chain/boehm", boehm_build_chain); }
 void live_graph_boehm(benchmark::State& s, std::int64_t n) { boehm_live(s, n, "collect/live_graph/boehm", boehm_build_graph); }
 
@@ -201,6 +216,10 @@ void dead_graph_snapheap(benchmark::State& s, std::int64_t n) {
 }
 void dead_chain_boehm(benchmark::State& s, std::int64_t n) { boehm_dead(s, n, boehm_build_chain); }
 void dead_graph_boehm(benchmark::State& s, std::int64_t n) { boehm_dead(s, n, boehm_build_graph); }
+void dead_graph_snapheap_no_weak(benchmark::State& s, std::int64_t n) {
+  snapheap_dead(s, n, "collect/dead/snapheap", [](snapheap::Heap& h, std::int64_t k) { return build_graph(h, k, false); });
+}
+void dead_graph_boehm_no_weak(benchmark::State& s, std::int64_t n) { boehm_dead(s, n, boehm_build_graph_no_weak); }
 
 void dead_chain_shared_ptr(benchmark::State& state, std::int64_t n) {
   drop_fixture();
@@ -270,6 +289,8 @@ void register_collect_benchmarks() {
   add("collect/live_chain/boehm", live_chain_boehm, sweep());
   add("collect/live_graph/snapheap", live_graph_snapheap, sweep());
   add("collect/live_graph/boehm", live_graph_boehm, sweep());
+  add("collect/live_graph/snapheap_no_weak", live_graph_snapheap_no_weak, sweep(kMillion));
+  add("collect/live_graph/boehm_no_weak", live_graph_boehm_no_weak, sweep(kMillion));
   add("collect/dead_chain/snapheap", dead_chain_snapheap, sweep());
   add("collect/dead_chain/shared_ptr_teardown", dead_chain_shared_ptr, sweep(kMillion));
   add("collect/dead_chain/boehm", dead_chain_boehm, sweep(kMillion));
@@ -277,6 +298,8 @@ void register_collect_benchmarks() {
   add("collect/dead_graph/snapheap", dead_graph_snapheap, sweep());
   add("collect/dead_graph/shared_ptr_teardown", dead_graph_shared_ptr, sweep(kMillion));
   add("collect/dead_graph/boehm", dead_graph_boehm, sweep(kMillion));
+  add("collect/dead_graph/snapheap_no_weak", dead_graph_snapheap_no_weak, sweep(kMillion));
+  add("collect/dead_graph/boehm_no_weak", dead_graph_boehm_no_weak, sweep(kMillion));
 }
 
 }  // namespace snapbench

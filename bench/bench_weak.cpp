@@ -1,13 +1,12 @@
 // weak/half_dead/<system>: n objects, one weak handle to each, and the odd-numbered half of the
-// objects dies. Timed: the death and then a check of every handle (lock(), counting the live
-// ones).
-//  - snapheap: the odd Strong roots are dropped untimed (a decrement each); heap.collect() (which
-//    finds the half dead, expires their handles and destroys them) and the 1M Weak::lock() calls
-//    are timed.
-//  - weak_ptr: dropping the odd shared_ptrs (which destroys the objects) and the 1M
-//    weak_ptr::lock() calls are timed.
-//  - boehm: the odd roots are cleared untimed; GC_gcollect() (which clears the disappearing
-//    links of the dead) and a read of every link are timed.
+// objects dies. Timed, the same steps for every system: the host lets go of the odd half, the
+// system makes them dead, and every handle is checked (lock(), counting the live ones).
+//  - snapheap: dropping the odd Strong roots (a decrement each), heap.collect() (which finds the
+//    half dead, expires their handles and destroys them) and the 1M Weak::lock() calls.
+//  - weak_ptr: dropping the odd shared_ptrs (which destroys the objects; there is no separate
+//    death step) and the 1M weak_ptr::lock() calls.
+//  - boehm: clearing the odd roots, GC_gcollect() (which clears the disappearing links of the
+//    dead) and a read of every link.
 // Warm: the heap (or arena) is reused; inputs are built and torn down outside the timed region.
 #include <gc/gc.h>
 
@@ -48,8 +47,8 @@ void half_dead_snapheap(benchmark::State& state, std::int64_t n) {
         strong.push_back(f.heap.make<SmallObject>(i));
         weak.emplace_back(strong.back());
       }
-      for (std::size_t i = 1; i < count; i += 2) strong[i].reset();
     }
+    for (std::size_t i = 1; i < count; i += 2) strong[i].reset();
     f.heap.collect();
     std::int64_t alive = 0;
     for (const auto& w : weak)
@@ -61,7 +60,7 @@ void half_dead_snapheap(benchmark::State& state, std::int64_t n) {
     f.heap.collect();
   }
   set_rates(state, n);
-  state.SetLabel("warm; collect() + lock() on every handle");
+  state.SetLabel("warm; release of the odd half + collect() + lock() on every handle");
 }
 
 void half_dead_weak_ptr(benchmark::State& state, std::int64_t n) {
@@ -103,6 +102,9 @@ void half_dead_weak_ptr(benchmark::State& state, std::int64_t n) {
     g_weak_links[i] = GC_HIDE_POINTER(p);
     GC_general_register_disappearing_link(reinterpret_cast<void**>(&g_weak_links[i]), p);
   }
+}
+
+[[gnu::noinline]] void boehm_release_odd(std::size_t count) {
   for (std::size_t i = 1; i < count; i += 2) g_weak_roots[i] = nullptr;
 }
 
@@ -122,6 +124,7 @@ void half_dead_boehm(benchmark::State& state, std::int64_t n) {
       Untimed untimed(state);
       boehm_build_weak(count);
     }
+    boehm_release_odd(count);
     GC_gcollect();
     std::int64_t alive = 0;
     // Single-threaded and no allocation in between: the links can be read without the lock.
@@ -140,7 +143,7 @@ void half_dead_boehm(benchmark::State& state, std::int64_t n) {
   }
   set_rates(state, n);
   set_counter(state, "conservatively_retained", retained / static_cast<double>(state.iterations()));
-  state.SetLabel("warm; GC_gcollect + read of every disappearing link; " +
+  state.SetLabel("warm; release of the odd half + GC_gcollect + read of every disappearing link; " +
                  std::to_string(boehm_markers()) + " marker thread(s)");
 }
 

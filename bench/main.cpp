@@ -5,6 +5,7 @@
 //
 //   snapheap_bench [Google Benchmark flags]     every benchmark at every size
 //   snapheap_bench --scaling [flags]            only 10^6 and 10^7 of the families run at 10^7
+//   snapheap_bench --smoke [flags]              every benchmark at one tiny size (CI's bench stage)
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 
@@ -27,10 +28,12 @@ void register_container_benchmarks();
 }  // namespace snapbench
 
 int main(int argc, char** argv) {
-  // --scaling (ours, taken out before Google Benchmark parses the rest): see set_scaling_only().
+  // --scaling and --smoke (ours, taken out before Google Benchmark parses the rest): see
+  // set_scaling_only() and set_smoke().
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--scaling") snapbench::set_scaling_only(true);
+    else if (std::string(argv[i]) == "--smoke") snapbench::set_smoke(true);
     else argv[kept++] = argv[i];
   }
   argc = kept;

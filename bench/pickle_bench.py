@@ -21,8 +21,8 @@ Workloads (standard library only):
 
 Times are medians over the repetitions, with the cyclic GC disabled while timing (as timeit
 does); both CPU time (time.process_time) and wall time (time.perf_counter) are recorded. The
-graph uses Python's own seeded PRNG: the same shape and distribution as the C++ graph, not the
-same edges.
+graph has the C++ suite's edges, node for node (graph_spec() repeats bench/support.cpp's
+SplitMix64 and bound; tests/bench/test_report.py checks it against edges the C++ code gives).
 """
 
 import argparse
@@ -30,7 +30,6 @@ import gc
 import json
 import pickle
 import platform
-import random
 import statistics
 import subprocess
 import sys
@@ -76,13 +75,36 @@ class Payload(list):
     """The payload: a list subclass, because a plain list cannot be the target of a weakref."""
 
 
+MASK64 = (1 << 64) - 1
+
+
+def graph_spec(n):
+    """The C++ suite's graph_spec(n) (bench/support.cpp), edge for edge: SplitMix64 seeded with
+    kSeed ^ n, and a bound taken by multiply-shift. Returns (strong, weak) index lists, strong[0]
+    None."""
+    state = (SEED ^ n) & MASK64
+    strong, weak = [], []
+    for i in range(n):
+        for bound, out in ((i, strong), (i + 1, weak)):
+            if out is strong and i == 0:
+                strong.append(None)
+                continue
+            state = (state + 0x9E3779B97F4A7C15) & MASK64
+            z = state
+            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+            z ^= z >> 31
+            out.append((z * bound) >> 64)
+    return strong, weak
+
+
 def build_graph(n, weak):
-    rng = random.Random(SEED ^ n)
+    strong_edges, weak_edges = graph_spec(n)
     nodes = [Node(i) for i in range(n)]
     for i, node in enumerate(nodes):
-        if i > 0:
-            node.next = nodes[rng.randrange(i)]
-        target = nodes[rng.randrange(i + 1)]
+        if strong_edges[i] is not None:
+            node.next = nodes[strong_edges[i]]
+        target = nodes[weak_edges[i]]
         node.peer = weakref.ref(target) if weak else target
     return nodes
 
@@ -236,6 +258,8 @@ def main():
         "elements": n,
         "repetitions": reps,
         "timing": "medians; cyclic GC disabled while timing; CPU = time.process_time",
+        # The graph's edges: the C++ suite's graph_spec (bench/support.cpp), edge for edge.
+        "graph_edges": "graph_spec",
         "workloads": workloads,
     }
     text = json.dumps(result, indent=2)

@@ -2,14 +2,21 @@
 """Writes bench/results/REPORT.md and its SVG charts from one run of bench/run-report.
 
     bench/report.py --bench pass-1.json [--bench pass-2.json ...] [--scaling scaling.json] \\
-                    --pickle pickle.json --stack stack.json --meta meta.json --out bench/results
+                    --pickle pickle.json --stack stack.json --meta meta.json --out bench/results \\
+                    [--readme README.md]
+    bench/report.py --from-raw bench/results/raw --out bench/results [--readme README.md]
+    bench/report.py --from-raw bench/results/raw --out bench/results --readme README.md --check
 
 Inputs: snapheap_bench's JSON, one file per pass (Google Benchmark, with repetitions and
 aggregates) and optionally one from `snapheap_bench --scaling` (10^6 and 10^7 side by side); the
 JSON of pickle_bench.py, of snapheap_stack_probe and of run-report (machine and run facts). Output:
 REPORT.md (machine, targets met or missed, a table per workload, scaling, memory, notes),
 ratios.svg (time ratios per workload, log scale) and scaling.svg (time per element against
-element count, log-log). Standard library only; the SVG is written by hand.
+element count, log-log); with --readme, the README's table of figures (between its
+"benchmark figures" markers), every figure as REPORT.md prints it. run-report keeps the inputs in
+bench/results/raw/, so the report and the README's figures can be regenerated from them, and
+--check verifies that the committed ones match. Standard library only; the SVG is written by
+hand.
 
 Each time is the median over the passes (within a pass, the median over its repetitions). Each
 ratio is taken within a pass, where the systems of a workload run one right after the other, and
@@ -25,6 +32,7 @@ import html
 import json
 import math
 import os
+import re
 import statistics
 
 MILLION = 1_000_000
@@ -44,8 +52,8 @@ UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 WORKLOADS = [
     ("alloc", "small", "Allocate 1M small objects (24 bytes of fields)",
      "Timed: n allocations, a handle kept to each. Warm for every system: the heap (or malloc arena, "
-     "or Boehm heap) is reused, an untimed warm-up round runs first, and the handles are dropped and "
-     "the memory reclaimed untimed between iterations. snapheap includes the automatic collections its "
+     "or Boehm heap) is reused, an untimed round of the n allocations runs first, and the handles are "
+     "dropped and the memory reclaimed untimed between iterations. snapheap includes the automatic collections its "
      "default trigger policy starts while the heap fills (collections_per_iteration); "
      "snapheap_no_auto_gc shows pure allocation. malloc: malloc only (free untimed)."),
     ("collect", "live_chain", "Full collection, 1M live objects in a chain (mark cost)",
@@ -54,18 +62,23 @@ WORKLOADS = [
     ("collect", "live_graph", "Full collection, 1M live objects in a random graph (mark cost)",
      "The benchmark graph: every node held by a root object (a GC_MALLOC'ed array for Boehm), a strong "
      "edge to a random earlier node and a weak edge (a disappearing link for Boehm) to a random node at "
-     "or before it."),
+     "or before it. The chain has no weak edges, and a collector has work to do for each weak one, so "
+     "the graph is also measured without them: *_no_weak (strong edges only; boehm_no_weak's ratio is "
+     "to snapheap_no_weak)."),
     ("collect", "dead_chain", "Collecting 1M dead objects in a chain (sweep cost)",
      "Rebuilt untimed every iteration in the reused heap, then the root dropped. Timed: the collection "
      "(snapheap, Boehm: GC_gcollect frees wholly empty blocks and sweeps the rest lazily, at later "
-     "allocations), dropping the shared_ptr chain iteratively (a recursive teardown overflows the "
-     "stack past ~260k nodes), or free() of a malloc'ed chain node by node (free: the floor)."),
+     "allocations), dropping the shared_ptr chain iteratively (a recursive teardown of a long chain "
+     "overflows the stack), or free() of a malloc'ed chain node by node (free: the floor)."),
     ("collect", "dead_graph", "Collecting 1M dead objects in a random graph (sweep cost)",
      "As dead_chain, on the benchmark graph; shared_ptr: the vector holding the nodes is dropped (edges "
-     "point backwards, so the destructor recursion stays shallow)."),
+     "point backwards, so the destructor recursion stays shallow). *_no_weak: the graph without its weak "
+     "edges, as in live_graph (boehm_no_weak's ratio is to snapheap_no_weak)."),
     ("weak", "half_dead", "1M weak handles, half the targets die: collect, then check every handle",
-     "Timed: the death of the odd half (snapheap: collect(); weak_ptr: releasing the shared_ptrs; Boehm: "
-     "GC_gcollect()) and lock() (or a link read) on all 1M handles."),
+     "Timed, the same steps for each system: releasing the odd half's handles (snapheap: Strong::reset; "
+     "weak_ptr: shared_ptr::reset, which also destroys the object; Boehm: clearing the root), the death "
+     "(snapheap: collect(); Boehm: GC_gcollect(); weak_ptr: none left) and lock() (or a link read) on "
+     "all 1M handles."),
     ("save", "payload", "Save the 1M-element int64 payload to memory",
      "snapheap: save(heap, ByteBuffer) into a reused buffer, checksum included. memcpy: the same 8 MB into "
      "a warm destination (the floor). Boost/cereal: binary archives of the same std::vector<int64_t> over "
@@ -91,13 +104,29 @@ WORKLOADS = [
      "probe). pickle needs its recursion limit raised and a 4 GiB thread stack."),
     ("load", "chain", "Load the 1M-node chain", ""),
     ("save_file", "payload", "Save the payload to a file (with and without fsync) vs to memory",
-     "Wall time (waits for the disk). save(heap, path): temporary file, write, fsync of file and "
-     "directory, rename."),
-    ("load_file", "payload", "Load the payload from the file vs from memory", "Wall time; the file is in the page cache."),
+     "Wall time (waits for the disk). save(heap, path): a temporary file written and fsynced, renamed "
+     "over the target, the directory fsynced; no_fsync: the same without the two fsyncs."),
+    ("load_file", "payload", "Load the payload from the file vs from memory",
+     "Wall time; the file was written just before (so it is read from the page cache)."),
     ("save_file", "graph", "Save the graph to a file vs to memory", "Wall time."),
-    ("load_file", "graph", "Load the graph from the file vs from memory", "Wall time; the file is in the page cache."),
+    ("load_file", "graph", "Load the graph from the file vs from memory",
+     "Wall time; the file was written just before (so it is read from the page cache)."),
 ]
 FILE_REFERENCE = {"save_file": "snapheap_memory", "load_file": "snapheap_memory"}
+# A baseline variant compared with snapheap's variant doing the same work, not with snapheap itself.
+VARIANT_SUFFIXES = ("_no_weak",)
+
+
+def reference_for(group, system, present):
+    """The system `system`'s ratio is taken against: snapheap (or the file group's reference), or
+    snapheap's variant of the same kind when the baseline is a variant and snapheap has it."""
+    ref = FILE_REFERENCE.get(group, REFERENCE)
+    if system.startswith(REFERENCE):
+        return ref
+    for suffix in VARIANT_SUFFIXES:
+        if system.endswith(suffix) and REFERENCE + suffix in present:
+            return REFERENCE + suffix
+    return ref
 # Workloads whose element count is not what the systems process (snapheap leaves the payload out).
 NO_RATE = {("save", "seed_weak"), ("load", "seed_weak")}
 # A timed figure "includes first-touch costs" from this many page faults per iteration (256 KiB).
@@ -259,12 +288,14 @@ class Report:
         self.pass_count = len(passes)
         self.m = combine(passes)
         self.scaling_m = scaling or {}
+        # The element count of the tables (10^6; run-report --smoke runs every benchmark at 10^3).
+        self.n = int(self.meta.get("table_elements", MILLION))
 
-    def get(self, group, workload, system, n=MILLION):
-        m = self.m.get((group, workload, system, n))
+    def get(self, group, workload, system, n=None):
+        m = self.m.get((group, workload, system, self.n if n is None else n))
         return m if m and not m.error and not math.isnan(m.time) else None
 
-    def ratio(self, group, workload, num, den, n=MILLION):
+    def ratio(self, group, workload, num, den, n=None):
         """num's time over den's: the median of the ratios taken within each pass."""
         a, b = self.get(group, workload, num, n), self.get(group, workload, den, n)
         if not a or not b:
@@ -273,7 +304,7 @@ class Report:
                  if x and y and not x.error and not y.error and y.time > 0 and not math.isnan(x.time)]
         return statistics.median(pairs) if pairs else None
 
-    def ratio_range(self, group, workload, num, den, n=MILLION):
+    def ratio_range(self, group, workload, num, den, n=None):
         """The lowest and highest per-pass ratio (None with fewer than two passes)."""
         a, b = self.get(group, workload, num, n), self.get(group, workload, den, n)
         if not a or not b:
@@ -282,7 +313,8 @@ class Report:
                  if x and y and not x.error and not y.error and y.time > 0 and not math.isnan(x.time)]
         return (min(pairs), max(pairs)) if len(pairs) >= 2 else None
 
-    def systems(self, group, workload, n=MILLION):
+    def systems(self, group, workload, n=None):
+        n = self.n if n is None else n
         found = [k[2] for k in self.m if k[0] == group and k[1] == workload and k[3] == n]
         ref = FILE_REFERENCE.get(group, REFERENCE)
         return sorted(found, key=lambda s: (s != ref, not s.startswith("snapheap"), s))
@@ -341,13 +373,14 @@ class Report:
         time_target("Graph load ≥ 40× faster than Boost", "load", "graph", "boost", "snapheap", 40, True)
         g = self.get("save", "graph", "snapheap")
         bpn = g.counters.get("bytes_per_node") if g else None
-        add("Graph snapshot ≤ 16 bytes per node", bpn, bpn is not None and bpn <= 16,
+        add("Graph snapshot ≤ 16 bytes per node", bpn, None if bpn is None else bpn <= 16,
             f"{bpn:.2f} bytes/node" if bpn is not None else "not measured")
         s = self.get("save", "seed_weak", "snapheap")
         sb = s.counters.get("snapshot_bytes") if s else None
         others = {sys: self.get("save", "seed_weak", sys) for sys in ("boost", "cereal")}
         others_b = {k: v.counters.get("snapshot_bytes") for k, v in others.items() if v}
-        ok = sb is not None and sb < 200 and len(others_b) == 2 and all(b > 8e6 for b in others_b.values())
+        ok = (None if sb is None or len(others_b) < 2 else
+              sb < 200 and all(b > 8e6 for b in others_b.values()))
         add("Seed scenario: snapheap < 200 bytes where Boost and cereal write > 8 MB", sb, ok,
             f"snapheap {sb:.0f} B; Boost {others_b.get('boost', 0):,.0f} B; cereal {others_b.get('cereal', 0):,.0f} B"
             if sb is not None else "not measured")
@@ -448,10 +481,11 @@ def ratio_chart(report):
         ref = report.get(group, workload, ref_name)
         if not ref:
             continue
-        for system in report.systems(group, workload):
+        present = report.systems(group, workload)
+        for system in present:
             if system.startswith(REFERENCE):  # snapheap itself and its variants
                 continue
-            r = report.ratio(group, workload, system, ref_name)
+            r = report.ratio(group, workload, system, reference_for(group, system, present))
             if r:
                 rows.append((f"{group}/{workload}", system, r, limits.get((group, workload, system))))
         for name, p in report.pickle_rows(group, workload):
@@ -572,28 +606,38 @@ def code(s):
     return "`" + str(s).replace("`", "'").replace("|", "\\|") + "`"
 
 
+def fmt_kib(kib):
+    return f"{kib // 1024} MiB" if kib >= 1024 and kib % 1024 == 0 else f"{kib} KiB"
+
+
+def cache_list(ctx):
+    """The caches Google Benchmark read from the machine (its JSON context), as text."""
+    return ", ".join(f"L{c['level']} {c['type'].lower()} {fmt_kib(c['size'] // 1024)}"
+                     + (f" (×{c['num_sharing']} sharing)" if c.get("num_sharing", 0) > 1 else "")
+                     for c in ctx.get("caches", []))
+
+
+# The baselines' Debian packages, as run-report records them (meta.json "packages", read with
+# dpkg-query from the packages that own the headers the suite was built against).
+PACKAGE_LABELS = [("boost_serialization", "Boost.Serialization"), ("cereal", "cereal"), ("boehm_gc", "Boehm GC"),
+                  ("google_benchmark", "Google Benchmark")]
+
+
+def package_text(meta, key, label):
+    p = (meta.get("packages") or {}).get(key)
+    if not p or not p.get("version"):
+        return f"{label} (version not recorded)"
+    return f"{label} {p['version']} (`{p.get('package', '?')}`)"
+
+
 def machine_section(report):
     ctx, meta = report.context, report.meta
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    mem = ""
-    try:
-        with open("/proc/meminfo") as f:
-            kb = int(f.readline().split()[1])
-            mem = f"{kb / 2 ** 20:.1f} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
-    caches = ", ".join(f"L{c['level']} {c['type'].lower()} {c['size'] // 1024} KiB"
-                       + (f" (×{c['num_sharing']} sharing)" if c.get("num_sharing", 0) > 1 else "")
-                       for c in ctx.get("caches", []))
+    # Read by run-report when the suite ran (not from the machine that regenerates the report).
+    cpu = meta.get("cpu_model") or "not recorded"
+    mem = f"{int(meta['memory_kib']) / 2 ** 20:.1f} GiB" if meta.get("memory_kib") else "not recorded"
+    caches = cache_list(ctx)
     secs = meta.get("seconds", {})
+    cores = ctx.get("num_cpus", "?")
     lines = [
         "| | |", "|---|---|",
         f"| Date | {cell(ctx.get('date', '?'))} |",
@@ -603,22 +647,23 @@ def machine_section(report):
         + (f", then a scaling run of {meta.get('scaling_repetitions')} repetitions (10^6 and 10^7 side by side)"
            if meta.get('scaling_repetitions') else "")
         + f"; --benchmark_min_time={meta.get('min_time', '?')}; pickle repetitions {meta.get('pickle_repetitions', '?')} |",
-        f"| CPU | {cell(cpu)}, {ctx.get('num_cpus', os.cpu_count())} cores at {ctx.get('mhz_per_cpu', '?')} MHz; {cell(caches)} |",
+        f"| CPU | {cell(cpu)}, {cores} cores at {ctx.get('mhz_per_cpu', '?')} MHz; {cell(caches)} |",
         f"| Memory | {mem} |",
         f"| Kernel | {cell(meta.get('kernel', '?'))} |",
         f"| Compiler | {cell(ctx.get('compiler', meta.get('cxx', '?')))} |",
         f"| Build | CMAKE_BUILD_TYPE={cell(ctx.get('snapheap_build_type', meta.get('cmake_build_type', '?')))}, "
-        f"flags `{cell(ctx.get('snapheap_cxx_flags', '').strip())}`; Google Benchmark "
-        f"{cell(ctx.get('library_build_type', '?'))} build (Debian's package; it only runs the loop) |",
+        f"flags `{cell(ctx.get('snapheap_cxx_flags', '').strip())}`; "
+        f"{package_text(meta, 'google_benchmark', 'Google Benchmark')}, a "
+        f"{cell(ctx.get('library_build_type', '?'))} build of the library (it only runs the loop) |",
         f"| snapheap commit | `{cell(meta.get('git_commit', '?'))}`"
         + (f" with {meta.get('git_dirty_library')} uncommitted library files" if str(meta.get('git_dirty_library', '0')) != '0' else "")
         + " |",
-        f"| Baselines | Boost.Serialization 1.74, cereal 1.3.2, Boehm GC 8.2 ({cell(ctx.get('boehm_markers', '1'))} marker "
-        f"thread), glibc malloc (set to keep freed memory: "
+        f"| Baselines | " + ", ".join(package_text(meta, k, l) for k, l in PACKAGE_LABELS[:3])
+        + f" ({cell(ctx.get('boehm_markers', '1'))} marker thread), glibc malloc (set to keep freed memory: "
         f"{cell(ctx.get('malloc_keeps_freed_memory', '?'))}), Python "
-        f"{cell((report.pickle or {}).get('python', '?'))} pickle protocol 5 |",
+        f"{cell((report.pickle or {}).get('python', '?'))} pickle protocol {(report.pickle or {}).get('protocol', '?')} |",
         f"| Load average | {cell(meta.get('loadavg_start', '?'))} at the start, {cell(meta.get('loadavg_end', '?'))} "
-        f"at the end (2 cores shared with other work: compare CPU times and ratios, not wall times) |",
+        f"at the end ({cores} cores; compare CPU times and ratios, not wall times) |",
         f"| File benchmarks | {cell(meta.get('bench_dir_fs', '?'))} file system |",
         f"| Wall time | suite {secs.get('suite', '?')} s, pickle {secs.get('pickle', '?')} s, stack probe "
         f"{secs.get('stack_probe', '?')} s; total {secs.get('total_without_build', '?')} s (build not counted) |",
@@ -642,8 +687,9 @@ def workload_table(report, group, workload):
     rows = ["| system | time (median) | wall (median) | cv | items/s | bytes | faults/iter | ratio | other counters |",
             "|---|---:|---:|---:|---:|---:|---:|---|---|"]
     first_touch = []
-    for system in report.systems(group, workload):
-        m = report.m[(group, workload, system, MILLION)]
+    present = report.systems(group, workload)
+    for system in present:
+        m = report.m[(group, workload, system, report.n)]
         if m.error:
             rows.append(f"| {system} | error: {cell(m.error)} | | | | | | | |")
             continue
@@ -656,8 +702,9 @@ def workload_table(report, group, workload):
         if faults is not None and faults >= FIRST_TOUCH_FAULTS:
             first_touch.append(f"{system} (about {faults * 4096 / 2 ** 20:.0f} MiB faulted in, "
                                f"{faults:.0f} faults)")
-        r = report.ratio(group, workload, system, ref_name) if system != ref_name else None
-        span = report.ratio_range(group, workload, system, ref_name) if system != ref_name else None
+        against = reference_for(group, system, present)
+        r = report.ratio(group, workload, system, against) if system != ref_name else None
+        span = report.ratio_range(group, workload, system, against) if system != ref_name else None
         if system == ref_name:
             ratio = "reference"
         elif r:
@@ -666,7 +713,7 @@ def workload_table(report, group, workload):
                 if span:
                     ratio += f" ({1 / span[1]:.3g}–{1 / span[0]:.3g})"
             else:
-                ratio = f"{fmt_ratio(r)} {ref_name}'s time"
+                ratio = f"{fmt_ratio(r)} {against}'s time"
                 if span:
                     ratio += f" ({span[0]:.3g}–{span[1]:.3g})"
         else:
@@ -713,6 +760,27 @@ def floor_scaling(report, s):
     return None
 
 
+def scaling_prose(report):
+    """What the scaling table shows and how it was measured, from the run's facts."""
+    reps = report.meta.get("scaling_repetitions")
+    scaling = report.scaling()
+    text = ("Flat rows scale linearly. 10^3 to 10^6 come from the passes; "
+            + (f"the scaling run measures 10^6 and 10^7 one right after the other ({reps} repetitions), and "
+               "the last column is t(10^7) ÷ (10 × t(10^6)) from that run; "
+               if reps else "there was no scaling run (no 10^7 figures); ")
+            + "the target asks ≤ 1.3 for snapheap's figures. Where memcpy was measured on the same bytes, "
+            "its own ratio follows: memcpy has no algorithm to scale, so growth it shares comes from the "
+            "machine's memory system, not from snapheap's algorithm.")
+    caches = cache_list(report.context)
+    if caches:
+        text += (f" The payload is 8 bytes per element (8 MB at 10^6, 80 MB at 10^7); the caches the machine "
+                 f"reports: {caches}.")
+    stopped = sorted(s["family"] for s in scaling if TEN_MILLION not in s["sizes"] and MILLION in s["sizes"])
+    if stopped and reps:
+        text += " Measured up to 10^6 only (to keep the run short): " + ", ".join(stopped) + "."
+    return text
+
+
 def scaling_table(report):
     scaling = report.scaling()
     sizes = sorted({n for s in scaling for n in s["sizes"] if n < TEN_MILLION})
@@ -747,6 +815,34 @@ CONTAINER_CHOICES = [
 ]
 
 
+def containers_summary(report):
+    """What the container measurements show, in words, from the measurements."""
+    parts = []
+    n = report.n
+    scratch = report.ratio("containers", "scratch_ids", "std_vector", "boost_vector_default_init", n)
+    stack = report.ratio("containers", "mark_stack", "std_vector", "boost_vector", n)
+    if scratch is not None:
+        parts.append(f"Where `default_init` leaves a per-save scratch array unzeroed, `std::vector` takes "
+                     f"{fmt_ratio(scratch)} the Boost vector's time")
+    if stack is not None:
+        if stack < 1:
+            parts.append(f"on the work list, where there is nothing to leave unzeroed, `std::vector` takes "
+                         f"{fmt_ratio(stack)} its time: the Boost vector is {(1 / stack - 1) * 100:.0f}% slower there")
+        else:
+            parts.append(f"on the work list, where there is nothing to leave unzeroed, `std::vector` takes "
+                         f"{fmt_ratio(stack)} its time")
+    text = "; ".join(parts) + "." if parts else ""
+    sizes = sorted({k[3] for k in report.m if k[:2] == ("containers", "root_insert")})
+    if sizes:
+        big = sizes[-1]
+        flat = report.get("containers", "root_insert", "boost_flat_map", big)
+        tree = report.get("containers", "root_insert", "std_map", big)
+        if flat and tree:
+            text += (f" The root registry is a `std::map`: `boost::container::flat_map` inserts in O(n), and "
+                     f"{big:,} new roots took it {fmt_time(flat.time)} against the map's {fmt_time(tree.time)}.")
+    return text.strip()
+
+
 def containers_table(report):
     rows = ["| job | elements | container | time (median) | per element | ratio to the choice |",
             "|---|---:|---|---:|---:|---|"]
@@ -768,6 +864,238 @@ def containers_table(report):
     return "\n".join(rows) if len(rows) > 2 else None
 
 
+def chain_sizes_text(report):
+    """The chain lengths snapheap saved and loaded in this run (it does not recurse)."""
+    sizes = sorted({k[3] for k in list(report.m) + list(report.scaling_m)
+                    if k[:3] in (("save", "chain", "snapheap"), ("load", "chain", "snapheap"))})
+    if not sizes:
+        return ""
+    return (f"snapheap saved and loaded chains of up to {sizes[-1]:,} nodes in this run (save/chain, "
+            "load/chain) without recursion.")
+
+
+# ---- the README's figures -------------------------------------------------------------------------
+
+README_BEGIN = "<!-- benchmark figures: generated by bench/report.py from bench/results/raw; do not edit -->"
+README_END = "<!-- end of the generated benchmark figures -->"
+
+
+class Figures:
+    """The figures of the README's table, each formatted exactly as REPORT.md prints it (so that
+    every number in the README can be found in the report)."""
+
+    def __init__(self, report):
+        self.r = report
+
+    def time(self, group, workload, system):
+        m = self.r.get(group, workload, system)
+        return fmt_time(m.time) if m else None
+
+    def ratio(self, group, workload, system):
+        """system's time over its reference's, as the workload table prints it."""
+        present = self.r.systems(group, workload)
+        if system not in present:
+            return None
+        r = self.r.ratio(group, workload, system, reference_for(group, system, present))
+        if r is None:
+            return None
+        return fmt_ratio(1 / r) if system in FLOORS else fmt_ratio(r)
+
+    def counter(self, group, workload, system, name):
+        m = self.r.get(group, workload, system)
+        return m.counters.get(name) if m else None
+
+    def pickle_same_graph(self):
+        """Whether pickle's graph had the C++ graph's edges (pickle_bench.py records it)."""
+        return (self.r.pickle or {}).get("graph_edges") == "graph_spec"
+
+    def pickle_ratio(self, group, workload):
+        if workload == "graph" and not self.pickle_same_graph():
+            return None  # another graph: not comparable
+        ref = self.r.get(group, workload, REFERENCE)
+        for name, p in self.r.pickle_rows(group, workload):
+            if "cpu" in p and ref and ref.time > 0:
+                return fmt_ratio(p["cpu"] / ref.time)
+        return None
+
+    def pickle_refuses(self, workload):
+        w = (self.r.pickle or {}).get("workloads", {})
+        key = {"graph": "graph_weak", "seed_weak": "seed_weak"}[workload]
+        e = w.get(key, {}).get("error")
+        return e.split(":")[0] if e else None
+
+
+def join_parts(parts):
+    return "; ".join(p for p in parts if p)
+
+
+def readme_block(report):
+    """The README's benchmark figures: a table and what the report says snapheap misses, every
+    figure taken from the report."""
+    f = Figures(report)
+    meta = report.meta
+    rows = []
+
+    def row(what, ours, against):
+        if ours:
+            rows.append(f"| {what} | {ours} | {against or '–'} |")
+
+    def both(a, b, sep=" and "):
+        return f"{a}{sep}{b}" if a and b else None
+
+    # Payload to and from memory.
+    row("save the int64 payload to memory, XXH3 checksum included", f.time("save", "payload", "snapheap"),
+        join_parts([f"{f.ratio('save', 'payload', 'memcpy')} the time of `memcpy` of the same bytes"
+                    if f.ratio("save", "payload", "memcpy") else None,
+                    f"Boost and cereal (no checksum) take {both(f.ratio('save', 'payload', 'boost'), f.ratio('save', 'payload', 'cereal'))} "
+                    "snapheap's time" if both(f.ratio('save', 'payload', 'boost'), f.ratio('save', 'payload', 'cereal')) else None]))
+    row("load the payload, checksum verified", f.time("load", "payload", "snapheap"),
+        join_parts([f"{f.ratio('load', 'payload', 'memcpy')} `memcpy`'s time" if f.ratio("load", "payload", "memcpy") else None,
+                    f"Boost and cereal take {both(f.ratio('load', 'payload', 'boost'), f.ratio('load', 'payload', 'cereal'))} "
+                    "snapheap's time" if both(f.ratio('load', 'payload', 'boost'), f.ratio('load', 'payload', 'cereal')) else None]))
+    # The graph.
+    bpn = f.counter("save", "graph", "snapheap", "bytes_per_node")
+    ours = f.time("save", "graph", "snapheap")
+    if ours and bpn is not None:
+        ours += f", {bpn:.2f} bytes/node"
+
+    def per_node(system):
+        v = f.counter("save", "graph", system, "bytes_per_node")
+        return f" ({v:.2f} B/node)" if v is not None else ""
+
+    refuses = f.pickle_refuses("graph")
+    row("save a graph (an int64, a strong and a weak edge per node)", ours,
+        join_parts([f"cereal takes {f.ratio('save', 'graph', 'cereal')} snapheap's time{per_node('cereal')}, "
+                    f"Boost {f.ratio('save', 'graph', 'boost')}{per_node('boost')}"
+                    if f.ratio("save", "graph", "cereal") and f.ratio("save", "graph", "boost") else None,
+                    f"pickle, in its own process on the same graph with strong peers (weakref peers: "
+                    f"`{refuses}`), {f.pickle_ratio('save', 'graph')} (medians, not paired within a pass)"
+                    if f.pickle_ratio("save", "graph") else None]))
+    # (pickle's figures are CPU time in its own process, not paired within a pass as the others are.)
+    row("load that graph", f.time("load", "graph", "snapheap"),
+        join_parts([f"cereal takes {f.ratio('load', 'graph', 'cereal')} snapheap's time, Boost "
+                    f"{f.ratio('load', 'graph', 'boost')}"
+                    if f.ratio("load", "graph", "cereal") and f.ratio("load", "graph", "boost") else None,
+                    f"pickle {f.pickle_ratio('load', 'graph')} (not paired)" if f.pickle_ratio("load", "graph") else None]))
+    # The seed's model.
+    sb = f.counter("save", "seed_weak", "snapheap", "snapshot_bytes")
+    ours = f.time("save", "seed_weak", "snapheap")
+    if ours and sb is not None:
+        ours = f"{fmt_bytes(sb)} bytes, {ours}"
+    bb, cb = (f.counter("save", "seed_weak", s_, "snapshot_bytes") for s_ in ("boost", "cereal"))
+    refuses = f.pickle_refuses("seed_weak")
+    row("the seed's model saved without its payload", ours,
+        join_parts([f"Boost and cereal write {fmt_bytes(bb)} and {fmt_bytes(cb)} bytes (they lock the `weak_ptr`) "
+                    f"and take {both(f.ratio('save', 'seed_weak', 'boost'), f.ratio('save', 'seed_weak', 'cereal'))} "
+                    "snapheap's time" if bb is not None and cb is not None else None,
+                    f"pickle refuses it (`{refuses}`)" if refuses else None]))
+    # The chain.
+    chain = both(f.time("save", "chain", "snapheap"), f.time("load", "chain", "snapheap"), " / ")
+    depth = None
+    if report.stack:
+        c = report.stack["longest_chain"]
+        depth = (f"Boost and cereal recurse once per link: with {report.stack['stack_bytes'] // 2 ** 20} MiB of stack "
+                 f"the longest chain Boost saves is {c.get('boost_save', 0):,} nodes and loads {c.get('boost_load', 0):,}, "
+                 f"cereal {c.get('cereal_save', 0):,} and {c.get('cereal_load', 0):,} (`snapheap_stack_probe`)")
+    row("save / load a 1M-node chain", chain, depth)
+    # Collection.
+    row("full collection, 1M live objects, random graph", f.time("collect", "live_graph", "snapheap"),
+        join_parts([f"Boehm's `GC_gcollect` takes {f.ratio('collect', 'live_graph', 'boehm')} snapheap's time "
+                    "(both with 10^6 weak edges)" if f.ratio("collect", "live_graph", "boehm") else None,
+                    f"without the weak edges snapheap takes {f.time('collect', 'live_graph', 'snapheap_no_weak')} and "
+                    f"Boehm {f.ratio('collect', 'live_graph', 'boehm_no_weak')} snapheap's time"
+                    if f.ratio("collect", "live_graph", "boehm_no_weak") else None]))
+    row("full collection, 1M live objects, chain (no weak edges)", f.time("collect", "live_chain", "snapheap"),
+        f"Boehm takes {f.ratio('collect', 'live_chain', 'boehm')} snapheap's time"
+        if f.ratio("collect", "live_chain", "boehm") else None)
+    dead = both(f.time("collect", "dead_chain", "snapheap"), f.time("collect", "dead_graph", "snapheap"), " / ")
+    row("collecting 1M dead objects, chain / random graph", dead,
+        join_parts([f"the `shared_ptr` teardown takes {both(f.ratio('collect', 'dead_chain', 'shared_ptr_teardown'), f.ratio('collect', 'dead_graph', 'shared_ptr_teardown'), ' / ')} "
+                    "snapheap's time" if both(f.ratio('collect', 'dead_chain', 'shared_ptr_teardown'), f.ratio('collect', 'dead_graph', 'shared_ptr_teardown')) else None,
+                    f"Boehm {both(f.ratio('collect', 'dead_chain', 'boehm'), f.ratio('collect', 'dead_graph', 'boehm'), ' / ')}"
+                    if both(f.ratio('collect', 'dead_chain', 'boehm'), f.ratio('collect', 'dead_graph', 'boehm')) else None,
+                    f"`free()` of the same chain {f.ratio('collect', 'dead_chain', 'free')}"
+                    if f.ratio("collect", "dead_chain", "free") else None]))
+    # Allocation and memory.
+    cpi = f.counter("alloc", "small", "snapheap", "collections_per_iteration")
+    ours = f.time("alloc", "small", "snapheap")
+    if ours:
+        ours += " with its automatic collections" + (f" ({cpi:.4g} of them)" if cpi is not None else "")
+        if f.time("alloc", "small", "snapheap_no_auto_gc"):
+            ours += f"; {f.time('alloc', 'small', 'snapheap_no_auto_gc')} without"
+    others = [(name, f.ratio("alloc", "small", s_)) for s_, name in
+              (("make_shared", "`std::make_shared`"), ("malloc", "`malloc`"), ("boehm", "Boehm"))]
+    others = [f"{name} {r}" for name, r in others if r]
+    row("allocating 1M small objects", ours,
+        join_parts([(others[0].replace(" ", " takes ", 1) + " snapheap's time"
+                     + "".join(", " + o for o in others[1:])) if others else None,
+                    f"snapheap without collections {f.ratio('alloc', 'small', 'snapheap_no_auto_gc')}"
+                    if f.ratio("alloc", "small", "snapheap_no_auto_gc") else None]))
+    mem = {s_: f.counter("memory", "small", s_, "bytes_per_object") for s_ in ("snapheap", "make_shared", "boehm", "malloc")}
+    cellb = f.counter("memory", "small", "snapheap", "cell_bytes_per_object")
+    table = f.counter("memory", "small", "snapheap", "table_bytes_per_object")
+    if mem["snapheap"] is not None:
+        ours = f"{mem['snapheap']:.1f}" + (f" ({cellb:.1f} cell + {table:.1f} table)" if cellb is not None and table is not None else "")
+        row("bytes per small object", ours,
+            ", ".join(f"{name} {mem[s_]:.1f}" for s_, name in (("make_shared", "`make_shared`"), ("boehm", "Boehm"),
+                                                               ("malloc", "`malloc`")) if mem[s_] is not None))
+    passes = report.pass_count
+    md = [README_BEGIN,
+          f"At {report.n:,} elements, from `bench/results/REPORT.md` (a {meta.get('mode', '?')} run: {passes} "
+          f"pass{'es' if passes != 1 else ''}, commit `{str(meta.get('git_commit', '?'))[:7]}`). A ratio is the "
+          "other system's time over snapheap's, within each pass, the median over the passes:", "",
+          "| workload | snapheap | against |", "|---|---|---|"] + rows + [""]
+    notes = []
+    if report.pickle and not f.pickle_same_graph():
+        notes.append("pickle's graph figures are left out: in this run its graph had the C++ graph's shape but "
+                     "its own random edges")
+    touched = []
+    for group, workload in (("save", "payload"), ("load", "payload"), ("save", "graph"), ("load", "graph"),
+                            ("save", "seed_weak"), ("save", "chain"), ("load", "chain"), ("alloc", "small"),
+                            ("collect", "live_graph"), ("collect", "live_chain"), ("collect", "dead_chain"),
+                            ("collect", "dead_graph")):
+        for system in report.systems(group, workload):
+            faults = f.counter(group, workload, system, "page_faults_per_iteration")
+            if faults is not None and faults >= FIRST_TOUCH_FAULTS:
+                touched.append(f"{system} {group}/{workload} (about {faults * 4096 / 2 ** 20:.0f} MiB faulted in)")
+    if touched:
+        notes.append("these figures include first-touch costs (page faults in the timed region): " + ", ".join(touched))
+    if notes:
+        md += ["Note: " + "; ".join(notes) + ".", ""]
+    missed = [t for t in report.targets() if t["ok"] is False]
+    if missed:
+        md.append("Where snapheap misses its targets the report says so: "
+                  + "; ".join(f"{cell(t['text'])}: {cell(t['shown'])}" for t in missed) + ".")
+    summary = containers_summary(report)
+    if summary:
+        md += ["", "The report's last section measures the containers snapheap uses against their alternatives. "
+               + summary]
+    md.append(README_END)
+    return md
+
+
+def write_readme(report, path):
+    """Replaces the block between README_BEGIN and README_END in the README at `path`."""
+    with open(path) as fh:
+        text = fh.read()
+    begin, end = text.find(README_BEGIN), text.find(README_END)
+    if begin < 0 or end < begin:
+        raise SystemExit(f"report.py: {path} has no generated benchmark block ({README_BEGIN!r} ... {README_END!r})")
+    text = text[:begin] + "\n".join(readme_block(report)) + text[end + len(README_END):]
+    with open(path, "w") as fh:
+        fh.write(text)
+
+
+def readme_block_of(path):
+    """The generated block in the README at `path`, as lines (None if it has none)."""
+    with open(path) as fh:
+        text = fh.read()
+    begin, end = text.find(README_BEGIN), text.find(README_END)
+    if begin < 0 or end < begin:
+        return None
+    return text[begin:end + len(README_END)].split("\n")
+
+
 def write_report(report, out_dir):
     targets = report.targets()
     meta = report.meta
@@ -775,6 +1103,10 @@ def write_report(report, out_dir):
     md.append("Generated by `bench/run-report` (`bench/report.py`) from one run of `snapheap_bench` "
               "(every baseline in the same binary and the same run), `bench/pickle_bench.py` and "
               "`snapheap_stack_probe`. Do not edit by hand.")
+    if meta.get("mode") == "smoke":
+        md += ["", f"**This is a smoke run** (`bench/run-report --smoke`, CI's bench stage): every benchmark once, "
+               f"at {report.n:,} elements, one iteration each. It checks that every benchmark and the report "
+               "generator run; its figures mean nothing."]
     if meta.get("mode") == "short":
         md += ["", "**This is a short report** (one pass, no 10^7 runs, one repetition of the slowest "
                "baselines): a smoke test of the figures. The committed report in `bench/results/` comes "
@@ -784,8 +1116,8 @@ def write_report(report, out_dir):
               + (f"**{report.pass_count} passes**; each time is the **median over the passes**, and each "
                  "ratio is taken **within each pass** (where the systems of a workload run one right "
                  "after the other) and given as the median of the per-pass ratios, with the lowest and "
-                 "highest in parentheses: how much of the core the run gets changes from minute to "
-                 "minute on this shared machine, and pairing cancels most of it. cv is the coefficient "
+                 "highest in parentheses: how much of the core a run gets can change from minute to "
+                 "minute on a shared machine, and the systems of a workload are measured close together. cv is the coefficient "
                  "of variation of the time over the passes. "
                  if report.pass_count > 1 else
                  "one pass; each time is the **median over the repetitions**, and cv is their "
@@ -793,12 +1125,18 @@ def write_report(report, out_dir):
               + "In-memory work is timed by the thread's **CPU time** of the timed region (Google "
               "Benchmark's cpu_time, with PauseTiming around the untimed setup): wall time includes the "
               "time other processes hold the core (the wall column shows it). The file benchmarks wait "
-              "for the disk and are compared by wall time. All figures come from this one run. Inputs "
+              "for the disk and are compared by wall time. All figures come from this one run of "
+              "`bench/run-report` (the suite, pickle_bench.py and the stack probe). Inputs "
               "are built outside the timed region from fixed seeds. **Warm against warm**: every system "
-              "reuses its heap, arena or buffer, an untimed round runs first, and glibc malloc is set to "
-              "keep freed memory (as snapheap keeps a pool of warm pages); *faults/iter* counts the page "
-              "faults inside the timed region, so a figure that includes first-touch costs shows it "
-              "there (0 means none).")
+              "reuses its heap, arena or buffer; where the timed operation allocates or writes (allocation, "
+              "save, load) an untimed round of it runs first, and the dead shapes are rebuilt untimed before "
+              "every timed collection; glibc malloc "
+              + ("is set to keep freed memory (as snapheap keeps a pool of warm pages)"
+                 if report.context.get("malloc_keeps_freed_memory") == "yes" else
+                 "keeps its default trimming (SNAPHEAP_BENCH_MALLOC_DEFAULTS=1)")
+              + ". Whether that left first-touch costs in a figure is measured, not assumed: "
+              "*faults/iter* counts the page faults inside the timed region, and each table names the "
+              "figures with more than a few.")
     met = sum(1 for t in targets if t["ok"] is True)
     missed = sum(1 for t in targets if t["ok"] is False)
     md += ["", "## Targets", "", f"{met} met, {missed} missed"
@@ -809,7 +1147,7 @@ def write_report(report, out_dir):
         md.append(f"| {cell(t['text'])} | {cell(t['shown'])} | {verdict} |")
     md += ["", "## Charts", "", "![Baseline time over snapheap time per workload](ratios.svg)", "",
            "![Time per element against element count](scaling.svg)", ""]
-    md += ["## Results at 1,000,000 elements", ""]
+    md += [f"## Results at {report.n:,} elements", ""]
     for group, workload, title, note in WORKLOADS:
         if not report.systems(group, workload):
             continue
@@ -836,26 +1174,17 @@ def write_report(report, out_dir):
         md += ["## Container choices", "",
                "`bench/bench_containers.cpp`: each container snapheap uses, against the alternatives, on the "
                "operation snapheap performs with it (warm; ratios are the alternative's time over the "
-               "choice's, within each pass). Boost.Container's vector serves where it saves work "
-               "(`default_init` leaves a scratch array unzeroed) and costs nothing where it does not; the "
-               "root registry is a `std::map`, because `boost::container::flat_map` inserts in O(n) and "
-               "a host with tens of thousands of roots would pay seconds for them.", "", containers, ""]
-    md += ["## Scaling (time per element; 10^3 to 10^7)", "",
-           "Flat rows scale linearly. 10^3 to 10^6 come from the passes; the scaling run measures 10^6 "
-           "and 10^7 one right after the other (3 repetitions), and the last column is "
-           "t(10^7) ÷ (10 × t(10^6)) from that run; the target asks ≤ 1.3 for snapheap's figures. "
-           "Where memcpy was measured on the same bytes, its own ratio follows: a floor that does not "
-           "scale linearly either is the machine's caches, not the algorithm (8 MB fits in the "
-           "caches, 80 MB does not). Boost and cereal (graph) and the dead-shape and weak baselines "
-           "stop at 10^6 to keep the run short.", "", scaling_table(report), ""]
+               "choice's, within each pass). " + containers_summary(report), "", containers, ""]
+    md += ["## Scaling (time per element; 10^3 to 10^7)", "", scaling_prose(report), "", scaling_table(report), ""]
     if report.stack:
         sb = report.stack["stack_bytes"]
         chains = report.stack["longest_chain"]
         md += ["## Stack depth: the longest chain each serializer handles", "",
-               f"`snapheap_stack_probe`: each attempt in a child process, on a thread with a {sb // 2 ** 20} MiB "
-               "stack (the Linux default); binary search to ~1% for the longest chain that completes "
-               "(a crash is a stack overflow). snapheap saves and loads 10^6- and 10^7-node chains "
-               "(save/chain, load/chain above) without recursion.", "",
+               (f"`snapheap_stack_probe`, run in this run: each attempt in a child process, on a thread with "
+               f"{sb // 2 ** 20} MiB of stack{' (the Linux default)' if sb == 8 << 20 else ''}; binary search to "
+               "~1% for the longest chain that completes, up to "
+               f"{report.stack.get('search_limit', 0):,} nodes (a crash is a stack overflow). "
+               + chain_sizes_text(report)).strip(), "",
                "| serializer | save | load |", "|---|---:|---:|"]
         for lib in ("boost", "cereal"):
             md.append(f"| {lib} | {chains.get(lib + '_save', 0):,} nodes | {chains.get(lib + '_load', 0):,} nodes |")
@@ -898,26 +1227,137 @@ def write_report(report, out_dir):
         f.write("\n".join(md))
 
 
+RAW_NAMES = ("pickle.json", "stack.json", "meta.json", "scaling.json")
+
+
+def raw_inputs(raw_dir):
+    """The inputs run-report keeps in a raw directory: pass-*.json, scaling.json, pickle.json,
+    stack.json, meta.json. None if it holds no pass."""
+    if not os.path.isdir(raw_dir):
+        return None
+    passes = sorted((name for name in os.listdir(raw_dir) if name.startswith("pass-") and name.endswith(".json")),
+                    key=lambda name: int(name[5:-5]) if name[5:-5].isdigit() else 0)
+    if not passes:
+        return None
+    found = {name: os.path.join(raw_dir, name) for name in RAW_NAMES if os.path.exists(os.path.join(raw_dir, name))}
+    return {"bench": [os.path.join(raw_dir, name) for name in passes], "scaling": found.get("scaling.json"),
+            "pickle": found.get("pickle.json"), "stack": found.get("stack.json"), "meta": found.get("meta.json")}
+
+
+def build_report(bench, scaling=None, pickle=None, stack=None, meta=None):
+    passes = [load_bench(path) for path in bench]
+    context = passes[0][0]
+    scaling_m = load_bench(scaling)[1] if scaling else None
+    return Report(context, [m for _, m in passes], scaling_m, read_json(pickle), read_json(stack), read_json(meta))
+
+
+def write_all(report, out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "ratios.svg"), "w") as f:
+        f.write(ratio_chart(report))
+    with open(os.path.join(out_dir, "scaling.svg"), "w") as f:
+        f.write(scaling_chart(report))
+    write_report(report, out_dir)
+
+
+def check(report, out_dir, readme):
+    """Regenerates the report from its raw inputs into a temporary directory and compares it with
+    the one in `out_dir` (and the README's block with the generated one). Returns the differences."""
+    import difflib
+    import tempfile
+    problems = []
+    with tempfile.TemporaryDirectory() as tmp:
+        write_all(report, tmp)
+        for name in ("REPORT.md", "ratios.svg", "scaling.svg"):
+            committed = os.path.join(out_dir, name)
+            if not os.path.exists(committed):
+                problems.append(f"{committed} is missing")
+                continue
+            with open(committed) as a, open(os.path.join(tmp, name)) as b:
+                old, new = a.read().splitlines(), b.read().splitlines()
+            if old != new:
+                diff = "\n".join(list(difflib.unified_diff(old, new, committed, "regenerated", lineterm=""))[:40])
+                problems.append(f"{committed} differs from what its raw inputs give:\n{diff}")
+    if readme:
+        block = readme_block_of(readme)
+        if block is None:
+            problems.append(f"{readme} has no generated benchmark block")
+        elif block != readme_block(report):
+            diff = "\n".join(difflib.unified_diff(block, readme_block(report), readme, "regenerated", lineterm=""))
+            problems.append(f"{readme}'s benchmark figures differ from the report's raw inputs:\n{diff}")
+    return problems
+
+
+NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def figures_missing(readme, report_md):
+    """The numbers in the README's generated block that REPORT.md does not print (each must appear
+    there as a number of its own, not as part of a longer one)."""
+    block = readme_block_of(readme)
+    if block is None:
+        return [f"{readme} has no generated benchmark block"]
+    with open(report_md) as fh:
+        text = fh.read()
+    missing = []
+    for line in block[1:-1]:
+        for number in NUMBER.findall(re.sub(r"`[^`]*`", "", line)):  # not inside code spans (a commit)
+            number = number.rstrip(",")
+            if not re.search(r"(?<![\d.,])" + re.escape(number) + r"(?![\d,]|\.\d)", text):
+                missing.append(f"{number} (in: {line[:100]})")
+    return missing
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--bench", action="append", required=True, help="one pass (repeatable)")
+    ap.add_argument("--bench", action="append", help="one pass (repeatable)")
     ap.add_argument("--scaling", help="snapheap_bench --scaling output")
     ap.add_argument("--pickle")
     ap.add_argument("--stack")
     ap.add_argument("--meta")
+    ap.add_argument("--from-raw", metavar="DIR",
+                    help="read every input from DIR (pass-*.json, scaling.json, pickle.json, stack.json, meta.json)")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--readme", help="also rewrite this README's generated benchmark block")
+    ap.add_argument("--check", action="store_true",
+                    help="write nothing: regenerate from the inputs and compare with --out (and --readme); "
+                         "exit 1 if they differ, 77 if --from-raw holds no inputs")
+    ap.add_argument("--check-figures", action="store_true",
+                    help="write nothing, read no inputs: every number in --readme's generated block must "
+                         "appear in --out's REPORT.md; exit 1 if one does not")
     args = ap.parse_args()
-    passes = [load_bench(path) for path in args.bench]
-    context = passes[0][0]
-    scaling = load_bench(args.scaling)[1] if args.scaling else None
-    report = Report(context, [m for _, m in passes], scaling, read_json(args.pickle), read_json(args.stack),
-                    read_json(args.meta))
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "ratios.svg"), "w") as f:
-        f.write(ratio_chart(report))
-    with open(os.path.join(args.out, "scaling.svg"), "w") as f:
-        f.write(scaling_chart(report))
-    write_report(report, args.out)
+    if args.check_figures:
+        if not args.readme:
+            ap.error("--check-figures needs --readme")
+        missing = figures_missing(args.readme, os.path.join(args.out, "REPORT.md"))
+        for m in missing:
+            print(f"report.py: not in {os.path.join(args.out, 'REPORT.md')}: {m}")
+        if missing:
+            raise SystemExit(1)
+        print(f"report.py: every figure in {args.readme}'s benchmark block is in the report")
+        return
+    if args.from_raw:
+        inputs = raw_inputs(args.from_raw)
+        if inputs is None:
+            print(f"report.py: no raw benchmark results in {args.from_raw}")
+            raise SystemExit(77 if args.check else 2)
+    elif args.bench:
+        inputs = {"bench": args.bench, "scaling": args.scaling, "pickle": args.pickle, "stack": args.stack,
+                  "meta": args.meta}
+    else:
+        ap.error("give --bench (and the other inputs) or --from-raw")
+    report = build_report(**inputs)
+    if args.check:
+        problems = check(report, args.out, args.readme)
+        for p in problems:
+            print(p)
+        if problems:
+            raise SystemExit(1)
+        print(f"report.py: {args.out} and {args.readme or 'no README'} match their raw inputs")
+        return
+    write_all(report, args.out)
+    if args.readme:
+        write_readme(report, args.readme)
     for t in report.targets():
         verdict = "met" if t["ok"] else ("MISSED" if t["ok"] is False else "n/a")
         print(f"  [{verdict:>6}] {t['text']}: {t['shown']}")

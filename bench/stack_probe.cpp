@@ -2,7 +2,7 @@
 // before they overflow an 8 MiB stack (the Linux default), for the report. Both recurse once per
 // link; snapheap does not (bench: save/chain, load/chain at 10^6 and 10^7 nodes).
 //
-//   snapheap_stack_probe [--stack-mib 8] > stack.json
+//   snapheap_stack_probe [--stack-mib 8] [--limit 1000000] > stack.json
 //
 // Each attempt runs in a child process (fork), on a thread with exactly that stack; a crash
 // (SIGSEGV) in the child is the overflow. A binary search finds the longest chain that works.
@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -97,11 +98,13 @@ std::int64_t longest(Lib lib, Op op, std::size_t stack_bytes, std::int64_t limit
 
 int main(int argc, char** argv) {
   std::size_t stack_mib = 8;
+  std::int64_t limit = 1'000'000;  // the longest chain tried (--limit: CI's bench stage asks less)
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--stack-mib") == 0 && i + 1 < argc) stack_mib = std::strtoul(argv[++i], nullptr, 10);
+    else if (std::strcmp(argv[i], "--limit") == 0 && i + 1 < argc) limit = std::strtoll(argv[++i], nullptr, 10);
   }
   const std::size_t stack_bytes = stack_mib << 20;
-  constexpr std::int64_t kLimit = 1'000'000;
+  const std::int64_t kLimit = std::max<std::int64_t>(limit, 100);
   const char* libs[] = {"boost", "cereal"};
   const char* ops[] = {"save", "load"};
   std::printf("{\n  \"stack_bytes\": %zu,\n  \"search_limit\": %lld,\n  \"longest_chain\": {", stack_bytes,

@@ -53,9 +53,12 @@ void add_one(const std::string& name, BenchFn fn, std::int64_t n, const AddOptio
 
 namespace {
 bool scaling_only = false;
+bool smoke = false;
 
-// The sizes to register: all of them, or in --scaling mode 10^6 and 10^7 of a family with 10^7.
+// The sizes to register: all of them; in --scaling mode 10^6 and 10^7 of a family with 10^7; in
+// --smoke mode the smallest, at most kSmokeElements.
 std::vector<std::int64_t> selected(const std::vector<std::int64_t>& sizes) {
+  if (smoke) return {std::min(*std::min_element(sizes.begin(), sizes.end()), kSmokeElements)};
   if (!scaling_only) return sizes;
   if (std::find(sizes.begin(), sizes.end(), kSweep[4]) == sizes.end()) return {};
   return {kMillion, kSweep[4]};
@@ -63,6 +66,7 @@ std::vector<std::int64_t> selected(const std::vector<std::int64_t>& sizes) {
 }  // namespace
 
 void set_scaling_only(bool on) noexcept { scaling_only = on; }
+void set_smoke(bool on) noexcept { smoke = on; }
 
 void add(const std::string& name, BenchFn fn, const std::vector<std::int64_t>& sizes, AddOptions options) {
   for (std::int64_t n : selected(sizes)) add_one(name, fn, n, options);
@@ -133,7 +137,7 @@ const GraphSpec& graph_spec(std::int64_t n) {
   return specs.emplace(n, std::move(spec)).first->second;
 }
 
-snapheap::Strong<Graph> build_graph(snapheap::Heap& heap, std::int64_t n) {
+snapheap::Strong<Graph> build_graph(snapheap::Heap& heap, std::int64_t n, bool weak_edges) {
   const GraphSpec& spec = graph_spec(n);
   auto graph = heap.make<Graph>();
   graph->nodes.reserve(static_cast<std::size_t>(n));
@@ -142,7 +146,8 @@ snapheap::Strong<Graph> build_graph(snapheap::Heap& heap, std::int64_t n) {
     auto node = heap.make<Node>(i);
     if (spec.strong[at] != kNoEdge) node->next = graph->nodes[spec.strong[at]];
     // The weak target may be the node itself, which is not in the vector yet.
-    node->peer = spec.weak[at] == at ? snapheap::Weak<Node>(node) : snapheap::Weak<Node>(graph->nodes[spec.weak[at]]);
+    if (weak_edges)
+      node->peer = spec.weak[at] == at ? snapheap::Weak<Node>(node) : snapheap::Weak<Node>(graph->nodes[spec.weak[at]]);
     graph->nodes.emplace_back(node);
   }
   return graph;

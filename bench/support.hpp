@@ -62,6 +62,11 @@ std::vector<std::int64_t> sweep(std::int64_t max = kSweep[4]);
 /// `snapheap_bench --scaling`: register only the benchmarks that run at 10^7, at 10^6 and 10^7,
 /// so that the two sizes the scaling check compares are measured one right after the other.
 void set_scaling_only(bool on) noexcept;
+/// `snapheap_bench --smoke`: register every benchmark once, at one tiny size (its smallest, at
+/// most kSmokeElements), so that a CI stage can run every benchmark and the report generator in
+/// seconds (with --benchmark_min_time=0: one iteration each, unless a benchmark fixes its count).
+inline constexpr std::int64_t kSmokeElements = 1'000;
+void set_smoke(bool on) noexcept;
 
 // ---- timing and counters ---------------------------------------------------------------------------
 

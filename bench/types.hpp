@@ -59,8 +59,9 @@ struct Graph final : snapheap::Object {
   }
 };
 
-/// Builds the benchmark graph (graph_spec(n)) in `heap`; returns its root object.
-snapheap::Strong<Graph> build_graph(snapheap::Heap& heap, std::int64_t n);
+/// Builds the benchmark graph (graph_spec(n)) in `heap`; returns its root object. Without
+/// `weak_edges` the nodes' weak handles stay empty (the strong edges alone).
+snapheap::Strong<Graph> build_graph(snapheap::Heap& heap, std::int64_t n, bool weak_edges = true);
 /// Builds a chain: node i's next is node i-1 (allocated just before it); returns the head (n-1).
 snapheap::Strong<Node> build_chain(snapheap::Heap& heap, std::int64_t n);
 

@@ -3,11 +3,16 @@
 //
 //   load     into a heap that already holds objects (rooted, host-held and garbage), once with the
 //            checksum check off (the bytes as given) and once resealed (a fresh trailer, the
-//            checksum on). Either it throws SnapshotError and the heap is as it was (same live
-//            objects after a collection, same root names, verify() passes), or it loads: then
-//            verify() passes, every root of the snapshot is a root of the heap, inspect() agrees
-//            with the load's counts, and the heap saves, the saved snapshot loads into a fresh
-//            heap, and that heap saves the same bytes again (round trip).
+//            checksum on). Either it throws SnapshotError and the heap is as it was (HeapState:
+//            the same objects live after a collection, the same root names with every root
+//            holding the same object, and a save of it gives the same bytes as before; verify()
+//            passes; the host-held object is intact), or it loads: then verify() passes, every
+//            root of the snapshot is a root of the heap, inspect() agrees with the load's counts,
+//            and the library's own output round-trips: the heap saves, that snapshot loads into a
+//            fresh heap, and that heap saves the same bytes again (save, load, save agree). The
+//            input itself is not compared with a re-save: an arbitrary input that loads need not
+//            be in the form save writes (unreachable objects, another numbering). Where it must
+//            agree, for snapshots the library wrote, check_resaves_identically() checks it.
 //   inspect  on the bytes as given and resealed: throws SnapshotError or describes the snapshot
 //            consistently (the sections add up to the size, the types' objects to the total).
 //
@@ -103,15 +108,40 @@ inline bool has_large_recipe(std::span<const unsigned char> bytes) {
   return false;
 }
 
+/// A heap's observable state, to check that a refused load left it exactly as it was.
 struct HeapState {
-  std::size_t live_objects = 0;
-  std::vector<std::string> roots;
+  std::size_t live_objects = 0;                       // after a collection
+  std::vector<std::string> roots;                     // the root names, in order
+  std::vector<const snapheap::Object*> root_objects;  // the object each root holds, in that order
+  std::vector<unsigned char> saved;                   // a snapshot of every root
   bool operator==(const HeapState&) const = default;
 };
 
+inline std::vector<unsigned char> saved_bytes(snapheap::Heap& heap) {
+  snapheap::ByteBuffer buffer;
+  snapheap::save(heap, buffer);
+  const auto* p = reinterpret_cast<const unsigned char*>(buffer.data());
+  return {p, p + buffer.size()};
+}
+
 inline HeapState state_of(snapheap::Heap& heap) {
   heap.collect();
-  return {heap.stats().live_objects, heap.root_names()};
+  HeapState state{heap.stats().live_objects, heap.root_names(), {}, {}};
+  for (const std::string& name : state.roots) state.root_objects.push_back(heap.root<snapheap::Object>(name).get());
+  state.saved = saved_bytes(heap);
+  return state;
+}
+
+/// What differs between two states, for a message.
+inline std::string difference(const HeapState& before, const HeapState& after) {
+  if (before.live_objects != after.live_objects)
+    return std::to_string(before.live_objects) + " objects live before, " + std::to_string(after.live_objects) + " after";
+  if (before.roots != after.roots) return "the root names changed";
+  if (before.root_objects != after.root_objects) return "a root holds another object";
+  if (before.saved != after.saved)
+    return "the heap saves other bytes (" + std::to_string(before.saved.size()) + " before, " +
+           std::to_string(after.saved.size()) + " after)";
+  return "nothing";
 }
 
 inline void verify(const snapheap::Heap& heap, const char* when) {
@@ -217,7 +247,8 @@ inline Outcome check_load(std::span<const unsigned char> bytes, const snapheap::
   } catch (const snapheap::SnapshotError& e) {
     if (e.offset() != snapheap::SnapshotError::kNoOffset && e.offset() > bytes.size())
       violation(std::string("an error offset past the end of the input: ") + e.what());
-    if (state_of(dest.heap) != before) violation(std::string("a failed load changed the heap: ") + e.what());
+    if (const HeapState after = state_of(dest.heap); after != before)
+      violation("a failed load changed the heap (" + difference(before, after) + "): " + e.what());
     verify(dest.heap, "after a failed load");
     dest.check_intact("by a failed load");
     return Outcome::refused;
@@ -262,8 +293,9 @@ inline void check_inspect(std::span<const unsigned char> bytes) {
 }
 
 /// The load target's checks: the bytes as given with the checksum check off, then resealed with
-/// it on. Returns false (and checks nothing) for an input that would run a recipe larger than
-/// kMaxRecipeElements.
+/// it on. Returns true if both loads were checked; false for an input that would run a recipe
+/// larger than kMaxRecipeElements, as given or resealed (then the bytes as given were checked if
+/// only the resealed bytes ask for one, else nothing was).
 inline bool check_load_both(std::span<const unsigned char> bytes) {
   if (has_large_recipe(bytes)) return false;
   check_load(bytes, {.on_root_conflict = snapheap::RootConflict::replace, .verify_checksum = false});
@@ -271,6 +303,21 @@ inline bool check_load_both(std::span<const unsigned char> bytes) {
   if (has_large_recipe(sealed)) return false;
   check_load(sealed, {.on_root_conflict = snapheap::RootConflict::error, .verify_checksum = true});
   return true;
+}
+
+/// For a snapshot the library wrote: loaded into an empty heap, it saves back to exactly these
+/// bytes (the format has one form for a given graph).
+inline void check_resaves_identically(std::span<const unsigned char> bytes) {
+  snapheap::Heap heap;
+  try {
+    snapheap::load(heap, as_bytes(bytes));
+  } catch (const snapheap::SnapshotError& e) {
+    violation(std::string("a snapshot the library wrote does not load: ") + e.what());
+  }
+  const std::vector<unsigned char> again = saved_bytes(heap);
+  if (again.size() != bytes.size() || std::memcmp(again.data(), bytes.data(), bytes.size()) != 0)
+    violation("a snapshot the library wrote, loaded into an empty heap, saves other bytes (" +
+              std::to_string(bytes.size()) + " then " + std::to_string(again.size()) + ")");
 }
 
 /// The inspect target's checks: the bytes as given, then resealed.

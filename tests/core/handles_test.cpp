@@ -3,9 +3,12 @@
 #include <catch2/catch.hpp>
 #include <snapheap/heap.hpp>
 
+#include <compare>
+#include <functional>
 #include <type_traits>
 #include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include "support/nodes.hpp"
 
@@ -136,7 +139,18 @@ TEMPLATE_TEST_CASE("every handle kind: empty default, copy, move, compare, conve
     CHECK(set.count(HNode()) == 0);
     set.insert(HNode());
     CHECK(set.size() == 3);
-    CHECK(std::hash<HNode>{}(HNode(a)) == std::hash<HNode>{}(HNode(a)));
+    // Equal handles hash equal however they were made (here through a Weak and lock()), and
+    // handles to different objects spread: 64 objects, 64 hashes.
+    const std::hash<HNode> hash;
+    const Strong<Node> relocked = Weak<Node>(a).lock();
+    CHECK(hash(HNode(relocked)) == hash(HNode(a)));
+    std::vector<Strong<Node>> many;
+    std::unordered_set<std::size_t> hashes;
+    for (int i = 0; i < 64; ++i) {
+      many.push_back(heap.make<Node>(i));
+      hashes.insert(hash(HNode(many.back())));
+    }
+    CHECK(hashes.size() == 64);
   }
   SECTION("a handle keeps its target across collections while the target lives") {
     const HNode h = a;
@@ -319,6 +333,8 @@ TEST_CASE("Strong and Member compare with each other and order by address", "[ha
   CHECK(a == ma);
   CHECK_FALSE(b == ma);
   CHECK(((a < b) != (b < a)));
-  CHECK((a <=> a) == std::strong_ordering::equal);
+  CHECK((a < b) == std::less<const Node*>()(a.get(), b.get()));  // by address
+  CHECK((a <=> Strong<Node>(ma)) == std::strong_ordering::equal);  // another handle, the same object
+  CHECK((a <=> b) != std::strong_ordering::equal);
   CHECK((ma <=> Member<Node>(b)) == (a <=> b));
 }

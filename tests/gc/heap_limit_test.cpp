@@ -5,6 +5,8 @@
 
 #include <optional>
 #include <stdexcept>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include "support/blob.hpp"
@@ -54,8 +56,13 @@ TEST_CASE("past max_bytes, make throws HeapExhausted after a collection", "[gc][
   const auto collections = heap.stats().collections;
   CHECK_THROWS_AS(heap.make<Blob<1000>>(), HeapExhausted);
   CHECK(heap.stats().collections > collections);
-  const std::runtime_error& as_runtime_error = *first;  // it is a std::runtime_error
-  CHECK(std::string(as_runtime_error.what()) == first->what());
+  // It is a std::runtime_error (a handler for that catches it), and its message gives the limit,
+  // the live bytes and the request.
+  static_assert(std::is_base_of_v<std::runtime_error, HeapExhausted>);
+  CHECK_THROWS_AS(heap.make<Blob<1000>>(), std::runtime_error);
+  CHECK_THAT(first->what(), Catch::Matchers::Contains(std::to_string(kLimit) + " bytes") &&
+                                Catch::Matchers::Contains(std::to_string(first->live_bytes())) &&
+                                Catch::Matchers::Contains(std::to_string(first->requested())));
 
   // Consistent, and usable again once roots are dropped.
   REQUIRE(heap.verify().ok);
@@ -103,29 +110,48 @@ TEST_CASE("live bytes never pass max_bytes, whatever the object sizes", "[gc][li
 }
 
 namespace {
-/// Sets the limit so that one more T fits by sizeof(T) but not by the cell it really takes
-/// (cells round sizes up to a size class, large objects to whole 4 KiB pages plus a header).
+/// Sets the limit so that one more T fits by sizeof(T) but not by the cell it really takes.
+/// `cell` is worked out here from the allocator's documented rules (README, "How it works";
+/// include/snapheap/detail/size_classes.hpp), not read back from the heap: 8-byte size classes
+/// to 128 bytes, then eight per doubling (128 + k * 16, 256 + k * 32, ..., 4096 + k * 512) to
+/// 8 KiB; a larger object gets a block of its own, a 64-byte header and the object rounded up
+/// to whole 4 KiB pages.
 template <class T>
-void check_limit_counts_cells() {
-  Heap probe;
-  auto one = probe.make<T>();
-  const std::size_t cell = probe.stats().live_bytes;
+void check_limit_counts_cells(std::size_t cell) {
+  INFO("sizeof " << sizeof(T) << ", expected cell " << cell);
   REQUIRE(cell > sizeof(T));  // the case only means something if the sizes differ
+  {
+    // The heap counts that cell in live_bytes (the figure max_bytes limits).
+    Heap probe;
+    auto one = probe.make<T>();
+    CHECK(probe.stats().live_bytes == cell);
+  }
   const std::size_t limit = 5 * cell + sizeof(T);
   Heap heap(HeapOptions{.max_bytes = limit});
   std::vector<Strong<T>> kept;
   const auto error = fill(heap, kept);
   REQUIRE(error);
-  CHECK(kept.size() == 5);
-  CHECK(heap.stats().live_bytes <= limit);
+  CHECK(kept.size() == 5);  // a sixth fits by sizeof, not by its cell
+  CHECK(heap.stats().live_bytes == 5 * cell);
+  CHECK(error->live_bytes() == 5 * cell);
   CHECK(error->live_bytes() + error->requested() > limit);
 }
 }  // namespace
 
 TEST_CASE("max_bytes limits the bytes objects really take, not just their sizeof", "[gc][limit]") {
-  SECTION("a small object in a rounded-up size class") { check_limit_counts_cells<Blob<130>>(); }
-  SECTION("a 5000-byte object") { check_limit_counts_cells<Blob<5000>>(); }
-  SECTION("a large object rounded up to pages") { check_limit_counts_cells<Blob<9000>>(); }
+  // sizeof(Blob<N>) is N + 16 (the object header), rounded up to 8.
+  SECTION("a small object in a rounded-up size class") {
+    STATIC_REQUIRE(sizeof(Blob<130>) == 152);
+    check_limit_counts_cells<Blob<130>>(160);  // 128 + 2 * 16
+  }
+  SECTION("a 5000-byte object") {
+    STATIC_REQUIRE(sizeof(Blob<5000>) == 5016);
+    check_limit_counts_cells<Blob<5000>>(5120);  // 4096 + 2 * 512
+  }
+  SECTION("a large object rounded up to pages") {
+    STATIC_REQUIRE(sizeof(Blob<9000>) == 9016);
+    check_limit_counts_cells<Blob<9000>>(12288);  // 64 + 9016 rounded up to 3 pages
+  }
 }
 
 TEST_CASE("a heap full of garbage collects instead of throwing HeapExhausted", "[gc][limit]") {

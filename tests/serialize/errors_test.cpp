@@ -2,10 +2,14 @@
 // the input justifies, and leaves the destination heap as it was. Also the errors of save.
 #include <catch2/catch.hpp>
 
+#include <cstddef>
+#include <optional>
 #include <stdexcept>
+#include <vector>
 
 #include "serialize/format.hpp"
 #include "serialize/snapshot_types.hpp"
+#include "support/alloc_probe.hpp"
 #include "support/child_process.hpp"
 
 using namespace snapheap;
@@ -87,20 +91,37 @@ namespace {
 const std::string kNode = "snapheap_stest::SNode";
 const std::string kGraph = "snapheap_stest::SGraph";
 
+/// What a refused load allocated: through operator new (counted by AllocProbe) and in managed
+/// heap pages (the growth of committed_bytes).
+struct LoadAllocations {
+  snapheap_test::AllocCounts heap_allocations;
+  std::size_t committed_growth = 0;
+};
+
 /// Loads `bytes` into a heap that already holds something, and checks that the load fails with
-/// `code`, a message containing `text`, and the heap unchanged. Returns the error's offset.
+/// `code`, a message containing `text`, and the heap unchanged. Returns the error's offset; if
+/// `allocations` is given, counts what the load call allocated into it.
 std::uint64_t expect_failure(const std::vector<std::byte>& bytes, SnapshotErrc code, const std::string& text = "",
-                             const LoadOptions& options = {}) {
+                             const LoadOptions& options = {}, LoadAllocations* allocations = nullptr) {
   Heap heap;
   auto existing = heap.make<SNode>(1);
   heap.set_root("existing", existing);
   existing.reset();
   const HeapState before = state_of(heap);
   std::uint64_t offset = SnapshotError::kNoOffset;
+  const std::size_t committed = heap.stats().committed_bytes;
+  std::optional<snapheap_test::AllocProbe> probe;
+  if (allocations) probe.emplace();
   try {
     load(heap, std::span<const std::byte>(bytes), options);
+    probe.reset();
     FAIL("load did not throw");
   } catch (const SnapshotError& e) {
+    if (allocations) {
+      allocations->heap_allocations = probe->counts();
+      probe.reset();
+      allocations->committed_growth = heap.stats().committed_bytes - committed;
+    }
     INFO(e.what());
     CHECK(e.code() == code);
     CHECK(std::string(e.what()).find(text) != std::string::npos);
@@ -109,6 +130,27 @@ std::uint64_t expect_failure(const std::vector<std::byte>& bytes, SnapshotErrc c
   CHECK(state_of(heap) == before);
   CHECK(heap.verify().ok);
   return offset;
+}
+
+/// A refused load of a hostile snapshot may allocate what a small snapshot needs (a reader's
+/// tables, a message, the one or two objects it declares, which may open a 64 KiB page of their
+/// size class), nothing in proportion to the counts and lengths the snapshot claims (2^40
+/// objects, 2^60 elements, a 2^62-byte string): at most 64 KiB in one piece, 256 KiB in all,
+/// and 256 KiB of new heap pages.
+constexpr std::size_t kLargestAllocation = 64 * 1024;
+constexpr std::size_t kAllAllocations = 256 * 1024;
+constexpr std::size_t kPageGrowth = 256 * 1024;
+
+/// expect_failure, and the load allocated no more than a small snapshot justifies.
+void expect_refused_early(const std::vector<std::byte>& bytes, SnapshotErrc code, const std::string& text = "") {
+  LoadAllocations a;
+  expect_failure(bytes, code, text, {}, &a);
+  INFO("the load made " << a.heap_allocations.count << " allocations of " << a.heap_allocations.bytes
+                        << " bytes in all, the largest " << a.heap_allocations.largest
+                        << " bytes; the heap's pages grew by " << a.committed_growth << " bytes");
+  CHECK(a.heap_allocations.largest <= kLargestAllocation);
+  CHECK(a.heap_allocations.bytes <= kAllAllocations);
+  CHECK(a.committed_growth <= kPageGrowth);
 }
 
 /// A valid two-node snapshot: node 0 -> node 1 (strong), node 1 -> node 0 (weak).
@@ -166,7 +208,8 @@ TEST_CASE("structural damage is reported with what and where", "[serialize][erro
       INFO("cut at " << n);
       const std::vector<std::byte> cut(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n));
       Heap heap;
-      CHECK_THROWS_AS(load(heap, std::span<const std::byte>(cut)), SnapshotError);
+      CHECK_THROWS_MATCHES(load(heap, std::span<const std::byte>(cut)), SnapshotError,
+                           HasCode(SnapshotErrc::truncated));
       CHECK(heap.stats().live_objects == 0);
     }
     const std::vector<std::byte> cut(good.begin(), good.end() - 5);
@@ -179,40 +222,55 @@ TEST_CASE("structural damage is reported with what and where", "[serialize][erro
   }
 }
 
+TEST_CASE("the allocation probe sees what is allocated", "[serialize][errors]") {
+  // The hostile-contents test below relies on it: it must see an allocation to be able to fail.
+  std::size_t largest = 0, count = 0;
+  {
+    snapheap_test::AllocProbe probe;
+    std::vector<std::int64_t> big(100000);
+    const Heap heap;  // its tables are allocated with operator new
+    largest = probe.counts().largest;
+    count = probe.counts().count;
+    CHECK(big.size() == 100000);
+  }
+  CHECK(largest >= 100000 * sizeof(std::int64_t));
+  CHECK(count >= 2);
+}
+
 TEST_CASE("hostile contents are refused before anything large is allocated", "[serialize][errors][valgrind]") {
   SECTION("an object count the snapshot cannot hold") {
     RawSnapshot raw = two_nodes();
     raw.objects = std::uint64_t{1} << 40;
     raw.runs = {{0, std::uint64_t{1} << 40}};
-    expect_failure(build(raw), SnapshotErrc::malformed, "object count");
+    expect_refused_early(build(raw), SnapshotErrc::malformed, "object count");
   }
   SECTION("type runs that do not add up") {
     RawSnapshot raw = two_nodes();
     raw.runs = {{0, 1}};
-    expect_failure(build(raw), SnapshotErrc::malformed, "type runs cover");
+    expect_refused_early(build(raw), SnapshotErrc::malformed, "type runs cover");
   }
   SECTION("a type run naming a type that is not in the table") {
     RawSnapshot raw = two_nodes();
     raw.runs = {{3, 2}};
-    expect_failure(build(raw), SnapshotErrc::malformed, "type 3");
+    expect_refused_early(build(raw), SnapshotErrc::malformed, "type 3");
   }
   SECTION("a reference to an object that does not exist") {
     RawSnapshot raw = two_nodes();
     raw.records[0].refs[0] = ref_code(0, 5, false);
-    expect_failure(build(raw), SnapshotErrc::bad_reference, "object 5");
+    expect_refused_early(build(raw), SnapshotErrc::bad_reference, "object 5");
     raw.records[0].refs[0] = ref_code(0, -1, false);
-    expect_failure(build(raw), SnapshotErrc::bad_reference, "object -1");
+    expect_refused_early(build(raw), SnapshotErrc::bad_reference, "object -1");
   }
   SECTION("a weak reference where a Member is stored, and the reverse") {
     RawSnapshot raw = two_nodes();
     raw.records[0].refs[0] = ref_code(0, 1, true);
-    expect_failure(build(raw), SnapshotErrc::bad_reference, "Member field holds a weak");
+    expect_refused_early(build(raw), SnapshotErrc::bad_reference, "Member field holds a weak");
     raw = two_nodes();
     raw.records[1].refs[1] = ref_code(1, 0, false);
-    expect_failure(build(raw), SnapshotErrc::bad_reference, "Weak field holds a Member");
+    expect_refused_early(build(raw), SnapshotErrc::bad_reference, "Weak field holds a Member");
     raw = two_nodes();
     raw.records[0].refs[0] = snapheap::detail::wire::kTombstoneRef;
-    expect_failure(build(raw), SnapshotErrc::bad_reference);
+    expect_refused_early(build(raw), SnapshotErrc::bad_reference);
   }
   SECTION("a reference to an object of the wrong type") {
     RawSnapshot raw;
@@ -226,18 +284,18 @@ TEST_CASE("hostile contents are refused before anything large is allocated", "[s
     put_varint(graph.data, 0);  // no watched
     raw.records = {node, graph};
     raw.roots = {{"root", 0}};
-    expect_failure(build(raw), SnapshotErrc::bad_reference, "where the field holds");
+    expect_refused_early(build(raw), SnapshotErrc::bad_reference, "where the field holds");
   }
   SECTION("a record with more or fewer bytes than its type reads") {
     RawSnapshot raw = two_nodes();
     raw.records[0].data.push_back(7);
-    expect_failure(build(raw), SnapshotErrc::record_mismatch, "unread");
+    expect_refused_early(build(raw), SnapshotErrc::record_mismatch, "unread");
     raw = two_nodes();
     raw.records[0].data.clear();
-    expect_failure(build(raw), SnapshotErrc::record_mismatch, "reads");
+    expect_refused_early(build(raw), SnapshotErrc::record_mismatch, "reads");
     raw = two_nodes();
     raw.records[0].refs.push_back(snapheap::detail::wire::kEmptyStrongRef);
-    expect_failure(build(raw), SnapshotErrc::record_mismatch, "references unread");
+    expect_refused_early(build(raw), SnapshotErrc::record_mismatch, "references unread");
   }
   SECTION("a container count larger than its record") {
     RawSnapshot raw;
@@ -249,12 +307,12 @@ TEST_CASE("hostile contents are refused before anything large is allocated", "[s
     put_varint(r.data, 4);
     raw.records = {r};
     raw.roots = {{"n", 0}};
-    expect_failure(build(raw), SnapshotErrc::record_mismatch, "count of");
+    expect_refused_early(build(raw), SnapshotErrc::record_mismatch, "count of");
     raw.records[0].data.clear();
     put_varint(raw.records[0].data, 0);
     put_varint(raw.records[0].data, 4);
     put_varint(raw.records[0].data, std::uint64_t{1} << 50);  // 2^50 strings
-    expect_failure(build(raw), SnapshotErrc::record_mismatch, "count of");
+    expect_refused_early(build(raw), SnapshotErrc::record_mismatch, "count of");
   }
   SECTION("an array whose element size differs from the program's") {
     RawSnapshot raw;
@@ -268,7 +326,7 @@ TEST_CASE("hostile contents are refused before anything large is allocated", "[s
     put_varint(r.data, 0);
     raw.records = {r};
     raw.roots = {{"n", 0}};
-    expect_failure(build(raw), SnapshotErrc::record_mismatch, "8-byte elements");
+    expect_refused_early(build(raw), SnapshotErrc::record_mismatch, "8-byte elements");
   }
   SECTION("a value out of its field's range") {
     RawSnapshot raw;
@@ -282,30 +340,30 @@ TEST_CASE("hostile contents are refused before anything large is allocated", "[s
     put_varint(r.data, std::uint64_t{1} << 62);  // of 2^62 bytes
     raw.records = {r};
     raw.roots = {{"n", 0}};
-    expect_failure(build(raw), SnapshotErrc::record_mismatch);
+    expect_refused_early(build(raw), SnapshotErrc::record_mismatch);
   }
   SECTION("an overlong or oversized varint") {
     RawSnapshot raw = two_nodes();
     raw.records[0].data = {0x94, 0x00};  // 20 in two bytes
-    expect_failure(build(raw), SnapshotErrc::malformed, "variable-length");
+    expect_refused_early(build(raw), SnapshotErrc::malformed, "variable-length");
     raw.records[0].data.assign(11, 0xff);
-    expect_failure(build(raw), SnapshotErrc::malformed);
+    expect_refused_early(build(raw), SnapshotErrc::malformed);
   }
   SECTION("roots out of order, repeated, or naming a missing object") {
     RawSnapshot raw = two_nodes();
     raw.roots = {{"b", 0}, {"a", 1}};
-    expect_failure(build(raw), SnapshotErrc::malformed, "increasing");
+    expect_refused_early(build(raw), SnapshotErrc::malformed, "increasing");
     raw.roots = {{"a", 0}, {"a", 1}};
-    expect_failure(build(raw), SnapshotErrc::malformed, "increasing");
+    expect_refused_early(build(raw), SnapshotErrc::malformed, "increasing");
     raw.roots = {{"a", 2}};
-    expect_failure(build(raw), SnapshotErrc::bad_reference, "object 2");
+    expect_refused_early(build(raw), SnapshotErrc::bad_reference, "object 2");
     raw.roots = {{"", 0}};
-    expect_failure(build(raw), SnapshotErrc::malformed);
+    expect_refused_early(build(raw), SnapshotErrc::malformed);
   }
   SECTION("a type listed twice") {
     RawSnapshot raw = two_nodes();
     raw.types = {{kNode, 0}, {kNode, 0}};
-    expect_failure(build(raw), SnapshotErrc::malformed, "listed twice");
+    expect_refused_early(build(raw), SnapshotErrc::malformed, "listed twice");
   }
 }
 
@@ -345,12 +403,15 @@ TEST_CASE("exceptions from a type's own code leave the heap as it was", "[serial
   CHECK(target.root<SNode>("mine").get() == mine.get());
 
   SECTION("a save: the buffer is emptied and the heap is untouched") {
+    const HeapState before_save = state_of(heap);
     g_throw_in_save = true;
     CHECK_THROWS_WITH(save(heap, bytes), "save failed");
     g_throw_in_save = false;
     CHECK(bytes.empty());
+    CHECK(state_of(heap) == before_save);  // the same objects, roots and saved bytes
     CHECK(heap.verify().ok);
     CHECK_NOTHROW(save(heap, bytes));
+    CHECK(to_vector(bytes) == before_save.saved);
   }
 }
 

@@ -19,9 +19,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <ostream>
 #include <random>
-#include <set>
 #include <streambuf>
 #include <string>
 #include <thread>
@@ -30,6 +30,7 @@
 #include "fuzz/fuzz_types.hpp"
 #include "seed/seed_model.hpp"
 #include "serialize/file_io.hpp"
+#include "serialize/snapshot_types.hpp"
 #include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -51,12 +52,20 @@ struct Faults {
   int link_errno = 0;                // linkat fails with this error (0: it works)
   int rename_errno = 0;              // renameat fails with this error (0: it works)
   int temp_open_errno = 0;           // opening the fixed temporary name fails with this error
+  int write_calls = 0;               // writes asked for
+  const unsigned char* watch_begin = nullptr;  // writes from inside [watch_begin, watch_end)
+  const unsigned char* watch_end = nullptr;    // are counted in watched_writes
+  int watched_writes = 0;
 };
 Faults g_faults;
 
 const detail::FileOps& sys() { return detail::system_file_ops(); }
 
 ssize_t faulty_write(int fd, const void* data, std::size_t size) {
+  ++g_faults.write_calls;
+  const auto* p = static_cast<const unsigned char*>(data);
+  if (g_faults.watch_begin && std::less_equal<>()(g_faults.watch_begin, p) && std::less<>()(p, g_faults.watch_end))
+    ++g_faults.watched_writes;
   if (g_faults.write_budget >= 0) {
     if (g_faults.write_budget == 0) {
       if (g_faults.write_errno == 0) return 0;
@@ -140,6 +149,26 @@ std::vector<unsigned char> read_file(const fs::path& path) {
   ByteBuffer buffer;
   read_snapshot_file(path, buffer);
   return bytes_of(buffer);
+}
+
+/// Whether the file at `path` holds exactly `expected`: plain POSIX reads into a reused buffer
+/// (read_file's ByteBuffer is slow to size under ASan, and the every-N test calls this 130,000
+/// times).
+bool file_holds(const fs::path& path, const std::vector<unsigned char>& expected) {
+  static std::vector<unsigned char> buffer;
+  buffer.resize(expected.size() + 1);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  std::size_t got = 0;
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer.data() + got, buffer.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+    if (got == buffer.size()) break;  // longer than expected
+  }
+  ::close(fd);
+  return got == expected.size() && std::memcmp(buffer.data(), expected.data(), got) == 0;
 }
 
 /// A heap whose snapshot is recognisable by `mark`: a payload of `elements` values mark + i
@@ -255,18 +284,6 @@ class LimitedBuf final : public std::streambuf {
   std::string data_;
 };
 
-/// The byte counts a failing write is tried at: the edges of the header, the records and the
-/// trailer, and a spread across the file.
-std::vector<std::size_t> write_limits(std::size_t size) {
-  std::set<std::size_t> out = {0, 1, 2, 8, 15, 16, 17, 40, 4095, 4096, 4097, 65535, 65536, 65537};
-  for (std::size_t k = 1; k < 40; ++k) out.insert(size * k / 40);
-  for (std::size_t back : {25, 24, 23, 17, 16, 9, 8, 1}) out.insert(size - back);
-  std::vector<std::size_t> v;
-  for (std::size_t n : out)
-    if (n < size) v.push_back(n);
-  return v;
-}
-
 }  // namespace fault_test
 
 using namespace fault_test;
@@ -310,20 +327,44 @@ TEST_CASE("a stream that fails after N bytes, for every N", "[serialize][hardeni
   CHECK(bytes_of(again) == full);
 }
 
-TEST_CASE("a file write that fails after N bytes leaves the old snapshot", "[serialize][hardening]") {
-  Setup s(8000);  // 64000 bytes of payload: several writes, one of them straight from the payload
-  REQUIRE(s.new_bytes.size() > 64000);
+TEST_CASE("a file write that fails after N bytes, for every N, leaves the old snapshot", "[serialize][hardening]") {
+  // 8200 values: 65,600 bytes of payload, more than the 64 KiB staging block holds, so the writes
+  // are the staged beginning, the payload straight from the object's memory (a 64 KiB block and
+  // the rest), the staged end and the checksum: every N cuts one of them short (or fails the
+  // next one outright).
+  constexpr std::int64_t kElements = 8200;
+  Setup s(kElements);
+  REQUIRE(s.new_bytes.size() > kElements * 8);
   const bool fallback = GENERATE(false, true);
   INFO((fallback ? "the fixed temporary name (no O_TMPFILE)" : "an unnamed temporary file (O_TMPFILE)"));
   FaultScope faults;
-  for (std::size_t n : write_limits(s.new_bytes.size())) {
-    INFO("the writes fail after " << n << " bytes");
+  const std::vector<std::string> only_old{"model.snap"};
+  std::size_t failed = 0;
+  for (std::size_t n = 0; n < s.new_bytes.size(); ++n) {
     g_faults = Faults();
     g_faults.tmpfile_unsupported = fallback;
     g_faults.write_budget = static_cast<long long>(n);
     g_faults.write_errno = ENOSPC;
-    expect_failed_save(s, ENOSPC);
+    // Checked without Catch's per-assertion cost, which would dominate 2 x 66,000 saves; the
+    // old file is compared byte for byte (it was loaded and checked once, by Setup and below).
+    try {
+      save(s.new_heap, s.path);
+      FAIL_CHECK("the writes fail after " << n << " bytes, and the save succeeded");
+    } catch (const SnapshotError& e) {
+      const std::string what = e.what();
+      if (e.code() != SnapshotErrc::io_error || what.find(s.path.string()) == std::string::npos ||
+          what.find(std::strerror(ENOSPC)) == std::string::npos)
+        FAIL_CHECK("the writes fail after " << n << " bytes: " << what);
+      else
+        ++failed;
+    }
+    if (s.dir.names() != only_old) FAIL_CHECK("the writes fail after " << n << " bytes: the directory holds "
+                                              << Catch::Detail::stringify(s.dir.names()));
+    if (!file_holds(s.path, s.old_bytes)) FAIL_CHECK("the writes fail after " << n << " bytes: the old file changed");
   }
+  CHECK(failed == s.new_bytes.size());
+  s.check_old_intact();  // and it still loads as the old snapshot
+  CHECK(s.new_heap.verify().ok);
   {
     INFO("a write that returns 0 is reported as a full disk");
     g_faults = Faults();
@@ -340,12 +381,17 @@ TEST_CASE("a file write that fails after N bytes leaves the old snapshot", "[ser
     g_faults.write_errno = EIO;
     expect_failed_save(s, EIO);
   }
-  // With room for all of it, the same save replaces the old snapshot.
+  // With room for exactly all of it, the same save replaces the old snapshot.
   g_faults = Faults();
   g_faults.tmpfile_unsupported = fallback;
   g_faults.write_budget = static_cast<long long>(s.new_bytes.size());
+  const std::vector<std::int64_t>& values = s.new_heap.root<seed::Payload>("payload")->values;
+  g_faults.watch_begin = reinterpret_cast<const unsigned char*>(values.data());
+  g_faults.watch_end = g_faults.watch_begin + values.size() * sizeof values[0];
   save(s.new_heap, s.path);
-  CHECK(s.dir.names() == std::vector<std::string>{"model.snap"});
+  CHECK(g_faults.write_calls >= 5);
+  CHECK(g_faults.watched_writes == 2);  // the payload's 64 KiB block and its rest, from its memory
+  CHECK(s.dir.names() == only_old);
   CHECK(read_file(s.path) == s.new_bytes);
   CHECK(mark_of(s.path) == Setup::kNewMark);
 }
@@ -454,11 +500,13 @@ TEST_CASE("a failed first save leaves no file at all", "[serialize][hardening]")
   FaultScope faults;
   g_faults.tmpfile_unsupported = GENERATE(false, true);
   g_faults.write_budget = 1000;
-  CHECK_THROWS_AS(save(heap, path), SnapshotError);
+  CHECK_THROWS_MATCHES(save(heap, path), SnapshotError,
+                       snapheap_stest::HasCode(SnapshotErrc::io_error, std::strerror(ENOSPC)));
   CHECK(dir.names().empty());
   g_faults.write_budget = -1;
   g_faults.rename_errno = EIO;
-  CHECK_THROWS_AS(save(heap, path), SnapshotError);
+  CHECK_THROWS_MATCHES(save(heap, path), SnapshotError,
+                       snapheap_stest::HasCode(SnapshotErrc::io_error, std::strerror(EIO)));
   CHECK(dir.names().empty());
 }
 
@@ -511,57 +559,82 @@ bool kill_during_save(Heap& heap, const fs::path& path, bool sync, bool fallback
   return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
 }
 
-/// Kills `rounds` saves of a large heap at random points; after each, the file is the old or the
-/// complete new snapshot, and the directory holds nothing but it and the fixed temporary name.
+/// Kills saves of a large heap over an old snapshot at points spread over the save; after each
+/// kill the file is the old or the complete new snapshot, the directory holds nothing but it and
+/// the fixed temporary name, and the next successful save leaves no temporary file. The rounds
+/// must cover both outcomes: some kills land before the rename (the old file stays) and some
+/// saves get past it (the new file is in place); without O_TMPFILE, some kills must also land
+/// while the fixed temporary name exists, so that the clean-up after it is exercised.
+///
+/// `rounds` kills are spread evenly over [0, 2 x the time a save takes here]; if an outcome is
+/// still missing after them (the child may run slower or faster than the timing save), up to
+/// 3 x `rounds` more are aimed where it happens (early for the old file, late for the new one).
 void kill_rounds(int rounds, bool fallback) {
   Setup s(1 << 20);  // 8 MiB of payload
   const std::string temp = temp_name("model.snap");
+  const std::vector<std::string> only_target{"model.snap"};
+  const std::vector<std::string> with_temp{temp, "model.snap"};
+  g_faults = Faults();
+  g_faults.tmpfile_unsupported = fallback;
   // How long a save takes, with and without sync, to spread the kills over it.
   auto timed_save = [&](bool sync) {
     const auto start = std::chrono::steady_clock::now();
     save(s.new_heap, s.dir.path() / "timing.snap", synced(sync));
     const auto took = std::chrono::steady_clock::now() - start;
     fs::remove(s.dir.path() / "timing.snap");
-    return std::chrono::duration_cast<std::chrono::microseconds>(took);
+    return std::chrono::duration_cast<std::chrono::microseconds>(took).count() + 1;
   };
-  const std::chrono::microseconds with_sync = timed_save(true), without_sync = timed_save(false);
+  const long long with_sync = timed_save(true), without_sync = timed_save(false);
   std::mt19937 rng(fallback ? 11u : 7u);
-  int killed = 0, old_seen = 0, new_seen = 0, temp_seen = 0;
-  g_faults = Faults();
-  g_faults.tmpfile_unsupported = fallback;
-  for (int round = 0; round < rounds; ++round) {
-    save(s.old_heap, s.path, synced(false));  // the old snapshot again (a stale temporary name removed)
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  int killed = 0, old_seen = 0, new_seen = 0, temp_seen = 0, killed_new = 0, round = 0;
+  auto missing = [&] { return old_seen == 0 || new_seen == 0 || (fallback && temp_seen == 0); };
+  for (; round < rounds || (missing() && round < 4 * rounds); ++round) {
+    save(s.old_heap, s.path, synced(false));  // the old snapshot again: a successful save
+    {
+      INFO("round " << round << ": after the save that put the old snapshot back");
+      REQUIRE(s.dir.names() == only_target);  // it removed any temporary the last kill left
+      REQUIRE(file_holds(s.path, s.old_bytes));
+    }
     const bool sync = round % 2 == 0;
-    const auto span = (sync ? with_sync : without_sync).count() * 5 / 4 + 1;
-    const std::chrono::microseconds delay(static_cast<long long>(rng() % static_cast<std::uint64_t>(span)));
-    INFO("round " << round << ": killed " << delay.count() << " us into a save taking about "
-                  << (sync ? with_sync : without_sync).count() << " us" << (sync ? " (synced)" : ""));
-    killed += kill_during_save(s.new_heap, s.path, sync, fallback, delay);
-    const std::vector<unsigned char> now = read_file(s.path);
-    const bool is_old = now == s.old_bytes, is_new = now == s.new_bytes;
+    const long long took = sync ? with_sync : without_sync;
+    double at;  // the kill's point, as a fraction of `took`
+    if (round < rounds) at = 2.0 * (round + unit(rng)) / rounds;  // evenly spread
+    else if (old_seen == 0) at = 0.5 * unit(rng);                 // early: before the rename
+    else if (fallback && temp_seen == 0) at = 0.1 + 0.6 * unit(rng);  // while writing
+    else at = 1.0 + 2.0 * unit(rng);                               // late: after the rename
+    const std::chrono::microseconds delay(static_cast<long long>(at * static_cast<double>(took)));
+    INFO("round " << round << ": killed " << delay.count() << " us into a save taking about " << took << " us"
+                  << (sync ? " (synced)" : ""));
+    const bool was_killed = kill_during_save(s.new_heap, s.path, sync, fallback, delay);
+    killed += was_killed;
+    const bool is_old = file_holds(s.path, s.old_bytes), is_new = file_holds(s.path, s.new_bytes);
     REQUIRE((is_old || is_new));
     old_seen += is_old;
     new_seen += is_new;
+    killed_new += is_new && was_killed;
+    if (is_old) CHECK(was_killed);  // a save that finished replaced the file
     CHECK(mark_of(s.path) == (is_old ? Setup::kOldMark : Setup::kNewMark));
     const std::vector<std::string> names = s.dir.names();
-    const bool only_expected = names == std::vector<std::string>{temp, "model.snap"} ||
-                               names == std::vector<std::string>{"model.snap"};
     INFO("directory: " << Catch::Detail::stringify(names));
-    REQUIRE(only_expected);
-    temp_seen += names.size() == 2;
+    REQUIRE((names == only_target || names == with_temp));
+    temp_seen += names == with_temp;
   }
-  INFO("with O_TMPFILE " << (fallback ? "failing" : "working") << ": " << killed << " of " << rounds
-                         << " saves killed; the old snapshot seen " << old_seen << " times, the new " << new_seen
-                         << ", the fixed temporary name " << temp_seen);
+  INFO("with O_TMPFILE " << (fallback ? "failing" : "working") << ": " << round << " rounds (" << rounds
+                         << " spread evenly); " << killed << " saves killed; the old snapshot left " << old_seen
+                         << " times, the new one " << new_seen << " (" << killed_new
+                         << " of them by a killed save), the fixed temporary name " << temp_seen);
   CHECK(killed > 0);
-  // With O_TMPFILE the temporary has a name only between link and rename, a window few kills
-  // hit; without it, a kill during the write leaves the fixed name (never more than that one).
-  if (!fallback) CHECK(temp_seen * 4 <= rounds);
-  // A save that completes removes any temporary a kill left.
+  CHECK(old_seen > 0);  // some kills landed before the rename
+  CHECK(new_seen > 0);  // and some saves got past it
+  if (fallback) CHECK(temp_seen > 0);  // a kill during the write leaves the fixed name...
+  // ...which with O_TMPFILE exists only between link and rename, a window few kills hit.
+  else CHECK(temp_seen * 4 <= round);
+  // A save that completes after the last kill removes any temporary it left.
   g_faults = Faults();
   save(s.new_heap, s.path);
-  CHECK(s.dir.names() == std::vector<std::string>{"model.snap"});
-  CHECK(read_file(s.path) == s.new_bytes);
+  CHECK(s.dir.names() == only_target);
+  CHECK(file_holds(s.path, s.new_bytes));
 }
 
 }  // namespace fault_test

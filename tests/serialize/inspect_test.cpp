@@ -51,7 +51,8 @@ TEST_CASE("inspect works on types this program does not know", "[serialize][insp
   CHECK(info.types[0].objects == 2);
   CHECK(info.strong_refs == 1);
   Heap target;
-  CHECK_THROWS_AS(load(target, std::span<const std::byte>(renamed)), SnapshotError);
+  CHECK_THROWS_MATCHES(load(target, std::span<const std::byte>(renamed)), SnapshotError,
+                       snapheap_stest::HasCode(SnapshotErrc::unknown_type, "unknown_xyz::Whatever"));
 }
 
 TEST_CASE("inspect counts objects no root reaches", "[serialize][inspect]") {

@@ -359,7 +359,7 @@ TEST_CASE("snapshots go through streams that cannot seek", "[serialize]") {
   SECTION("a failing output stream is a SnapshotError") {
     std::ostringstream broken;
     broken.setstate(std::ios::badbit);
-    CHECK_THROWS_AS(save(heap, broken), SnapshotError);
+    CHECK_THROWS_MATCHES(save(heap, broken), SnapshotError, snapheap_stest::HasCode(SnapshotErrc::io_error));
   }
 }
 
@@ -382,8 +382,10 @@ TEST_CASE("a file is replaced atomically and no temporary file is left", "[seria
     CHECK(entry.path().filename() == "model.snap");
   }
   CHECK(files == 1);
-  CHECK_THROWS_AS(load(restored, dir / "missing.snap"), SnapshotError);
-  CHECK_THROWS_AS(save(heap, dir / "no-such-dir" / "x.snap"), SnapshotError);
+  CHECK_THROWS_MATCHES(load(restored, dir / "missing.snap"), SnapshotError,
+                       snapheap_stest::HasCode(SnapshotErrc::io_error, "missing.snap"));
+  CHECK_THROWS_MATCHES(save(heap, dir / "no-such-dir" / "x.snap"), SnapshotError,
+                       snapheap_stest::HasCode(SnapshotErrc::io_error, "no-such-dir"));
 }
 
 TEST_CASE("saving does not change the heap and can run again", "[serialize]") {

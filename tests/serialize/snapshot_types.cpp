@@ -87,7 +87,12 @@ std::vector<std::byte> build(const RawSnapshot& raw) {
 
 HeapState state_of(snapheap::Heap& heap) {
   heap.collect();
-  return {heap.stats().live_objects, heap.root_names()};
+  HeapState state{heap.stats().live_objects, heap.root_names(), {}, {}};
+  for (const std::string& name : state.roots) state.root_objects.push_back(heap.root<snapheap::Object>(name).get());
+  snapheap::ByteBuffer buffer;
+  snapheap::save(heap, buffer);
+  state.saved = to_vector(buffer);
+  return state;
 }
 
 }  // namespace snapheap_stest

@@ -1,10 +1,12 @@
 // Managed types for the snapshot tests, and helpers to rewrite a snapshot's bytes.
 #pragma once
 
+#include <catch2/catch.hpp>
 #include <snapheap/snapheap.hpp>
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace snapheap_stest {
@@ -67,12 +69,34 @@ std::vector<std::byte> build(const RawSnapshot& raw);
 std::uint64_t ref_code(std::int64_t from, std::int64_t to, bool weak);
 void put_varint(std::vector<unsigned char>& out, std::uint64_t v);
 
-/// A heap's observable state, to check that a failed load left it as it was.
+/// A heap's observable state, to check that a failed load left it exactly as it was: the objects
+/// live after a collection, the root names, the object each root holds, and the bytes a save of
+/// every root gives.
 struct HeapState {
   std::size_t live_objects;
   std::vector<std::string> roots;
+  std::vector<const snapheap::Object*> root_objects;
+  std::vector<std::byte> saved;
   bool operator==(const HeapState&) const = default;
 };
 HeapState state_of(snapheap::Heap& heap);
+
+/// A Catch matcher: a SnapshotError with this code (and, if given, a message containing `text`).
+/// CHECK_THROWS_MATCHES(load(...), snapheap::SnapshotError, HasCode(SnapshotErrc::truncated)).
+class HasCode final : public Catch::MatcherBase<snapheap::SnapshotError> {
+ public:
+  explicit HasCode(snapheap::SnapshotErrc code, std::string text = {}) : code_(code), text_(std::move(text)) {}
+  bool match(const snapheap::SnapshotError& e) const override {
+    return e.code() == code_ && std::string(e.what()).find(text_) != std::string::npos;
+  }
+  std::string describe() const override {
+    return std::string("is a SnapshotError with code ") + snapheap::to_string(code_) +
+           (text_.empty() ? "" : " and a message containing \"" + text_ + "\"");
+  }
+
+ private:
+  snapheap::SnapshotErrc code_;
+  std::string text_;
+};
 
 }  // namespace snapheap_stest
