@@ -1,12 +1,10 @@
 // Fatal errors, the debug checks the inline handle code calls, and small process-wide helpers.
-// The checks are defined in every build: whether inline code calls them is the library's
-// configured check mode (snapheap/build_config.hpp), and defining them always keeps any mix of
-// host and library builds linkable.
+// The checks are defined in every build: whether inline code calls the debug ones is the
+// library's configured check mode (snapheap/build_config.hpp).
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <thread>
 
 #include "snapheap/detail/heap_core.hpp"
 #include "snapheap/object.hpp"
@@ -60,11 +58,10 @@ void check_member_deref(const Object* o) noexcept {
         "destroyed); destructors may only use their own plain fields and Weak::lock()");
 }
 
-void check_owner_thread(const HeapCore& heap) noexcept {
-  if (heap.owner() != std::this_thread::get_id())
-    fatal(__FILE__, __LINE__,
-          "a heap was used from a thread other than its own; call "
-          "Heap::attach_to_current_thread() to hand it over");
+void wrong_thread() noexcept {
+  fatal(__FILE__, __LINE__,
+        "a heap was used from a thread other than its own; call "
+        "Heap::attach_to_current_thread() to hand it over");
 }
 
 }  // namespace detail

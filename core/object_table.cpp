@@ -112,14 +112,4 @@ std::string ObjectTable::check_consistency() const {
   return slots_table_.check();
 }
 
-// ---- construction scope ----------------------------------------------------------------------------
-
-// Defined in every build, whatever the library's own check mode, so that a host built with checks
-// on links against a library built without them.
-namespace {
-thread_local int g_construction_depth = 0;
-}
-bool construction_in_progress() noexcept { return g_construction_depth > 0; }
-void add_construction_depth(int delta) noexcept { g_construction_depth += delta; }
-
 }  // namespace snapheap::detail

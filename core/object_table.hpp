@@ -61,11 +61,32 @@ class ObjectTable final : public HeapCore {
   // ---- the collector's controls ------------------------------------------------------------
 
   void set_inline_budget(std::size_t bytes) noexcept { inline_budget_ = bytes; }
+  void set_zero_cells(bool zero) noexcept { zero_cells_ = zero; }
+  /// Owned memory: counted toward the trigger like allocation, and toward the limit.
+  void add_external(std::size_t bytes) noexcept {
+    external_bytes_ += bytes;
+    allocated_since_collection_ += bytes;
+  }
+  void remove_external(std::size_t bytes) noexcept { external_bytes_ -= bytes < external_bytes_ ? bytes : external_bytes_; }
+  /// The module that owns the table (gc's HeapImpl), for calls that arrive with only a tag.
+  void* owner_context() const noexcept { return owner_context_; }
+  void set_owner_context(void* context) noexcept { owner_context_ = context; }
   void reset_allocation_count() noexcept { allocated_since_collection_ = 0; }
   void trim(std::size_t keep_bytes, std::uint64_t now_ns, std::uint64_t idle_ns) noexcept {
     pages_.trim(keep_bytes, now_ns, idle_ns);
   }
   void set_clock(std::uint64_t now_ns) noexcept { pages_.set_clock(now_ns); }
+
+  /// Whether `address` is a live object of this table (its Object*), found without reading
+  /// anything outside this table's own memory.
+  bool is_live_object(std::uintptr_t address) const noexcept {
+    const void* p = reinterpret_cast<const void*>(address);
+    if ((address & 7) != 0 || !pages_.holds(p, sizeof(Object)) || SNAPHEAP_IS_POISONED(p, sizeof(Object))) return false;
+    const std::uint32_t slot = ObjectAccess::slot(static_cast<const Object*>(p));
+    return slot < slots_.limit && slots_.objects[slot] == p;
+  }
+  /// The start of the cell an object lives in (its most derived object's address).
+  static const void* cell_of(const Object* o) noexcept { return PageAllocator::cell_of(o); }
 
   /// Checks page and slot bookkeeping; returns the first problem found, or an empty string.
   std::string check_consistency() const;
@@ -75,6 +96,7 @@ class ObjectTable final : public HeapCore {
 
   SlotTable slots_table_;
   PageAllocator pages_;
+  void* owner_context_ = nullptr;
 };
 
 template <class Fn>

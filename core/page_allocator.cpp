@@ -4,6 +4,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 
@@ -75,6 +76,13 @@ void* PageAllocator::allocate_small(std::size_t size_class) {
 void* PageAllocator::allocate_large(std::size_t bytes) {
   const std::size_t total = cell_bytes_for(bytes);
   auto* block = static_cast<PageHeader*>(map_aligned(total));
+  try {
+    large_blocks_.insert(reinterpret_cast<std::uintptr_t>(block));
+    note_range(reinterpret_cast<std::uintptr_t>(block), total);
+  } catch (...) {
+    ::munmap(block, total);
+    throw;
+  }
   std::memset(static_cast<void*>(block), 0, sizeof(PageHeader));
   block->heap = owner_;
   block->large_bytes = total;
@@ -91,6 +99,7 @@ void* PageAllocator::cell_of(const void* address) noexcept {
 }
 
 std::size_t PageAllocator::free_large(PageHeader* block) noexcept {
+  large_blocks_.erase(reinterpret_cast<std::uintptr_t>(block));
   const std::size_t bytes = block->large_bytes;
   committed_bytes_ -= bytes;
   SNAPHEAP_UNPOISON(block, bytes);
@@ -188,8 +197,12 @@ void* PageAllocator::take_page_memory() {
   if (chunk_cursor_ == chunk_end_) {
     try {
       chunks_.reserve(chunks_.size() + 1);
+      sorted_chunks_.reserve(chunks_.size() + 1);
       void* chunk = map_aligned(kChunkSize);
       chunks_.push_back(chunk);
+      const auto at = reinterpret_cast<std::uintptr_t>(chunk);
+      sorted_chunks_.insert(std::upper_bound(sorted_chunks_.begin(), sorted_chunks_.end(), at), at);
+      note_range(at, kChunkSize);
       chunk_cursor_ = static_cast<char*>(chunk);
       chunk_end_ = chunk_cursor_ + kChunkSize;
       // Pages may be pooled or trimmed later without allocating (that happens during sweep).
@@ -236,6 +249,17 @@ void PageAllocator::trim(std::size_t keep_bytes, std::uint64_t now_ns, std::uint
   }
   empty_pages_.erase(empty_pages_.begin(), empty_pages_.begin() + static_cast<std::ptrdiff_t>(count));
   committed_bytes_ -= count * kPageSize;
+}
+
+bool PageAllocator::holds(const void* address, std::size_t bytes) const noexcept {
+  const auto at = reinterpret_cast<std::uintptr_t>(address);
+  if (at < low_ || at >= high_) return false;  // most words are no address of ours
+  auto chunk = std::upper_bound(sorted_chunks_.begin(), sorted_chunks_.end(), at);
+  if (chunk != sorted_chunks_.begin() && at - *(chunk - 1) + bytes <= kChunkSize) return true;
+  const auto block = reinterpret_cast<std::uintptr_t>(page_of(address));
+  auto found = large_blocks_.find(block);
+  return found != large_blocks_.end() && at >= block + kPageHeaderSize &&
+         at + bytes <= block + reinterpret_cast<const PageHeader*>(block)->large_bytes;
 }
 
 std::string PageAllocator::check(const void* object, const HeapCore* owner) const {

@@ -17,6 +17,7 @@
 #include <boost/container/vector.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <set>
 #include <string>
 
 #include "snapheap/detail/heap_core.hpp"
@@ -75,6 +76,10 @@ class PageAllocator {
   /// The time stamp given to pages that empty from now on.
   void set_clock(std::uint64_t now_ns) noexcept { clock_ns_ = now_ns; }
 
+  /// Whether the `bytes` at `address` lie in memory this allocator handed out pages or blocks
+  /// from (so that reading them is safe). O(log chunks); for the forgotten-trace check.
+  bool holds(const void* address, std::size_t bytes) const noexcept;
+
   /// The first problem with a page that holds `object`, or an empty string.
   std::string check(const void* object, const HeapCore* owner) const;
 
@@ -94,6 +99,14 @@ class PageAllocator {
   HeapCore* owner_;
   ClassState* classes_;
   boost::container::vector<void*> chunks_;          // 4 MiB mappings pages are carved from
+  boost::container::vector<std::uintptr_t> sorted_chunks_;  // the same, by address
+  std::set<std::uintptr_t> large_blocks_;           // large-object blocks, by address
+  std::uintptr_t low_ = ~std::uintptr_t{0};         // the span of everything ever mapped
+  std::uintptr_t high_ = 0;
+  void note_range(std::uintptr_t at, std::size_t bytes) noexcept {
+    if (at < low_) low_ = at;
+    if (at + bytes > high_) high_ = at + bytes;
+  }
   boost::container::vector<PooledPage> empty_pages_;  // warm pages, oldest first
   boost::container::vector<void*> trimmed_pages_;   // pages given back to the OS
   std::uint64_t clock_ns_ = 0;

@@ -28,6 +28,10 @@ void SlotTable::publish() noexcept {
   view_.mark_bits = mark_bits_.data();
   view_.free = free_.data();
   view_.limit = static_cast<std::uint32_t>(objects_.size());
+  if (view_.anchor) {
+    view_.anchor->generations = generations_.data();
+    view_.anchor->objects = objects_.data();
+  }
 }
 
 // Slots are added in batches (half the table, at least 1024), lowest on top of the free stack,

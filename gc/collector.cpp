@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/thread_stats.hpp"
+#include "snapheap/allocator.hpp"
 
 namespace snapheap::detail {
 
@@ -79,17 +80,26 @@ void CollectionScope::verify_or_stop() const noexcept {
   }
 }
 
+// Before anything is marked or freed: a forgotten trace() would have its target freed under it.
+void check_traces_or_stop(const HeapImpl& heap) noexcept {
+  const std::string problem = check_traces(heap.table);
+  if (problem.empty()) return;
+  const std::string message = "a managed object's trace() misses a handle: " + problem;
+  fatal(__FILE__, __LINE__, message.c_str());
+}
+
 }  // namespace
 
 void Collector::collect(HeapImpl& heap) noexcept {
   CollectionScope scope(heap);
+  if (checks_traces(heap.options)) check_traces_or_stop(heap);
   mark_roots(heap);
   scope.end_marking(count_expired_weak(heap));
   scope.end_sweeping(sweep(heap));
 }
 
 void Collector::set_next_trigger(HeapImpl& heap) noexcept {
-  const double grown = static_cast<double>(heap.table.live_bytes()) * (heap.options.growth_factor - 1.0);
+  const double grown = static_cast<double>(heap.counted_bytes()) * (heap.options.growth_factor - 1.0);
   heap.stats.next_collection_bytes = std::max(heap.options.min_trigger_bytes, static_cast<std::size_t>(grown));
   heap.table.reset_allocation_count();
   const bool inline_path = !heap.options.stress && heap.options.max_bytes == 0;
@@ -97,22 +107,43 @@ void Collector::set_next_trigger(HeapImpl& heap) noexcept {
 }
 
 void Collector::prepare_make(HeapImpl& heap, std::size_t bytes) {
-  ObjectTable& table = heap.table;
-  table.check_thread();
-  SNAPHEAP_CHECK(table.phase() == Phase::kIdle,
+  heap.table.check_thread();
+  SNAPHEAP_CHECK(heap.table.phase() == Phase::kIdle,
                  "Heap::make was called from a destructor or a trace(): nothing may be allocated "
                  "while the collector runs");
+  // The limit is on the cells live_bytes() counts (plus owned memory): compare the cell the
+  // object will take, not its sizeof, or the heap could pass its limit by a size class step or a
+  // large object's pages.
+  make_room(heap, ObjectTable::cell_bytes_for(bytes));
+}
+
+void Collector::make_room(HeapImpl& heap, std::size_t bytes) {
+  ObjectTable& table = heap.table;
   if ((heap.options.stress || table.allocated_since_collection() >= heap.stats.next_collection_bytes) &&
       table.can_collect())
     collect(heap);
-  // The limit is on live_bytes(), which counts cells: compare the cell the object will take, not
-  // its sizeof, or the heap could pass its limit by a size class step or a large object's pages.
-  const std::size_t cell = ObjectTable::cell_bytes_for(bytes);
-  if (heap.options.max_bytes != 0 && table.live_bytes() + cell > heap.options.max_bytes) {
+  const std::size_t limit = heap.options.max_bytes;
+  if (limit != 0 && heap.counted_bytes() + bytes > limit) {
     if (table.can_collect()) collect(heap);
-    if (table.live_bytes() + cell > heap.options.max_bytes)
-      throw HeapExhausted(heap.options.max_bytes, table.live_bytes(), cell);
+    if (heap.counted_bytes() + bytes > limit) throw HeapExhausted(limit, heap.counted_bytes(), bytes);
   }
+}
+
+void charge_external(HeapTag tag, std::size_t bytes) {
+  HeapCore* core = heap_of(tag);
+  if (!core || bytes == 0) return;
+  ObjectTable& table = ObjectTable::of(*core);
+  HeapImpl& heap = HeapImpl::of(table);
+  // Charged while the collector runs (a destructor's container): count it, decide nothing.
+  if (table.phase() == Phase::kIdle) {
+    table.check_thread();
+    Collector::make_room(heap, bytes);
+  }
+  table.add_external(bytes);
+}
+
+void refund_external(HeapTag tag, std::size_t bytes) noexcept {
+  if (HeapCore* core = heap_of(tag)) ObjectTable::of(*core).remove_external(bytes);
 }
 
 }  // namespace snapheap::detail

@@ -20,6 +20,8 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
+#include <vector>
 
 #include "gc/heap_impl.hpp"
 
@@ -36,6 +38,9 @@ class Collector {
   static void collect(HeapImpl& heap) noexcept;
   /// The checks and collections make() runs off its inline path.
   static void prepare_make(HeapImpl& heap, std::size_t bytes);
+  /// Before `bytes` more are counted (a cell, or owned memory): a collection if one is due, and
+  /// the limit (HeapExhausted past max_bytes after a collection).
+  static void make_room(HeapImpl& heap, std::size_t bytes);
   /// The next collection starts after max(min_trigger_bytes, (growth_factor - 1) x live bytes).
   static void set_next_trigger(HeapImpl& heap) noexcept;
   /// Destroys every object (for ~Heap): expire all, run all destructors, check that no Strong
@@ -47,7 +52,15 @@ class Collector {
 void mark_roots(HeapImpl& heap) noexcept;
 std::size_t count_expired_weak(HeapImpl& heap) noexcept;
 SweepResult sweep(HeapImpl& heap) noexcept;
-/// heap.verify(): the object table, every edge, the roots (gc/verify.cpp).
+/// heap.verify(): the object table, every edge, the roots (gc/verify.cpp), and in debug builds
+/// and stress or verify mode the forgotten-trace check.
 VerifyResult verify(const HeapImpl& heap);
+/// Whether the forgotten-trace check runs (debug builds, stress or verify mode).
+bool checks_traces(const HeapOptions& options) noexcept;
+/// The forgotten-trace check (gc/trace_check.cpp) over the live objects: the first
+/// Member, Weak, Strong or raw pointer inside a managed object that its trace() does not visit.
+std::string check_traces(const ObjectTable& table);
+/// The live objects, sorted: what every pointer is looked up in before it is read through.
+std::vector<const Object*> live_objects(const ObjectTable& table);
 
 }  // namespace snapheap::detail

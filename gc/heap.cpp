@@ -5,6 +5,7 @@
 #include <string>
 
 #include "gc/collector.hpp"
+#include "snapheap/allocator.hpp"
 
 namespace snapheap {
 
@@ -15,10 +16,20 @@ void validate(const HeapOptions& options) {
 }
 }  // namespace
 
+namespace detail {
+// The forgotten-trace check (gc/trace_check.cpp) runs in debug builds and in stress and verify
+// modes; it needs cells zeroed before construction, so that stale padding cannot look like a handle.
+bool checks_traces(const HeapOptions& options) noexcept {
+  return SNAPHEAP_DCHECK_IS_ON || options.stress || options.verify_after_collect;
+}
+HeapTag tag_of(Heap& heap) noexcept { return HeapInternals::of(heap).table.tag(); }
+}  // namespace detail
+
 Heap::Heap(HeapOptions options) {
   validate(options);
   impl_ = std::make_unique<detail::HeapImpl>(options);
   core_ = &impl_->table;
+  impl_->table.set_zero_cells(detail::checks_traces(options));
   detail::Collector::set_next_trigger(*impl_);
 }
 
@@ -29,15 +40,23 @@ const HeapOptions& Heap::options() const noexcept { return impl_->options; }
 void Heap::set_options(const HeapOptions& options) {
   validate(options);
   impl_->options = options;
+  impl_->table.set_zero_cells(detail::checks_traces(options));
   detail::Collector::set_next_trigger(*impl_);
 }
 
-void Heap::attach_to_current_thread() noexcept { core_->set_owner(std::this_thread::get_id()); }
+void Heap::attach_to_current_thread() noexcept { core_->attach_to_current_thread(); }
 
 void Heap::release_memory() noexcept {
   core_->check_thread();
   impl_->table.trim(0, 0, 0);
   impl_->release_extensions();
+}
+
+std::size_t Heap::adjust_external_memory(std::ptrdiff_t delta) {
+  core_->check_thread();
+  if (delta > 0) detail::charge_external(core_->tag(), static_cast<std::size_t>(delta));
+  if (delta < 0) detail::refund_external(core_->tag(), static_cast<std::size_t>(-(delta + 1)) + 1);
+  return core_->external_bytes();
 }
 
 void Heap::prepare_make(std::size_t bytes) { detail::Collector::prepare_make(*impl_, bytes); }
@@ -60,6 +79,7 @@ HeapStats Heap::stats() const noexcept {
   HeapStats s = impl_->stats;
   s.live_objects = impl_->table.live_objects();
   s.live_bytes = impl_->table.live_bytes();
+  s.external_bytes = impl_->table.external_bytes();
   s.committed_bytes = impl_->table.committed_bytes();
   s.allocated_since_collection = impl_->table.allocated_since_collection();
   return s;

@@ -25,7 +25,10 @@ class HeapExtension {
 
 class HeapImpl {
  public:
-  explicit HeapImpl(const HeapOptions& o) : options(o) {}
+  explicit HeapImpl(const HeapOptions& o) : options(o) { table.set_owner_context(this); }
+  static HeapImpl& of(ObjectTable& table) noexcept { return *static_cast<HeapImpl*>(table.owner_context()); }
+  /// Bytes the limit and the trigger see: cells and owned memory.
+  std::size_t counted_bytes() const noexcept { return table.live_bytes() + table.external_bytes(); }
 
   ObjectTable table;
   HeapOptions options;

@@ -21,6 +21,31 @@ SweepResult sweep(HeapImpl& heap) noexcept {
   return {objects_before - table.live_objects(), bytes_before - table.live_bytes()};
 }
 
+namespace {
+
+// A Strong that outlives its heap would write to freed memory when it goes: stop with a message
+// that says how many objects are still held, and of which types.
+void check_no_strong_outlives(const ObjectTable& table) noexcept {
+  std::size_t outstanding = 0;
+  std::string types;
+  for (std::uint32_t s = 1; s < table.slot_limit(); ++s) {
+    const Object* o = table.object_at(s);
+    if (!o || table.root_counts()[s] == 0) continue;
+    if (++outstanding <= 3) {
+      const TypeInfo* type = type_at(ObjectAccess::type(o));
+      types += (outstanding > 1 ? ", " : "") + (type ? type->display_name() : std::string("?"));
+    }
+  }
+  if (outstanding == 0) return;
+  const std::string message = format_message(
+      "a Heap was destroyed while %zu of its objects were still held by Strong handles (%s%s); "
+      "destroy or reset every Strong before its Heap",
+      outstanding, types.c_str(), outstanding > 3 ? ", ..." : "");
+  fatal(__FILE__, __LINE__, message.c_str());
+}
+
+}  // namespace
+
 void Collector::tear_down(HeapImpl& heap) noexcept {
   ObjectTable& table = heap.table;
   table.set_inline_budget(0);  // make() from a destructor must reach the slow path and its check
@@ -32,16 +57,7 @@ void Collector::tear_down(HeapImpl& heap) noexcept {
   // Destructors first, memory after: a Strong field inside an object (misuse, but possible)
   // releases its root while the table is still whole.
   destroy_unmarked(table, none);
-  std::size_t outstanding = 0;
-  for (std::uint32_t s = 1; s < table.slot_limit(); ++s)
-    if (table.object_at(s) && table.root_counts()[s] != 0) ++outstanding;
-  if (outstanding != 0) {
-    const std::string message = format_message(
-        "a Heap was destroyed while %zu of its objects were still held by Strong handles; destroy or "
-        "reset every Strong before its Heap",
-        outstanding);
-    fatal(__FILE__, __LINE__, message.c_str());
-  }
+  check_no_strong_outlives(table);
   table.free_unmarked(none, /*expire=*/false);
   table.set_phase(Phase::kIdle);
 }

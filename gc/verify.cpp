@@ -20,13 +20,13 @@ class VerifyingVisitor final : public EdgeVisitor {
   void set_holder(std::uint32_t slot) noexcept { holder_slot_ = slot; }
   const std::string& problem() const noexcept { return problem_; }
 
-  void visit_strong(const Object* target) override {
+  void visit_strong(const Object* target, const void*) override {
     if (!problem_.empty() || std::binary_search(live_.begin(), live_.end(), target)) return;
     problem_ = format_message("object in slot %u has a Member pointing at %p, which is not a live object of this heap",
                               holder_slot_, static_cast<const void*>(target));
   }
-  void visit_weak(const HeapCore* heap, std::uint32_t slot, std::uint32_t generation) override {
-    if (!problem_.empty() || heap != &table_) return;  // a weak handle into another heap is that heap's business
+  void visit_weak(HeapTag heap, std::uint32_t slot, std::uint32_t generation, const void*) override {
+    if (!problem_.empty() || heap != table_.tag()) return;  // a weak handle into another heap is that heap's business
     if (slot < table_.slot_limit() && generation <= table_.generation(slot) &&
         (slot != kTombstoneSlot || generation == 0))
       return;
@@ -40,16 +40,6 @@ class VerifyingVisitor final : public EdgeVisitor {
   std::uint32_t holder_slot_ = 0;
   std::string problem_;
 };
-
-/// The live objects, sorted: what every pointer is looked up in before it is read through.
-std::vector<const Object*> live_objects(const ObjectTable& table) {
-  std::vector<const Object*> live;
-  live.reserve(table.live_objects());
-  for (std::uint32_t s = 1; s < table.slot_limit(); ++s)
-    if (const Object* o = table.object_at(s)) live.push_back(o);
-  std::sort(live.begin(), live.end());
-  return live;
-}
 
 std::string check_edges(const ObjectTable& table, const std::vector<const Object*>& live) {
   VerifyingVisitor visitor(table, live);
@@ -75,6 +65,15 @@ std::string check_roots(const HeapImpl& heap, const std::vector<const Object*>& 
 
 }  // namespace
 
+std::vector<const Object*> live_objects(const ObjectTable& table) {
+  std::vector<const Object*> live;
+  live.reserve(table.live_objects());
+  for (std::uint32_t s = 1; s < table.slot_limit(); ++s)
+    if (const Object* o = table.object_at(s)) live.push_back(o);
+  std::sort(live.begin(), live.end());
+  return live;
+}
+
 VerifyResult verify(const HeapImpl& heap) {
   heap.table.check_thread();
   std::string problem = heap.table.check_consistency();
@@ -82,6 +81,7 @@ VerifyResult verify(const HeapImpl& heap) {
     const std::vector<const Object*> live = live_objects(heap.table);
     problem = check_edges(heap.table, live);
     if (problem.empty()) problem = check_roots(heap, live);
+    if (problem.empty() && checks_traces(heap.options)) problem = check_traces(heap.table);
   }
   if (problem.empty() && heap.table.phase() != Phase::kIdle) problem = "verify() was called while the collector runs";
   VerifyResult result;

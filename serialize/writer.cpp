@@ -67,9 +67,9 @@ std::uint32_t OutputArchive::lookup_strong(const Object* target) const {
   return ids_[slot];
 }
 
-std::uint32_t OutputArchive::lookup_weak(const detail::HeapCore* heap, std::uint32_t slot,
+std::uint32_t OutputArchive::lookup_weak(detail::HeapTag heap, std::uint32_t slot,
                                          std::uint32_t generation) const noexcept {
-  if (heap != heap_ || heap->generation(slot) != generation || !in_snapshot(slot)) return detail::kNoSlot;
+  if (heap != heap_->tag() || heap_->generation(slot) != generation || !in_snapshot(slot)) return detail::kNoSlot;
   return ids_[slot];
 }
 
@@ -106,13 +106,13 @@ namespace {
 class NumberingVisitor final : public EdgeVisitor {
  public:
   NumberingVisitor(const HeapCore& heap, SnapshotScratch& scratch) noexcept : heap_(heap), scratch_(scratch) {}
-  void visit_strong(const Object* target) override {
+  void visit_strong(const Object* target, const void*) override {
     SNAPHEAP_DCHECK(&HeapCore::of(target) == &heap_, "a Member points into another heap: edges must stay within one heap");
     scratch_.strong_edges.push_back({target, static_cast<std::uint32_t>(scratch_.queue.size())});
     scratch_.queue.push_back(target);
   }
-  void visit_weak(const HeapCore* heap, std::uint32_t slot, std::uint32_t generation) override {
-    scratch_.weak_edges.push_back({heap == &heap_ ? slot : kNoSlot, generation, 0});
+  void visit_weak(HeapTag heap, std::uint32_t slot, std::uint32_t generation, const void*) override {
+    scratch_.weak_edges.push_back({heap == heap_.tag() ? slot : kNoSlot, generation, 0});
   }
 
  private:

@@ -168,14 +168,14 @@ class OutputArchive {
       return put_id((strong_cur_++)->id, 0);
     put_id(lookup_strong(target), 0);
   }
-  void put_weak(const detail::HeapCore* heap, std::uint32_t slot, std::uint32_t generation) {
+  void put_weak(detail::HeapTag heap, std::uint32_t slot, std::uint32_t generation) {
     if (!heap) {
       ++weak_empty_;
       return put_ref(detail::wire::kEmptyWeakRef);
     }
     std::uint32_t id;
     if (weak_cur_ != weak_end_ && weak_cur_->slot == slot && weak_cur_->generation == generation &&
-        heap == heap_) [[likely]]
+        heap == heap_->tag()) [[likely]]
       id = (weak_cur_++)->id;
     else
       id = lookup_weak(heap, slot, generation);
@@ -206,7 +206,7 @@ class OutputArchive {
   OutputArchive() = default;
   bool in_snapshot(std::uint32_t slot) const noexcept { return (visited_[slot >> 6] >> (slot & 63)) & 1u; }
   std::uint32_t lookup_strong(const Object* target) const;
-  std::uint32_t lookup_weak(const detail::HeapCore* heap, std::uint32_t slot, std::uint32_t generation) const noexcept;
+  std::uint32_t lookup_weak(detail::HeapTag heap, std::uint32_t slot, std::uint32_t generation) const noexcept;
   void put_ref(std::uint64_t code) {
     if (refs_end_ - refs_cur_ < 10) grow_refs();
     refs_cur_ += detail::wire::encode_varint(refs_cur_, code);
@@ -315,12 +315,12 @@ class InputArchive {
     bool tombstone = false;
     const std::int64_t id = get_target(/*weak=*/true, &tombstone);
     if (id < 0) {
-      return tombstone ? detail::HandleAccess::make_weak<T>(heap_, detail::kTombstoneSlot, 0)
+      return tombstone ? detail::HandleAccess::make_weak<T>(heap_->tag(), detail::kTombstoneSlot, 0)
                        : Weak<T>();
     }
     if (!type_matches<T>(static_cast<std::uint32_t>(id))) checked_cast<T>(static_cast<std::uint32_t>(id));
     const std::uint64_t handle = handles_[id];
-    return detail::HandleAccess::make_weak<T>(heap_, static_cast<std::uint32_t>(handle),
+    return detail::HandleAccess::make_weak<T>(heap_->tag(), static_cast<std::uint32_t>(handle),
                                                static_cast<std::uint32_t>(handle >> 32));
   }
   /// Throws SnapshotError (record_mismatch or malformed) at the current offset.

@@ -166,9 +166,9 @@ class Member {
 /// A weak handle: does not keep its target alive, and never dangles. It reads as expired from
 /// the moment the collector finds its target dead, before the target's destructor runs.
 ///
-/// It is {heap, slot, generation} (16 bytes, trivially copyable): expiry is one comparison of
+/// It is {heap tag, slot, generation} (16 bytes, trivially copyable): expiry is one comparison of
 /// generations, so no list of weak handles is kept. Usable inside managed objects (trace it) and
-/// in host code; like a Strong it must not be used after its Heap is destroyed.
+/// in host code. It may outlive its Heap: it then reads empty (expired), in every build.
 ///
 ///     snapheap::Weak<Payload> weak = data;
 ///     if (snapheap::Strong<Payload> p = weak.lock()) use(*p);
@@ -192,7 +192,7 @@ class Weak {
   template <class U>
     requires detail::HandleConvertible<U, T>
   Weak(const Weak<U>& other) noexcept
-      : heap_(other.heap_), slot_(other.slot_), generation_(other.generation_) {}
+      : tag_(other.tag_), slot_(other.slot_), generation_(other.generation_) {}
   /// Points at an object that Heap::make created (nullptr makes an empty handle).
   explicit Weak(T* object) noexcept { point_at(object); }
 
@@ -205,11 +205,11 @@ class Weak {
   bool expired() const noexcept { return live_target() == nullptr; }
   /// True if the handle never pointed anywhere (or was reset). A handle whose target died, or that
   /// was restored from a snapshot tombstone, is expired but not empty.
-  bool empty() const noexcept { return heap_ == nullptr; }
+  bool empty() const noexcept { return tag_ == 0; }
   void reset() noexcept { *this = Weak(); }
 
   friend bool operator==(const Weak& a, const Weak& b) noexcept {
-    return a.heap_ == b.heap_ && a.slot_ == b.slot_ && a.generation_ == b.generation_;
+    return a.tag_ == b.tag_ && a.slot_ == b.slot_ && a.generation_ == b.generation_;
   }
 
  private:
@@ -223,26 +223,31 @@ class Weak {
     SNAPHEAP_CHECK(slot != detail::kNoSlot,
                    "a Weak handle was made to an object that is still under construction or was "
                    "not allocated by Heap::make");
-    heap_ = &detail::HeapCore::of(o);
+    const detail::HeapCore* heap = &detail::HeapCore::of(o);
+    tag_ = heap->tag();
     slot_ = slot;
-    generation_ = heap_->generation(slot);
+    generation_ = heap->generation(slot);
     // Made by a destructor to an object that this sweep or teardown found dead: the slot has
     // already moved on to the generation its next object will have. Take the one the object
     // died with, so that the handle reads expired now and stays expired when the slot is reused.
-    if (heap_->phase() != detail::Phase::kIdle) [[unlikely]] {
-      if (heap_->phase() == detail::Phase::kTearingDown ||
-          (heap_->phase() == detail::Phase::kSweeping && !heap_->is_marked(slot)))
+    if (heap->phase() != detail::Phase::kIdle) [[unlikely]] {
+      if (heap->phase() == detail::Phase::kTearingDown ||
+          (heap->phase() == detail::Phase::kSweeping && !heap->is_marked(slot)))
         --generation_;
     }
   }
   const Object* live_target() const noexcept {
-    if (!heap_) return nullptr;
-    heap_->check_thread();
-    if (heap_->generation(slot_) != generation_) return nullptr;
-    return heap_->object_at(slot_);
+    if (tag_ == 0) return nullptr;
+    // The anchor outlives the heap: a handle whose heap is gone reads empty, never freed memory.
+    const detail::HeapAnchor* anchor = detail::anchor_of(tag_);
+    if (anchor->tag != tag_) [[unlikely]]
+      return nullptr;
+    anchor->heap->dcheck_thread();
+    if (anchor->generations[slot_] != generation_) return nullptr;
+    return anchor->objects[slot_];
   }
 
-  detail::HeapCore* heap_ = nullptr;
+  detail::HeapTag tag_ = 0;
   std::uint32_t slot_ = 0;
   std::uint32_t generation_ = 0;
 };
@@ -299,16 +304,16 @@ namespace detail {
 class HandleAccess {
  public:
   template <class T>
-  static Weak<T> make_weak(HeapCore* heap, std::uint32_t slot, std::uint32_t gen) noexcept {
+  static Weak<T> make_weak(HeapTag heap, std::uint32_t slot, std::uint32_t gen) noexcept {
     Weak<T> w;
-    w.heap_ = heap;
+    w.tag_ = heap;
     w.slot_ = slot;
     w.generation_ = gen;
     return w;
   }
   template <class T>
-  static HeapCore* heap(const Weak<T>& w) noexcept {
-    return w.heap_;
+  static HeapTag tag(const Weak<T>& w) noexcept {
+    return w.tag_;
   }
   template <class T>
   static std::uint32_t slot(const Weak<T>& w) noexcept {
@@ -340,7 +345,7 @@ struct std::hash<snapheap::Weak<T>> {
   std::size_t operator()(const snapheap::Weak<T>& w) const noexcept {
     const auto slot = snapheap::detail::HandleAccess::slot(w);
     const auto gen = snapheap::detail::HandleAccess::generation(w);
-    return std::hash<const void*>{}(snapheap::detail::HandleAccess::heap(w)) ^
+    return std::hash<std::uintptr_t>{}(snapheap::detail::HandleAccess::tag(w)) ^
            std::hash<std::uint64_t>{}((std::uint64_t{gen} << 32) | slot);
   }
 };

@@ -28,16 +28,18 @@ struct HeapInternals;
 
 /// How a heap decides when to collect, and how large it may grow.
 struct HeapOptions {
-  /// A collection starts on its own when the bytes allocated since the last one pass
-  /// max(min_trigger_bytes, (growth_factor - 1) x live bytes after the last one): the heap may
+  /// A collection starts on its own when the bytes allocated since the last one (cells and owned
+  /// memory) pass max(min_trigger_bytes, (growth_factor - 1) x the live and owned bytes after
+  /// the last one): the heap may
   /// grow to about growth_factor times its live size between collections. 2 is Lua's default
   /// pause and keeps collection work proportional to allocation.
   double growth_factor = 2.0;
   /// The smallest allocation volume that starts a collection: small heaps do not collect on
   /// every few objects. 4 MiB is a few hundred microseconds of marking.
   std::size_t min_trigger_bytes = std::size_t{4} << 20;
-  /// The most bytes of live objects the heap may hold (0: no limit). Past it, after a
-  /// collection, make() throws HeapExhausted.
+  /// The most bytes the heap may hold (0: no limit): live cells plus the memory objects own
+  /// (external_bytes). Past it, after a collection, make() (or an owned allocation) throws
+  /// HeapExhausted.
   std::size_t max_bytes = 0;
   /// Collect at every allocation, so that a missing root fails a test at once instead of
   /// corrupting memory rarely. Defaults to on when the environment sets SNAPHEAP_GC_STRESS=1.
@@ -51,6 +53,9 @@ struct HeapOptions {
 struct HeapStats {
   std::size_t live_objects = 0;        ///< objects allocated and not yet freed
   std::size_t live_bytes = 0;          ///< bytes of their cells
+  /// Bytes the objects own outside their cells, as snapheap::Allocator and
+  /// Heap::adjust_external_memory count them. The trigger and max_bytes see live + external.
+  std::size_t external_bytes = 0;
   std::size_t committed_bytes = 0;     ///< bytes of pages the heap holds (live, free and cached)
   std::uint64_t collections = 0;       ///< collections run so far
   std::size_t last_freed_objects = 0;  ///< objects the last collection freed
@@ -132,8 +137,17 @@ class Heap {
   /// page bookkeeping; reports the first broken invariant. Costs a full pass over the heap.
   VerifyResult verify() const;
 
-  /// Makes the calling thread the heap's owner (for handing a heap to another thread).
+  /// Makes the calling thread the heap's owner (for handing a heap to another thread). The heap's
+  /// entry points (make, collect, set_root, remove_root, save, load) check the thread in every
+  /// build and stop the program with a message when it is not the owner.
   void attach_to_current_thread() noexcept;
+
+  /// Tells the heap that its objects own `delta` more (or, negative, fewer) bytes it cannot see,
+  /// such as memory the host allocates itself for them (V8's AdjustAmountOfExternalAllocatedMemory).
+  /// They count like snapheap::Allocator's: toward the next collection and toward max_bytes (an
+  /// increase may collect, and past the limit throws HeapExhausted and counts nothing). Returns
+  /// the new total of external bytes.
+  std::size_t adjust_external_memory(std::ptrdiff_t delta);
 
   /// Gives back to the operating system every empty page the heap keeps warm, and the buffers
   /// kept for snapshots. (Collections do this by themselves for pages idle for two seconds.)

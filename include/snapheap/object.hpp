@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "snapheap/config.hpp"
+#include "snapheap/detail/thread_state.hpp"
 
 namespace snapheap {
 
@@ -15,7 +16,6 @@ class ObjectAccess;
 inline constexpr std::uint32_t kNoSlot = 0xFFFFFFFFu;
 template <class>
 inline constexpr bool kAlwaysFalse = false;
-bool construction_in_progress() noexcept;  // defined in every build (core/object_table.cpp)
 }  // namespace detail
 
 /// The base class of every managed object.
@@ -56,7 +56,7 @@ class Object {
 
  protected:
   Object() noexcept {
-    SNAPHEAP_DCHECK(detail::construction_in_progress(),
+    SNAPHEAP_DCHECK(detail::g_thread.constructing != 0,
                     "a managed object (derived from snapheap::Object) was constructed outside "
                     "Heap::make; allocate it with heap.make<T>(...)");
   }

@@ -40,11 +40,33 @@ void attach_snapshot_hooks(TypeInfo& type, SnapshotHooks hooks);
 std::string normalize_type_name(std::string_view name);
 
 template <class T>
+Object* construct_for_load(void* memory);
+}  // namespace detail
+
+/// Befriend it to let snapshots construct a registered type through a private default
+/// constructor: `friend class snapheap::access;` (cereal's cereal::access is the model).
+class access {
+ public:
+  /// Whether T's default constructor is reachable here (public, or private with the friend).
+  template <class T>
+  static constexpr bool can_construct() noexcept {
+    return requires { T(); };
+  }
+
+ private:
+  template <class T>
+  friend Object* detail::construct_for_load(void* memory);
+  template <class T>
+  static T* construct(void* memory) {
+    return ::new (memory) T();
+  }
+};
+
+namespace detail {
+template <class T>
 Object* construct_for_load(void* memory) {
-  T* object = static_cast<T*>(memory);
-  if constexpr (std::is_default_constructible_v<T>) ::new (memory) T();
-  else boost::serialization::access::construct(object);  // a private T() befriending access
-  return object;
+  if constexpr (std::is_default_constructible_v<T>) return ::new (memory) T();
+  else return access::construct<T>(memory);
 }
 template <class T>
 void save_object(const Object& object, OutputArchive& ar, std::uint32_t version) {
@@ -64,6 +86,10 @@ void register_type(std::string_view name,
                    std::uint32_t version = boost::serialization::version<T>::value) {
   static_assert(std::is_base_of_v<Object, T>, "only managed types (derived from snapheap::Object) are registered");
   static_assert(!std::is_abstract_v<T>, "an abstract class has no objects of its own to register");
+  static_assert(std::is_default_constructible_v<T> || access::can_construct<T>(),
+                "a type registered for snapshots needs a default constructor, which loading uses "
+                "before it reads the fields: add one (it may be private if the class declares "
+                "`friend class snapheap::access;`)");
   detail::SnapshotHooks hooks;
   hooks.name = detail::normalize_type_name(name);
   hooks.version = version;

@@ -2,6 +2,7 @@
 // snapshots that record weak handles as tombstones or target IDs. Everything in one include.
 #pragma once
 
+#include "snapheap/allocator.hpp"
 #include "snapheap/archive.hpp"
 #include "snapheap/config.hpp"
 #include "snapheap/errors.hpp"

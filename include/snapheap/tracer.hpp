@@ -3,6 +3,10 @@
 
 #include <cstdint>
 #include <iterator>
+#include <optional>
+#include <tuple>
+#include <utility>
+#include <variant>
 #include <type_traits>
 
 #include "snapheap/detail/heap_core.hpp"
@@ -15,13 +19,47 @@ namespace detail {
 /// the Tracer hands each edge to it through a virtual call. Marking, the hot path, is inline.
 class EdgeVisitor {
  public:
-  virtual void visit_strong(const Object* target) = 0;
-  virtual void visit_weak(const HeapCore* heap, std::uint32_t slot, std::uint32_t generation) = 0;
+  /// `handle` is the address of the Member (or handle) being traced.
+  virtual void visit_strong(const Object* target, const void* handle) = 0;
+  virtual void visit_weak(HeapTag heap, std::uint32_t slot, std::uint32_t generation, const void* handle) = 0;
+  /// A container, pair, tuple, optional or variant trace() was given, by its address and size
+  /// (stale bytes in its storage are its own business: the forgotten-trace check skips them).
+  virtual void visit_value(const void* /*value*/, std::size_t /*bytes*/) {}
 
  protected:
   ~EdgeVisitor() = default;
 };
 class TracerAccess;
+
+template <class T>
+struct may_hold_handles;
+/// Whether a value of T can hold a handle: handles, and ranges, pairs, tuples, optionals and
+/// variants of what can. A trace() of a pair or a map skips the parts that cannot.
+template <class T>
+inline constexpr bool may_hold_handles_v = may_hold_handles<std::remove_cv_t<T>>::value;
+template <class T>
+struct may_hold_handles {
+  static constexpr bool value = [] {
+    if constexpr (requires(const T& r) { std::begin(r); std::end(r); })
+      return may_hold_handles_v<std::remove_cvref_t<decltype(*std::begin(std::declval<const T&>()))>>;
+    else
+      return false;
+  }();
+};
+template <class T>
+struct may_hold_handles<Member<T>> : std::true_type {};
+template <class T>
+struct may_hold_handles<Weak<T>> : std::true_type {};
+template <class T>
+struct may_hold_handles<Strong<T>> : std::true_type {};  // so that trace() refuses it
+template <class A, class B>
+struct may_hold_handles<std::pair<A, B>> : std::bool_constant<may_hold_handles_v<A> || may_hold_handles_v<B>> {};
+template <class... Ts>
+struct may_hold_handles<std::tuple<Ts...>> : std::bool_constant<(may_hold_handles_v<Ts> || ...)> {};
+template <class T>
+struct may_hold_handles<std::optional<T>> : std::bool_constant<may_hold_handles_v<T>> {};
+template <class... Ts>
+struct may_hold_handles<std::variant<Ts...>> : std::bool_constant<(may_hold_handles_v<Ts> || ...)> {};
 }  // namespace detail
 
 /// Receives the edges of a managed object. A trace() calls `tracer.trace(h)` for every Member
@@ -40,12 +78,12 @@ class Tracer {
  public:
   template <class T>
   void trace(const Member<T>& member) noexcept {
-    if (member) visit(member.get());
+    if (member) visit(member.get(), &member);
   }
   template <class T>
   void trace(const Weak<T>& weak) noexcept {
-    if (const detail::HeapCore* heap = detail::HandleAccess::heap(weak))
-      visit_weak(heap, detail::HandleAccess::slot(weak), detail::HandleAccess::generation(weak));
+    if (const detail::HeapTag heap = detail::HandleAccess::tag(weak))
+      visit_weak(heap, detail::HandleAccess::slot(weak), detail::HandleAccess::generation(weak), &weak);
   }
   template <class T>
   void trace(const Strong<T>&) noexcept {
@@ -53,11 +91,38 @@ class Tracer {
                   "a Strong handle inside a managed object would be a root that keeps its own "
                   "cycles alive: store a snapheap::Member (strong edge) or snapheap::Weak instead");
   }
-  /// Any range of handles (std::vector<Member<T>>, std::array<Weak<T>, N>, ...).
+  /// Any range of handles or of values holding them (std::vector<Member<T>>,
+  /// std::array<Weak<T>, N>, std::map<std::string, Member<T>>, std::set<Weak<T>>, ...).
   template <class Range>
     requires requires(const Range& r) { std::begin(r); std::end(r); }
   void trace(const Range& range) noexcept {
-    for (const auto& handle : range) trace(handle);
+    static_assert(detail::may_hold_handles_v<Range>,
+                  "Tracer::trace() takes handles (Member, Weak) and containers, pairs, tuples, "
+                  "optionals and variants of them; this range holds none");
+    note_value(range);
+    for (const auto& element : range) trace(element);
+  }
+  /// A pair (a map's entry): the parts that can hold handles.
+  template <class A, class B>
+  void trace(const std::pair<A, B>& pair) noexcept {
+    note_value(pair);
+    trace_part(pair.first);
+    trace_part(pair.second);
+  }
+  template <class... Ts>
+  void trace(const std::tuple<Ts...>& tuple) noexcept {
+    note_value(tuple);
+    std::apply([this](const auto&... element) { (trace_part(element), ...); }, tuple);
+  }
+  template <class T>
+  void trace(const std::optional<T>& optional) noexcept {
+    note_value(optional);
+    if (optional) trace_part(*optional);
+  }
+  template <class... Ts>
+  void trace(const std::variant<Ts...>& variant) noexcept {
+    note_value(variant);
+    std::visit([this](const auto& alternative) { trace_part(alternative); }, variant);
   }
 
   Tracer(const Tracer&) = delete;
@@ -66,16 +131,27 @@ class Tracer {
  private:
   friend class detail::TracerAccess;
 
+  template <class T>
+  void note_value(const T& value) noexcept {
+    if (visitor_) [[unlikely]]
+      visitor_->visit_value(&value, sizeof(T));
+  }
+  template <class T>
+  void trace_part(const T& part) noexcept {
+    if constexpr (detail::may_hold_handles_v<T>) trace(part);
+  }
+
   /// Marking `heap`: its mark bits, mark stack and weak census.
   explicit Tracer(detail::HeapCore& heap) noexcept
-      : heap_(&heap), bits_(heap.mark_bits()), stack_(&heap.mark_stack()), census_(&heap.weak_census()) {}
+      : heap_(&heap), tag_(heap.tag()), bits_(heap.mark_bits()), stack_(&heap.mark_stack()),
+        census_(&heap.weak_census()) {}
   /// Handing every edge to `visitor`.
   explicit Tracer(detail::EdgeVisitor& visitor) noexcept : visitor_(&visitor) {}
 
   // Marking: test-and-set the target's bit and push it the first time.
-  void visit(const Object* target) noexcept {
+  void visit(const Object* target, const void* handle) noexcept {
     if (visitor_) [[unlikely]]
-      return visitor_->visit_strong(target);
+      return visitor_->visit_strong(target, handle);
     const std::uint32_t slot = detail::ObjectAccess::slot(target);
     SNAPHEAP_DCHECK(&detail::HeapCore::of(target) == heap_,
                     "a Member points into another heap: edges must stay within one heap");
@@ -87,13 +163,14 @@ class Tracer {
   }
   // Weak edges whose target is not marked yet are counted at the end of marking, when it is
   // known which of them expire.
-  void visit_weak(const detail::HeapCore* heap, std::uint32_t slot, std::uint32_t generation) noexcept {
+  void visit_weak(detail::HeapTag heap, std::uint32_t slot, std::uint32_t generation, const void* handle) noexcept {
     if (visitor_) [[unlikely]]
-      return visitor_->visit_weak(heap, slot, generation);
-    if (heap == heap_ && !((bits_[slot >> 6] >> (slot & 63)) & 1u)) census_->push_back({slot, generation});
+      return visitor_->visit_weak(heap, slot, generation, handle);
+    if (heap == tag_ && !((bits_[slot >> 6] >> (slot & 63)) & 1u)) census_->push_back({slot, generation});
   }
 
   const detail::HeapCore* heap_ = nullptr;
+  detail::HeapTag tag_ = 0;
   std::uint64_t* bits_ = nullptr;
   detail::MarkStack* stack_ = nullptr;
   detail::WeakCensus* census_ = nullptr;

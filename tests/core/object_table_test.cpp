@@ -102,7 +102,7 @@ TEST_CASE("slot 0 is the tombstone: never handed out, and a handle to it is expi
     REQUIRE(slot_of(nodes.back()) != snapheap::detail::kTombstoneSlot);
   }
   auto& table = HeapInternals::of(heap).table;
-  const Weak<Node> tombstone = HandleAccess::make_weak<Node>(&table, snapheap::detail::kTombstoneSlot, 0);
+  const Weak<Node> tombstone = HandleAccess::make_weak<Node>(table.tag(), snapheap::detail::kTombstoneSlot, 0);
   CHECK(tombstone.expired());
   CHECK_FALSE(tombstone.empty());
   CHECK_FALSE(tombstone.lock());

@@ -609,7 +609,7 @@ TEST_CASE("heap.verify() reports a weak handle the heap never issued", "[gc][ver
   const auto slot = snapheap::detail::HandleAccess::slot(real);
   const auto gen = snapheap::detail::HandleAccess::generation(real);
   holder->peer = snapheap::detail::HandleAccess::make_weak<Node>(
-      snapheap::detail::HandleAccess::heap(real), slot, gen + 5);
+      snapheap::detail::HandleAccess::tag(real), slot, gen + 5);
   const auto result = heap.verify();
   CHECK_FALSE(result.ok);
   CHECK_THAT(result.problem, Catch::Matchers::Contains("never issued"));

@@ -1007,7 +1007,8 @@ class V final : public Object {
   void trace(Tracer&) const override {}
 
  private:
-  friend class boost::serialization::access;
+  friend class boost::serialization::access;  // serialize() is private
+  friend class snapheap::access;              // and so is the default constructor
   V() = default;
   template <class Archive>
   void serialize(Archive& ar, unsigned) {

@@ -480,7 +480,8 @@ class PrivatelyBuilt final : public Object {
   void trace(Tracer&) const override {}
 
  private:
-  friend class boost::serialization::access;
+  friend class boost::serialization::access;  // serialize() is private
+  friend class snapheap::access;              // and so is the default constructor
   PrivatelyBuilt() = default;
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
@@ -1534,7 +1535,7 @@ TEST_CASE("cereal defer: a graph of nodes whose relations point at other nodes k
 }
 
 // cereal unittests/defer.cpp: what cereal::defer exists for, a structure deeper than the stack.
-TEST_CASE("cereal defer: a chain of 200,000 Members saves and loads without recursion", "[serialize][port]") {
+TEST_CASE("cereal defer: a chain of 200,000 Members saves and loads without recursion", "[serialize][port][big]") {
   Heap heap;
   auto head = heap.make<ChainLink>();
   ChainLink* tail = head.get();

@@ -173,7 +173,7 @@ struct Codec<T, Family::member> {
 template <class T>
 struct Codec<T, Family::weak> {
   static void save(OutputArchive& ar, const T& value) {
-    ar.put_weak(HandleAccess::heap(value), HandleAccess::slot(value), HandleAccess::generation(value));
+    ar.put_weak(HandleAccess::tag(value), HandleAccess::slot(value), HandleAccess::generation(value));
   }
   static void load(InputArchive& ar, T& value) { value = ar.template get_weak<typename T::element_type>(); }
 };

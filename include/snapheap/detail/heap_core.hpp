@@ -21,11 +21,12 @@
 #include <boost/container/vector.hpp>
 #include <cstddef>
 #include <cstdint>
-#include <thread>
+#include <cstring>
 
 #include "snapheap/config.hpp"
 #include "snapheap/detail/sanitizer.hpp"
 #include "snapheap/detail/size_classes.hpp"
+#include "snapheap/detail/thread_state.hpp"
 #include "snapheap/object.hpp"
 
 namespace snapheap::detail {
@@ -112,6 +113,30 @@ struct WeakVisit {
 };
 using WeakCensus = boost::container::vector<WeakVisit>;
 
+/// A heap's identity as weak handles and allocators hold it: a process-wide record that outlives
+/// its heap. While the heap lives, the anchor's tag is the heap's tag and it points at the heap's
+/// generations and objects; when the heap is destroyed the tag is cleared, so every handle that
+/// names the heap reads empty, in every build. Anchors are reused by later heaps (the tag's
+/// top 16 bits count the uses, so a stale handle never matches a new heap) and never freed.
+struct alignas(64) HeapAnchor {
+  std::uintptr_t tag = 0;                      // the heap's tag while it lives, else 0
+  const std::uint32_t* generations = nullptr;  // the heap's arrays (kept current as they grow)
+  Object* const* objects = nullptr;
+  HeapCore* heap = nullptr;
+  std::uint16_t uses = 0;                      // the epoch of the current or last tag
+};
+/// A HeapTag is the anchor's address | uses << 48: what a Weak and an Allocator store.
+inline constexpr int kTagEpochShift = 48;
+inline HeapAnchor* anchor_of(HeapTag tag) noexcept {
+  return reinterpret_cast<HeapAnchor*>(tag & ((std::uintptr_t{1} << kTagEpochShift) - 1));
+}
+/// The live heap a tag names, or null if it is gone (or the tag is 0).
+inline HeapCore* heap_of(HeapTag tag) noexcept {
+  if (tag == 0) return nullptr;
+  const HeapAnchor* anchor = anchor_of(tag);
+  return anchor->tag == tag ? anchor->heap : nullptr;
+}
+
 /// The slot arrays, indexed by slot: core/slot_table.cpp owns their storage and keeps these
 /// pointers current as the table grows; inline code reads through them.
 struct SlotArrays {
@@ -123,12 +148,11 @@ struct SlotArrays {
   std::uint32_t* free = nullptr;       // a stack of free slots, lowest on top
   std::uint32_t free_count = 0;
   std::uint32_t limit = 0;             // slots in the table
+  HeapAnchor* anchor = nullptr;        // told about the arrays too, for weak handles
 };
 
-// The debug checks' out-of-line halves: defined in every build of the library, so that any mix of
-// library and host check modes links.
-void check_owner_thread(const HeapCore& heap) noexcept;
-void add_construction_depth(int delta) noexcept;
+/// Stops the program with a message: a heap was used from a thread other than its own.
+[[noreturn]] void wrong_thread() noexcept;
 
 class HeapCore {
  public:
@@ -151,11 +175,22 @@ class HeapCore {
   bool is_marked(std::uint32_t slot) const noexcept { return (slots_.mark_bits[slot >> 6] >> (slot & 63)) & 1u; }
   Phase phase() const noexcept { return phase_; }
   void set_phase(Phase p) noexcept { phase_ = p; }
-  std::thread::id owner() const noexcept { return owner_; }
-  void set_owner(std::thread::id id) noexcept { owner_ = id; }
+  HeapTag tag() const noexcept { return tag_; }
+
+  // ---- the owning thread ----------------------------------------------------------------------
+
+  void attach_to_current_thread() noexcept { owner_ = this_thread_marker(); }
+  bool on_owner_thread() const noexcept { return owner_ == this_thread_marker(); }
+  /// At the heap's entry points (make, collect, set_root, save, load), in every build: one
+  /// compare against a thread-local address.
   void check_thread() const noexcept {
+    if (!on_owner_thread()) [[unlikely]]
+      wrong_thread();
+  }
+  /// On the handles' paths (Weak::lock, ...), in debug builds.
+  void dcheck_thread() const noexcept {
 #if SNAPHEAP_DCHECK_IS_ON
-    check_owner_thread(*this);
+    check_thread();
 #endif
   }
 
@@ -209,6 +244,13 @@ class HeapCore {
   /// skips the sweep's destructor pass.
   void note_destructor() noexcept { has_destructors_ = true; }
   void count_allocation(std::size_t bytes) noexcept { allocated_since_collection_ += bytes; }
+  /// Whether cells are zeroed before construction: when the forgotten-trace check runs (debug
+  /// builds, stress or verify mode), so that stale bytes in padding cannot look like handles.
+  bool zeroes_cells() const noexcept { return zero_cells_; }
+
+  // ---- memory the heap's objects own (snapheap::Allocator, Heap::adjust_external_memory) -----
+
+  std::size_t external_bytes() const noexcept { return external_bytes_; }
 
   // ---- what the Tracer's marking path writes --------------------------------------------------
 
@@ -217,8 +259,8 @@ class HeapCore {
   WeakCensus& weak_census() noexcept { return weak_census_; }
 
  protected:
-  HeapCore() = default;
-  ~HeapCore() = default;
+  HeapCore();  // takes an anchor (core/anchors.cpp)
+  ~HeapCore();  // clears it: every weak handle to the heap reads empty from now on
 
   void* reserve_slow(std::size_t bytes, std::uint32_t& slot, std::size_t& cell_bytes);
   void check_root_while_collecting(std::uint32_t slot) const noexcept;
@@ -231,36 +273,37 @@ class HeapCore {
   std::size_t live_bytes_ = 0;
   std::size_t allocated_since_collection_ = 0;
   std::size_t inline_budget_ = 0;
+  std::size_t external_bytes_ = 0;
   MarkStack mark_stack_;
   WeakCensus weak_census_;
   std::uint32_t no_collect_depth_ = 0;
   bool has_destructors_ = false;
   bool collection_deferred_ = false;
+  bool zero_cells_ = SNAPHEAP_DCHECK_IS_ON != 0;
   Phase phase_ = Phase::kIdle;
-  std::thread::id owner_ = std::this_thread::get_id();
+  HeapTag tag_ = 0;
+  const void* owner_ = this_thread_marker();
 };
 
-/// Holds off collections for its lifetime; makes a debug-build note that construction is under
-/// way on this thread, so that Object() can tell heap construction from a stray `T t;`.
+/// Holds off collections for its lifetime and notes, for this thread, which heap is constructing:
+/// Object()'s debug check tells heap construction from a stray `T t;` by it, and a
+/// snapheap::Allocator default-constructed inside the object binds to that heap.
 class ConstructionScope {
  public:
-  explicit ConstructionScope(HeapCore& heap) noexcept : heap_(heap) {
+  explicit ConstructionScope(HeapCore& heap) noexcept : heap_(heap), outer_(g_thread.constructing) {
     heap_.enter_no_collect();
-#if SNAPHEAP_DCHECK_IS_ON
-    add_construction_depth(1);
-#endif
+    g_thread.constructing = heap_.tag();
   }
   ~ConstructionScope() {
+    g_thread.constructing = outer_;
     heap_.exit_no_collect();
-#if SNAPHEAP_DCHECK_IS_ON
-    add_construction_depth(-1);
-#endif
   }
   ConstructionScope(const ConstructionScope&) = delete;
   ConstructionScope& operator=(const ConstructionScope&) = delete;
 
  private:
   HeapCore& heap_;
+  const HeapTag outer_;
 };
 
 /// The one way an object comes into a heap, for make() and the snapshot loader: reserve a cell
@@ -274,6 +317,8 @@ auto construct_object(HeapCore& heap, std::size_t bytes, std::uint32_t type, boo
   std::size_t cell_bytes;
   void* const memory = heap.reserve(bytes, slot, cell_bytes);
   if (count_toward_trigger) heap.count_allocation(cell_bytes);
+  if (heap.zeroes_cells()) [[unlikely]]
+    std::memset(memory, 0, bytes);
   decltype(construct(memory)) object;
   {
     ConstructionScope scope(heap);

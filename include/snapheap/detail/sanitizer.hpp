@@ -17,7 +17,9 @@
 #include <sanitizer/asan_interface.h>
 #define SNAPHEAP_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
 #define SNAPHEAP_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#define SNAPHEAP_IS_POISONED(p, n) (__asan_region_is_poisoned(const_cast<void*>(p), (n)) != nullptr)
 #else
 #define SNAPHEAP_POISON(p, n) ((void)(p), (void)(n))
 #define SNAPHEAP_UNPOISON(p, n) ((void)(p), (void)(n))
+#define SNAPHEAP_IS_POISONED(p, n) ((void)(p), (void)(n), false)
 #endif

@@ -1,0 +1,97 @@
+// Memory a managed object owns, counted by its heap: snapheap::Allocator<T> for standard
+// containers, snapheap::Vector<T> for the common case, and Heap::adjust_external_memory for
+// memory the host manages itself.
+#pragma once
+
+#include <cstddef>
+#include <new>
+#include <type_traits>
+#include <vector>
+
+#include "snapheap/detail/thread_state.hpp"
+
+namespace snapheap {
+
+class Heap;
+
+namespace detail {
+/// Counts `bytes` more owned by objects of the heap `heap` names (nothing if the heap is gone or
+/// `heap` is 0). Like an allocation, it may start a collection, and past HeapOptions::max_bytes
+/// (after a collection) it throws HeapExhausted and counts nothing.
+void charge_external(HeapTag heap, std::size_t bytes);
+/// Counts `bytes` fewer (never below zero); never collects or throws.
+void refund_external(HeapTag heap, std::size_t bytes) noexcept;
+HeapTag tag_of(Heap& heap) noexcept;
+}  // namespace detail
+
+/// An allocator whose memory counts toward the heap of the managed object holding it: what
+/// automatic collections are triggered by, what HeapOptions::max_bytes limits, and what
+/// HeapStats::external_bytes reports.
+///
+///     struct Payload final : snapheap::Object {
+///       snapheap::Vector<std::int64_t> values;   // 8 MB here count toward the heap
+///       ...
+///     };
+///
+/// A default-constructed Allocator binds to the heap that is constructing an object on this
+/// thread (inside Heap::make or a snapshot load), so a field of a managed object binds to the
+/// object's heap; anywhere else it binds to none and counts nothing, and `Allocator<T>(heap)`
+/// binds one explicitly. A container keeps its allocator: copy-assigning or move-assigning into
+/// a field keeps the field's heap (moving from a container of another heap, or of none, copies
+/// the elements so that the count stays right; build into the field, or bind the source to the
+/// same heap, to move without a copy), a copy of a field made outside the heap counts nothing,
+/// and swap exchanges allocators with the buffers. Memory freed after its heap is gone is simply
+/// freed. Snapshots treat snapheap::Vector<T> exactly like std::vector<T>.
+template <class T>
+class Allocator {
+ public:
+  using value_type = T;
+  using propagate_on_container_copy_assignment = std::false_type;
+  using propagate_on_container_move_assignment = std::false_type;
+  using propagate_on_container_swap = std::true_type;
+  using is_always_equal = std::false_type;
+
+  Allocator() noexcept : heap_(stored(detail::g_thread.constructing)) {}
+  explicit Allocator(Heap& heap) noexcept : heap_(stored(detail::tag_of(heap))) {}
+  template <class U>
+  Allocator(const Allocator<U>& other) noexcept : heap_(stored(other.heap())) {}
+
+  /// A copy of a container belongs to the heap constructing now (or none), not to the original's.
+  Allocator select_on_container_copy_construction() const noexcept { return Allocator(); }
+
+  T* allocate(std::size_t n) {
+    if (n > std::size_t(-1) / sizeof(T)) throw std::bad_array_new_length();
+    const std::size_t bytes = n * sizeof(T);
+    detail::charge_external(heap(), bytes);
+    try {
+      return static_cast<T*>(::operator new(bytes, std::align_val_t{alignof(T)}));
+    } catch (...) {
+      detail::refund_external(heap(), bytes);
+      throw;
+    }
+  }
+  void deallocate(T* p, std::size_t n) noexcept {
+    detail::refund_external(heap(), n * sizeof(T));
+    ::operator delete(p, std::align_val_t{alignof(T)});
+  }
+
+  /// The heap this allocator counts toward (0: none).
+  detail::HeapTag heap() const noexcept { return heap_ & ~detail::HeapTag{1}; }
+
+ private:
+  // Stored with its low bit set (tags are 64-byte aligned): a word holding a heap's tag exactly
+  // is a Weak to that heap as far as the forgotten-trace check is concerned, and this is none.
+  static detail::HeapTag stored(detail::HeapTag tag) noexcept { return tag ? tag | 1 : 0; }
+  detail::HeapTag heap_;
+};
+
+template <class T, class U>
+bool operator==(const Allocator<T>& a, const Allocator<U>& b) noexcept {
+  return a.heap() == b.heap();
+}
+
+/// A std::vector whose memory counts toward the heap of the object holding it.
+template <class T>
+using Vector = std::vector<T, Allocator<T>>;
+
+}  // namespace snapheap
