@@ -61,7 +61,9 @@ class ObjectTable final : public HeapCore {
   // ---- the collector's controls ------------------------------------------------------------
 
   void set_inline_budget(std::size_t bytes) noexcept { inline_budget_ = bytes; }
-  void set_zero_cells(bool zero) noexcept { zero_cells_ = zero; }
+  /// Zero cells as they are freed (the forgotten-trace check's mode: debug builds, stress,
+  /// verify), so that stale bytes in a reused cell's padding cannot look like handles.
+  void set_zero_cells(bool zero) noexcept { pages_.set_zero_freed(zero); }
   /// Owned memory: counted toward the trigger like allocation, and toward the limit.
   void add_external(std::size_t bytes) noexcept {
     external_bytes_ += bytes;

@@ -132,6 +132,7 @@ void PageAllocator::end_sweep() noexcept {
 }
 
 void PageAllocator::push_free_cell(PageHeader* page, void* cell) noexcept {
+  if (zero_freed_) std::memset(cell, 0, page->cell_size);
   SNAPHEAP_POISON(cell, page->cell_size);
   SNAPHEAP_UNPOISON(cell, sizeof(FreeCell));
   auto* f = static_cast<FreeCell*>(cell);
@@ -163,6 +164,7 @@ void PageAllocator::page_gained_free_cell(PageHeader* page) noexcept {
 void PageAllocator::empty_page(PageHeader* page) noexcept {
   page->emptied = true;
   page->free_list = nullptr;
+  if (zero_freed_) std::memset(payload_of(page), 0, kPageSize - kPageHeaderSize);
   SNAPHEAP_POISON(payload_of(page), kPageSize - kPageHeaderSize);
   if (page == classes_[page->size_class].current) {
     page->bump = payload_of(page);

@@ -69,6 +69,8 @@ class PageAllocator {
   void end_sweep() noexcept;
 
   std::size_t committed_bytes() const noexcept { return committed_bytes_; }
+  /// Zero every cell as it is freed (fresh pages are zero already).
+  void set_zero_freed(bool zero) noexcept { zero_freed_ = zero; }
   /// Gives back to the operating system the empty pages idle for `idle_ns` (oldest first), keeping
   /// at least `keep_bytes` of them warm. `now_ns` is the clock that stamped the pages as they
   /// emptied (set_clock).
@@ -113,6 +115,7 @@ class PageAllocator {
   char* chunk_cursor_ = nullptr;
   char* chunk_end_ = nullptr;
   std::size_t committed_bytes_ = 0;
+  bool zero_freed_ = SNAPHEAP_DCHECK_IS_ON != 0;
 };
 
 }  // namespace snapheap::detail

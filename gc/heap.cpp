@@ -18,7 +18,7 @@ void validate(const HeapOptions& options) {
 
 namespace detail {
 // The forgotten-trace check (gc/trace_check.cpp) runs in debug builds and in stress and verify
-// modes; it needs cells zeroed before construction, so that stale padding cannot look like a handle.
+// modes; it needs freed cells zeroed, so that stale padding in a reused cell cannot look like a handle.
 bool checks_traces(const HeapOptions& options) noexcept {
   return SNAPHEAP_DCHECK_IS_ON || options.stress || options.verify_after_collect;
 }

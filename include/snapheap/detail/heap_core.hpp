@@ -21,7 +21,6 @@
 #include <boost/container/vector.hpp>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 
 #include "snapheap/config.hpp"
 #include "snapheap/detail/sanitizer.hpp"
@@ -244,9 +243,6 @@ class HeapCore {
   /// skips the sweep's destructor pass.
   void note_destructor() noexcept { has_destructors_ = true; }
   void count_allocation(std::size_t bytes) noexcept { allocated_since_collection_ += bytes; }
-  /// Whether cells are zeroed before construction: when the forgotten-trace check runs (debug
-  /// builds, stress or verify mode), so that stale bytes in padding cannot look like handles.
-  bool zeroes_cells() const noexcept { return zero_cells_; }
 
   // ---- memory the heap's objects own (snapheap::Allocator, Heap::adjust_external_memory) -----
 
@@ -279,7 +275,6 @@ class HeapCore {
   std::uint32_t no_collect_depth_ = 0;
   bool has_destructors_ = false;
   bool collection_deferred_ = false;
-  bool zero_cells_ = SNAPHEAP_DCHECK_IS_ON != 0;
   Phase phase_ = Phase::kIdle;
   HeapTag tag_ = 0;
   const void* owner_ = this_thread_marker();
@@ -317,8 +312,6 @@ auto construct_object(HeapCore& heap, std::size_t bytes, std::uint32_t type, boo
   std::size_t cell_bytes;
   void* const memory = heap.reserve(bytes, slot, cell_bytes);
   if (count_toward_trigger) heap.count_allocation(cell_bytes);
-  if (heap.zeroes_cells()) [[unlikely]]
-    std::memset(memory, 0, bytes);
   decltype(construct(memory)) object;
   {
     ConstructionScope scope(heap);
