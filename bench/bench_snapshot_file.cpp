@@ -40,7 +40,7 @@ struct FileFixture final : Fixture {
   FileFixture(Workload workload, std::int64_t n)
       : path(bench_dir() / ("snapheap-bench-" + std::to_string(::getpid()) + ".snap")) {
     if (workload == Workload::payload)
-      heap.set_root("data", heap.make<seed::Payload>(seed::range_data(n)));
+      heap.set_root("data", heap.make<seed::Payload>(n));
     else
       heap.set_root("data", build_graph(heap, n));
     bytes = snapheap::save(heap, path).bytes;

@@ -31,7 +31,7 @@ struct SnapheapPayload final : Fixture {
   snapheap::ByteBuffer buffer;
   std::uint64_t bytes = 0;
 
-  explicit SnapheapPayload(std::int64_t n) : payload(heap.make<seed::Payload>(seed::range_data(n))) {
+  explicit SnapheapPayload(std::int64_t n) : payload(heap.make<seed::Payload>(n)) {
     heap.set_root("payload", payload);
     bytes = snapheap::save(heap, buffer).bytes;
     snapheap::load(restored, buffer);  // warm the destination heap
@@ -75,7 +75,7 @@ void load_snapheap(benchmark::State& state, std::int64_t n) {
 struct MemcpyPayload final : Fixture {
   std::vector<std::int64_t> source;
   std::vector<std::int64_t> destination;
-  explicit MemcpyPayload(std::int64_t n) : source(seed::range_data(n)), destination(source.size(), 1) {}
+  explicit MemcpyPayload(std::int64_t n) : source(std_range(n)), destination(source.size(), 1) {}
 };
 
 void copy_memcpy(benchmark::State& state, std::int64_t n) {
@@ -95,7 +95,7 @@ struct SerializerPayload final : Fixture {
   std::vector<std::int64_t> values;
   std::vector<char> storage;
   std::size_t bytes = 0;
-  explicit SerializerPayload(std::int64_t n) : values(seed::range_data(n)) { save(); }
+  explicit SerializerPayload(std::int64_t n) : values(std_range(n)) { save(); }
   void save() { bytes = kBoost ? boost_save(values, storage) : cereal_save(values, storage); }
   void load(std::vector<std::int64_t>& out) const {
     if constexpr (kBoost) boost_load(storage, bytes, out);

@@ -83,7 +83,7 @@ struct SerializerSeed final : Fixture {
   std::size_t bytes = 0;
 
   explicit SerializerSeed(std::int64_t n) : large_data(std::make_shared<SPayload>()) {
-    large_data->values = seed::range_data(n);
+    large_data->values = std_range(n);
     auto layer = std::make_shared<SWeakRefLayer>();
     layer->large_data = large_data;
     model.layers.push_back(layer);

@@ -28,6 +28,13 @@
 
 namespace snapbench {
 
+/// The seed payload's values (0..n-1) in a plain std::vector, as the baselines hold them.
+inline std::vector<std::int64_t> std_range(std::int64_t n) {
+  std::vector<std::int64_t> values(static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<std::int64_t>(i);
+  return values;
+}
+
 inline constexpr std::int64_t kMillion = 1'000'000;
 /// The scaling sweep: the report checks that 10^7 costs at most 1.3x ten times 10^6.
 inline constexpr std::int64_t kSweep[] = {1'000, 10'000, 100'000, 1'000'000, 10'000'000};

@@ -163,7 +163,7 @@ struct Destination {
     child->peer = records;
     records->children.emplace_back(child);
     heap.set_root("existing.records", records);
-    auto payload = heap.make<seed::Payload>(seed::range_data(16));
+    auto payload = heap.make<seed::Payload>(std::int64_t{16});
     heap.set_root("existing.payload", payload);
     host = heap.make<Record>();
     host->data = payload;

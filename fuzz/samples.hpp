@@ -88,7 +88,7 @@ inline void build_random_graph(snapheap::Heap& heap, std::uint32_t seed, std::ui
   }
   std::vector<snapheap::Strong<seed::Payload>> payloads;
   for (std::uint32_t i = 0; i < 1 + nodes / 8; ++i)
-    payloads.push_back(heap.make<seed::Payload>(seed::range_data(pick(20))));
+    payloads.push_back(heap.make<seed::Payload>(std::int64_t{pick(20)}));
   for (auto& r : all) {
     for (std::uint32_t k = pick(4); k > 0; --k) r->children.emplace_back(all[pick(nodes)]);
     if (pick(2) == 0) r->peer = all[pick(nodes)];
@@ -141,7 +141,7 @@ inline std::vector<Sample> make_samples() {
       holder->peer = dead;  // a tombstone: the target dies
       holder->watch.emplace_back(dead);
     }
-    auto left_out = heap.make<seed::Payload>(seed::range_data(4));
+    auto left_out = heap.make<seed::Payload>(std::int64_t{4});
     heap.set_root("left-out", left_out);
     holder->data = left_out;  // a tombstone: alive but not saved
     holder->watch.emplace_back(nullptr);
@@ -168,7 +168,7 @@ inline std::vector<Sample> make_samples() {
     r->name = "bulk";
     for (std::int32_t i = 0; i < 1100; ++i) r->ints.push_back(i * 7 - 1000);  // 4400 bytes
     r->matrix = {{1, 2}, std::vector<std::int16_t>(2100, 3)};                 // 4200 bytes
-    auto payload = heap.make<seed::Payload>(seed::range_data(520));           // 4160 bytes
+    auto payload = heap.make<seed::Payload>(std::int64_t{520});           // 4160 bytes
     r->any = payload;
     r->data = payload;
     heap.set_root("bulk", r);
@@ -198,7 +198,7 @@ inline std::vector<Sample> make_samples() {
     seed::build(heap, seed::Scenario::weak_ref, 5);
     auto model = heap.root<seed::Model>("model");
     auto strong = heap.make<seed::StrongRefLayer>();
-    strong->large_data = heap.make<seed::Payload>(seed::range_data(3));
+    strong->large_data = heap.make<seed::Payload>(std::int64_t{3});
     model->layers.emplace_back(strong);
     auto proxy = heap.make<seed::DataProxy>();
     proxy->count = 6;

@@ -14,6 +14,7 @@
 #include <limits>
 #include <snapheap/config.hpp>
 #include <snapheap/snapheap.hpp>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -109,7 +110,7 @@ double time_ms(F&& f) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 
-bool is_range(const std::vector<std::int64_t>& values, std::int64_t elements) {
+bool is_range(std::span<const std::int64_t> values, std::int64_t elements) {
   if (values.size() != static_cast<std::size_t>(elements)) return false;
   for (std::size_t i = 0; i < values.size(); ++i)
     if (values[i] != static_cast<std::int64_t>(i)) return false;

@@ -18,10 +18,14 @@ namespace {
 constexpr std::int64_t kMaxGeneratedElements = std::int64_t{1} << 31;
 }  // namespace
 
-std::vector<std::int64_t> range_data(std::int64_t n) {
-  std::vector<std::int64_t> values(static_cast<std::size_t>(n));
+snapheap::Vector<std::int64_t> range_data(std::int64_t n) {
+  snapheap::Vector<std::int64_t> values(static_cast<std::size_t>(n));
   std::iota(values.begin(), values.end(), std::int64_t{0});
   return values;
+}
+
+Payload::Payload(std::int64_t count) : values(static_cast<std::size_t>(count)) {
+  std::iota(values.begin(), values.end(), std::int64_t{0});
 }
 
 std::vector<std::int64_t> WeakRefLayer::call(const std::vector<std::int64_t>& inputs) const {
@@ -42,12 +46,12 @@ std::string recipe_problem(const std::string& generator, std::int64_t count) {
 }
 }  // namespace
 
-std::vector<std::int64_t> DataProxy::generate(const std::string& generator, std::int64_t count) {
+snapheap::Vector<std::int64_t> DataProxy::generate(const std::string& generator, std::int64_t count) {
   if (std::string problem = recipe_problem(generator, count); !problem.empty()) throw std::invalid_argument(problem);
   return range_data(count);
 }
 
-std::vector<std::int64_t> DataProxy::generate(snapheap::InputArchive& ar, const std::string& generator,
+snapheap::Vector<std::int64_t> DataProxy::generate(snapheap::InputArchive& ar, const std::string& generator,
                                               std::int64_t count) {
   if (std::string problem = recipe_problem(generator, count); !problem.empty())
     ar.fail(snapheap::SnapshotErrc::record_mismatch, problem);
@@ -67,7 +71,7 @@ namespace {
 /// A layer holding the payload, which the host keeps as the root "large_data".
 template <class Layer>
 snapheap::Strong<Layer> make_layer(snapheap::Heap& heap, std::int64_t elements) {
-  auto data = heap.make<Payload>(range_data(elements));
+  auto data = heap.make<Payload>(elements);
   heap.set_root("large_data", data);
   auto layer = heap.make<Layer>();
   layer->large_data = data;

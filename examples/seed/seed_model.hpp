@@ -14,10 +14,13 @@ namespace seed {
 
 /// `large_data = [i for i in range(1000000)]`
 struct Payload final : snapheap::Object {
-  std::vector<std::int64_t> values;
+  snapheap::Vector<std::int64_t> values;  // counted by the heap: 8 MB at a million elements
 
   Payload() = default;
-  explicit Payload(std::vector<std::int64_t> v) : values(std::move(v)) {}
+  /// `[i for i in range(n)]`, built in place.
+  explicit Payload(std::int64_t count);
+  /// A copy of `v` (the copy counts toward this payload's heap).
+  explicit Payload(const snapheap::Vector<std::int64_t>& v) : values(v) {}
   void trace(snapheap::Tracer&) const override {}
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
@@ -54,7 +57,7 @@ struct StrongRefLayer final : snapheap::Object {
 struct DataProxy final : snapheap::Object {
   std::string generator = "range";
   std::int64_t count = 0;
-  std::vector<std::int64_t> data;  // rebuilt from the recipe, never saved
+  snapheap::Vector<std::int64_t> data;  // rebuilt from the recipe, never saved
 
   void trace(snapheap::Tracer&) const override {}
   template <class Archive>
@@ -69,10 +72,10 @@ struct DataProxy final : snapheap::Object {
   BOOST_SERIALIZATION_SPLIT_MEMBER()
 
   /// The registered generators: "range" (0, 1, ..., n-1), the seed's generate_data().
-  static std::vector<std::int64_t> generate(const std::string& generator, std::int64_t count);
+  static snapheap::Vector<std::int64_t> generate(const std::string& generator, std::int64_t count);
 
  private:
-  static std::vector<std::int64_t> generate(snapheap::InputArchive& ar, const std::string& generator,
+  static snapheap::Vector<std::int64_t> generate(snapheap::InputArchive& ar, const std::string& generator,
                                             std::int64_t count);
 };
 
@@ -98,8 +101,8 @@ struct Model final : snapheap::Object {
   }
 };
 
-/// `[i for i in range(n)]`
-std::vector<std::int64_t> range_data(std::int64_t n);
+/// `[i for i in range(n)]` (counted toward no heap: a field built from it copies it).
+snapheap::Vector<std::int64_t> range_data(std::int64_t n);
 
 /// Builds a scenario in `heap`: roots "model" (a Model with one layer) and, for the weak and
 /// strong variants, "large_data" (the payload the host keeps, as the seed's global variable).

@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "snapheap/config.hpp"
 #include "snapheap/detail/thread_state.hpp"
 
 namespace snapheap {
@@ -53,8 +54,10 @@ class Allocator {
 
   Allocator() noexcept : heap_(stored(detail::g_thread.constructing)) {}
   explicit Allocator(Heap& heap) noexcept : heap_(stored(detail::tag_of(heap))) {}
+  Allocator(const Allocator& other) noexcept : heap_(adopted(other.heap())) {}
   template <class U>
-  Allocator(const Allocator<U>& other) noexcept : heap_(stored(other.heap())) {}
+  Allocator(const Allocator<U>& other) noexcept : heap_(adopted(other.heap())) {}
+  Allocator& operator=(const Allocator&) noexcept = default;
 
   /// A copy of a container belongs to the heap constructing now (or none), not to the original's.
   Allocator select_on_container_copy_construction() const noexcept { return Allocator(); }
@@ -82,6 +85,15 @@ class Allocator {
   // Stored with its low bit set (tags are 64-byte aligned): a word holding a heap's tag exactly
   // is a Weak to that heap as far as the forgotten-trace check is concerned, and this is none.
   static detail::HeapTag stored(detail::HeapTag tag) noexcept { return tag ? tag | 1 : 0; }
+  // A container moved into an object while it is being constructed takes the source's
+  // allocator: if that one counts toward no heap, the object's memory would go uncounted.
+  static detail::HeapTag adopted(detail::HeapTag tag) noexcept {
+    SNAPHEAP_DCHECK(tag != 0 || detail::g_thread.constructing == 0,
+                    "a container made outside the heap was moved into a managed object being "
+                    "constructed, so its memory is not counted: build it in place, copy it, or "
+                    "make it with snapheap::Allocator<T>(heap)");
+    return stored(tag);
+  }
   detail::HeapTag heap_;
 };
 

@@ -174,7 +174,7 @@ bool file_holds(const fs::path& path, const std::vector<unsigned char>& expected
 /// A heap whose snapshot is recognisable by `mark`: a payload of `elements` values mark + i
 /// (written as one block), under a Record with strings and a map.
 void build(Heap& heap, std::int64_t elements, std::int64_t mark) {
-  std::vector<std::int64_t> values(static_cast<std::size_t>(elements));
+  snapheap::Vector<std::int64_t> values(static_cast<std::size_t>(elements));
   for (std::size_t i = 0; i < values.size(); ++i) values[i] = mark + static_cast<std::int64_t>(i);
   auto payload = heap.make<seed::Payload>(std::move(values));
   auto record = heap.make<snapheap_fuzz::Record>();
@@ -385,7 +385,7 @@ TEST_CASE("a file write that fails after N bytes, for every N, leaves the old sn
   g_faults = Faults();
   g_faults.tmpfile_unsupported = fallback;
   g_faults.write_budget = static_cast<long long>(s.new_bytes.size());
-  const std::vector<std::int64_t>& values = s.new_heap.root<seed::Payload>("payload")->values;
+  const auto& values = s.new_heap.root<seed::Payload>("payload")->values;
   g_faults.watch_begin = reinterpret_cast<const unsigned char*>(values.data());
   g_faults.watch_end = g_faults.watch_begin + values.size() * sizeof values[0];
   save(s.new_heap, s.path);
