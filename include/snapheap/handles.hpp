@@ -257,6 +257,9 @@ class Weak {
       return nullptr;
     anchor->heap->dcheck_thread();
     if (anchor->generations[slot_] != generation_) return nullptr;
+    // A finished marking left the target white but its word is not swept yet: it is dead.
+    if (anchor->sweep_pending && !((anchor->mark_bits[slot_ >> 6] >> (slot_ & 63)) & 1u)) [[unlikely]]
+      return nullptr;
     return anchor->objects[slot_];
   }
 
