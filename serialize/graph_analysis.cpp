@@ -21,9 +21,12 @@ constexpr std::uint32_t kNone = SnapshotGraph::kNone;
 Dominators dominators(const SnapshotGraph& graph) {
   const std::uint32_t objects = graph.objects();
   Dominators result;
-  result.idom.assign(objects, kNone);
-  result.retained.assign(objects, 0);
-  if (objects == 0 || graph.roots().empty()) return result;
+  if (objects == 0 || graph.roots().empty()) {
+    result.idom.assign(objects, kNone);
+    result.retained.assign(objects, 0);
+    result.retained_objects.assign(objects, 0);
+    return result;
+  }
 
   // ---- the depth-first search: dfnum (by ID), vertex and parent (by DFS number) ----
   std::vector<std::uint32_t> dfnum(objects, 0);
@@ -123,14 +126,27 @@ Dominators dominators(const SnapshotGraph& graph) {
   for (auto* v : {&preds, &pred_first, &semi, &label, &ancestor, &bucket, &parent}) std::vector<std::uint32_t>().swap(*v);
 
   // ---- retained bytes: a dominator has a smaller DFS number than what it dominates ----
-  std::vector<std::uint64_t> retained(std::size_t{n} + 1, 0);
+  // The results by ID, allocated only now: peak memory is the work arrays' or these, not both.
+  result.idom.assign(objects, kNone);
+  result.retained.assign(objects, 0);
+  result.retained_objects.assign(objects, 0);
+  {
+    std::vector<std::uint64_t> retained(std::size_t{n} + 1, 0);
+    for (std::uint32_t w = n; w >= 2; --w) {
+      retained[w] += graph.self_bytes(vertex[w]);
+      retained[dom[w]] += retained[w];
+    }
+    for (std::uint32_t w = 2; w <= n; ++w) result.retained[vertex[w]] = retained[w];
+  }
+  // Object counts likewise.
+  std::vector<std::uint32_t> count(std::size_t{n} + 1, 0);
   for (std::uint32_t w = n; w >= 2; --w) {
-    retained[w] += graph.self_bytes(vertex[w]);
-    retained[dom[w]] += retained[w];
+    count[w] += 1;
+    count[dom[w]] += count[w];
   }
   for (std::uint32_t w = 2; w <= n; ++w) {
     result.idom[vertex[w]] = dom[w] == 1 ? Dominators::kRoots : vertex[dom[w]];
-    result.retained[vertex[w]] = retained[w];
+    result.retained_objects[vertex[w]] = count[w];
   }
   return result;
 }

@@ -323,9 +323,9 @@ std::uint64_t hash_name(std::string_view s) {
   return hash_bytes({reinterpret_cast<const unsigned char*>(s.data()), s.size()});
 }
 
-/// Each object's root path as a 64-bit key: the first root (in name order) of the breadth-first
-/// walk that reaches it, then the positions of the references followed. Unreachable objects get
-/// no key (kNoKey).
+/// Each object's root path as a 64-bit key: the path along which a breadth-first walk from all
+/// the roots at once (roots in name order, references in record order) first reaches it, as the
+/// root's name and the positions of the references followed. Unreachable objects get no key.
 constexpr std::uint64_t kNoKey = 0;
 std::vector<std::uint64_t> path_keys(const SnapshotGraph& g) {
   std::vector<std::uint64_t> key(g.objects(), kNoKey);
@@ -341,6 +341,23 @@ std::vector<std::uint64_t> path_keys(const SnapshotGraph& g) {
     });
   }
   return key;
+}
+
+/// The same record in both files: the same data bytes and the same references (kinds, and
+/// targets by root path), whatever the IDs (which the references' encoding depends on).
+bool same_content(const SnapshotGraph& a, const std::vector<std::uint64_t>& key_a, std::uint32_t ia,
+                  const SnapshotGraph& b, const std::vector<std::uint64_t>& key_b, std::uint32_t ib) {
+  const auto da = a.record_data(ia), db = b.record_data(ib);
+  if (!std::equal(da.begin(), da.end(), db.begin(), db.end())) return false;
+  const auto refs = [](const SnapshotGraph& g, const std::vector<std::uint64_t>& key, std::uint32_t id) {
+    std::vector<std::uint64_t> out;
+    g.for_each_ref(id, [&](const SnapshotGraph::Ref& r) {
+      out.push_back(static_cast<std::uint64_t>(r.kind));
+      if (r.target != kNone) out.push_back(key[r.target] == kNoKey ? r.target : key[r.target]);
+    });
+    return out;
+  };
+  return refs(a, key_a, ia) == refs(b, key_b, ib);
 }
 
 struct TypeDiff {
@@ -370,9 +387,7 @@ int run_diff(const ParsedArgs& args) {
     const auto found = key_a[id] == kNoKey ? in_b.end() : in_b.find(key_a[id]);
     if (found != in_b.end() && b.type_name(found->second) == a.type_name(id)) {
       matched_b[found->second] = true;
-      const auto da = a.record_data(id), db = b.record_data(found->second);
-      if (a.self_bytes(id) != b.self_bytes(found->second) || !std::equal(da.begin(), da.end(), db.begin(), db.end()))
-        ++t.changed;
+      if (!same_content(a, key_a, id, b, key_b, found->second)) ++t.changed;
       continue;
     }
     ++t.removed;
@@ -402,9 +417,8 @@ int run_diff(const ParsedArgs& args) {
       continue;
     }
     const std::uint32_t other = found->second;
-    const auto da = a.record_data(id), db = b.record_data(other);
-    if (a.type_name(id) != b.type_name(other) || dom_a.retained[id] != dom_b.retained[other] ||
-        !std::equal(da.begin(), da.end(), db.begin(), db.end()))
+    if (a.type_name(id) != b.type_name(other) || dom_a.retained_objects[id] != dom_b.retained_objects[other] ||
+        !same_content(a, key_a, id, b, key_b, other))
       roots_changed.push_back({name, id, other});
   }
   for (const auto& [name, id] : roots_b)
@@ -464,6 +478,8 @@ int run_diff(const ParsedArgs& args) {
       w.key("type_b").value(b.type_name(r.id_b));
       w.key("retained_bytes_a").value(dom_a.retained[r.id_a]);
       w.key("retained_bytes_b").value(dom_b.retained[r.id_b]);
+      w.key("retained_objects_a").value(dom_a.retained_objects[r.id_a]);
+      w.key("retained_objects_b").value(dom_b.retained_objects[r.id_b]);
       w.end_object();
     }
     w.end_array();
@@ -495,9 +511,10 @@ int run_diff(const ParsedArgs& args) {
   for (const auto& r : roots_added) std::cout << "root added:   " << printable(r) << '\n';
   for (const auto& r : roots_removed) std::cout << "root removed: " << printable(r) << '\n';
   for (const auto& r : roots_changed)
-    std::cout << "root changed: " << printable(r.name) << ": " << printable(a.type_name(r.id_a)) << ", retains "
-              << grouped(dom_a.retained[r.id_a]) << " bytes -> " << printable(b.type_name(r.id_b)) << ", retains "
-              << grouped(dom_b.retained[r.id_b]) << " bytes\n";
+    std::cout << "root changed: " << printable(r.name) << ": " << printable(a.type_name(r.id_a)) << " retaining "
+              << grouped(dom_a.retained_objects[r.id_a]) << " objects, " << grouped(dom_a.retained[r.id_a])
+              << " bytes -> " << printable(b.type_name(r.id_b)) << " retaining " << grouped(dom_b.retained_objects[r.id_b])
+              << " objects, " << grouped(dom_b.retained[r.id_b]) << " bytes\n";
   if (!growth.empty()) {
     std::cout << "grew most:\n";
     for (std::size_t i = 0; i < growth.size() && i < 10; ++i)
@@ -511,10 +528,12 @@ constexpr OptionSpec kDiffOptions[] = {{"--json", false}};
 constexpr std::string_view kDiffHelp =
     "Compares two snapshots: objects and bytes by type added, removed and changed, roots added,\n"
     "removed and changed, and the types that grew most. Object IDs differ between files (they are\n"
-    "numbered in the order a save reaches them), so objects are matched by root path: the first\n"
-    "root in name order whose breadth-first walk reaches the object, then the positions of the\n"
-    "references followed (the same walk a save numbers objects by). A matched object of the same\n"
-    "type whose record differs is changed; an unmatched one is added (in B) or removed (in A).\n"
+    "numbered in the order a save reaches them), so objects are matched by root path: the path a\n"
+    "breadth-first walk from all the roots at once (in name order; the walk a save numbers objects\n"
+    "by) reaches the object along, as the root's name and the positions of the references followed.\n"
+    "A matched object of the same type whose data or references (kinds, and targets by root path)\n"
+    "differ is changed; an unmatched one is added (in B) or removed (in A). A root is changed when\n"
+    "its object's type or content, or the number of objects it retains, differ.\n"
     "Either file may be - for standard input.\n\n"
     "Options:\n"
     "  --json       print one JSON object instead of text\n"

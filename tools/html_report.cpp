@@ -148,7 +148,7 @@ int run_html(const ParsedArgs& args) {
   std::vector<double> values;
   for (const auto& t : types)
     if (t.retained_bytes > 0) values.push_back(static_cast<double>(t.retained_bytes));
-  os << "<h2>Retained bytes by type</h2>\n<svg id=\"treemap\" xmlns=\"http://www.w3.org/2000/svg\" width=\""
+  os << "<h2>Retained bytes by type</h2>\n<svg id=\"treemap\" width=\""
      << kWidth << "\" height=\"" << kHeight << "\" viewBox=\"0 0 " << kWidth << ' ' << kHeight
      << "\" role=\"img\" aria-label=\"treemap of retained bytes by type\">\n";
   for (const Cell& c : squarify(values, 0, 0, kWidth, kHeight)) {

@@ -148,6 +148,7 @@ struct Dominators {
   static constexpr std::uint32_t kRoots = 0xfffffffeu;
   std::vector<std::uint32_t> idom;      ///< per object: its immediate dominator, kRoots, or kNone (unreachable)
   std::vector<std::uint64_t> retained;  ///< per object: retained bytes (0 if unreachable)
+  std::vector<std::uint32_t> retained_objects;  ///< per object: itself and the objects it dominates (0 if unreachable)
   std::uint32_t reachable = 0;          ///< objects the roots reach through strong references
 };
 Dominators dominators(const SnapshotGraph& graph);

@@ -183,12 +183,18 @@ TEST_CASE("dominators: a diamond, a chain and shared payloads", "[inspect][graph
   CHECK(dom.idom == std::vector<std::uint32_t>{Dominators::kRoots, 0, 0, 0});
   CHECK(dom.retained[0] == g.self_bytes(0) + g.self_bytes(1) + g.self_bytes(2) + g.self_bytes(3));
   CHECK(dom.retained[1] == g.self_bytes(1));
-  // A second root holding d: d is dominated by the roots only.
+  // A second root holding d: d is dominated by the roots only. (The IDs change: the save's walk
+  // starts from both roots, so a=0, d=1, b=2, c=3.)
   heap.set_root("second", d);
   g = graph_of(heap);
   dom = snapheap::dominators(g);
-  CHECK(dom.idom[3] == Dominators::kRoots);
-  CHECK(dom.retained[0] == g.self_bytes(0) + g.self_bytes(1) + g.self_bytes(2));
+  REQUIRE(g.roots()[1].name == "second");
+  const std::uint32_t id_d = g.roots()[1].id, id_a = g.roots()[0].id;
+  CHECK(dom.idom[id_d] == Dominators::kRoots);
+  std::uint64_t all = 0;
+  for (std::uint32_t id = 0; id < g.objects(); ++id) all += g.self_bytes(id);
+  CHECK(dom.retained[id_a] == all - g.self_bytes(id_d));
+  CHECK(dom.retained[id_d] == g.self_bytes(id_d));
 }
 
 TEST_CASE("dominators and shortest paths work on a million-long chain without recursion", "[inspect][graph][big]") {
@@ -377,6 +383,7 @@ TEST_CASE("a live heap's graph: named roots, Strong handles, the collector's rea
   named->peer = garbage;   // to garbage: a tombstone
   child->peer = held;      // to a Strong-held object: a weak edge
   heap.set_root("named", named);
+  named = {};  // only the named root holds it now
   child = {};
   garbage = {};
   const SnapshotGraph g = SnapshotGraph::of_heap(heap);
@@ -413,11 +420,18 @@ TEST_CASE("Heap::retainer_path gives the chain from a root, not counting the han
   REQUIRE(path.size() == 3);
   CHECK(path[0] == heap.root("a"));
   CHECK(path[2] == target);
-  // Weak handles keep nothing alive and are not followed.
+  // Through a weak handle: `target` (a Strong handle) is a root, so it holds its object itself.
   const snapheap::Weak<Pair> weak = target;
-  CHECK(heap.retainer_path(weak).size() == 3);
-  static_cast<Pair*>(path[1].get())->next = nullptr;
+  CHECK(heap.retainer_path(weak).size() == 1);
+  // b, reachable only from root "a": [a, b], whatever the weak handle's own lock holds. (The
+  // handles a retainer path returns are Strong handles, roots themselves: drop them first.)
+  const snapheap::Weak<snapheap::Object> to_b = static_cast<Pair*>(path[0].get())->next;
+  Pair* const b_object = static_cast<Pair*>(path[1].get());
   path.clear();
+  const auto to_b_path = heap.retainer_path(to_b);
+  REQUIRE(to_b_path.size() == 2);
+  CHECK(to_b_path[1].get() == b_object);
+  b_object->next = nullptr;
   CHECK(heap.retainer_path(target).empty());  // only `target` itself holds it now
   const snapheap::Strong<Pair> another = target;  // a second handle is a root
   path = heap.retainer_path(target);
