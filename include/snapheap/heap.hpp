@@ -205,7 +205,25 @@ class Heap {
   /// kept for snapshots. (Collections do this by themselves for pages idle for two seconds.)
   void release_memory() noexcept;
 
+  /// Why `target` is alive: the chain of objects from a root to it, [the object a root holds,
+  /// ..., target], the shortest over strong edges (breadth first from the named roots in name
+  /// order, then from the objects Strong handles hold, not counting the handle passed here).
+  /// Empty if nothing else keeps it alive (or the handle is empty). Walks the heap: O(objects +
+  /// edges). Defined by the snapshot module (serialize/graph.cpp); snapheap::SnapshotGraph and
+  /// shortest_path() (snapheap/inspect.hpp) give the same for a snapshot file.
+  template <class T>
+  std::vector<Strong<Object>> retainer_path(const Strong<T>& target) const {
+    return retainer_path_of(target.get(), target ? 1u : 0u);
+  }
+  template <class T>
+  std::vector<Strong<Object>> retainer_path(const Weak<T>& target) const {
+    const Strong<T> held = target.lock();
+    return retainer_path_of(held.get(), held ? 1u : 0u);
+  }
+
  private:
+  std::vector<Strong<Object>> retainer_path_of(const Object* target, std::uint32_t own_handles) const;
+
   friend struct detail::HeapInternals;
 
   /// What make() must do first when its inline path is off: a collection due, stress mode, a
