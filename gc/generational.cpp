@@ -42,6 +42,7 @@ void mark_young_roots(ObjectTable& table) noexcept {
 }  // namespace
 
 void minor_collection(HeapImpl& heap) noexcept {
+  check_traces_or_stop(heap);  // a forgotten trace() would free a young object under its holder
   ObjectTable& table = heap.table;
   const auto start = Clock::now();
   const std::uint64_t thrown_before = thread_stats().destructor_exceptions;

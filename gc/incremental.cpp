@@ -86,8 +86,8 @@ void start_cycle(HeapImpl& heap) noexcept {
   heap.table.set_marking(true);
 }
 
-// Debug builds: at the end of marking no marked object points to an unmarked one, which is what
-// a missing write barrier breaks.
+// Debug builds and verify mode: at the end of marking no marked object points to an unmarked one,
+// which is what a missing write barrier breaks.
 class TriColorCheck final : public EdgeVisitor {
  public:
   explicit TriColorCheck(const ObjectTable& table) noexcept : table_(table) {}
@@ -136,7 +136,7 @@ void mark_some(HeapImpl& heap, Budget& budget) noexcept {
       budget.spend(64);
     } else {
       // Roots scanned and nothing gray: what is white now is garbage.
-      if constexpr (SNAPHEAP_DCHECK_IS_ON) check_tri_color(table);
+      if (SNAPHEAP_DCHECK_IS_ON || heap.options.verify_after_collect) check_tri_color(table);
       table.set_marking(false);
       table.set_sweep_pending(true);
       c.stage = Stage::census;

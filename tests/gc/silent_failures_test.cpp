@@ -272,7 +272,9 @@ TEST_CASE("the stress mode stops at the first collection after a trace() forgets
         Heap heap(options);
         auto holder = heap.make<ForgetsMember>();
         holder->image = heap.make<Node>(1);
-        heap.make<Node>(2);  // stress: a collection at every allocation
+        // Stress: a collection (generational: a minor one) at every allocation; incremental
+        // mode checks as each cycle starts, and a cycle on this small heap lasts a few steps.
+        for (int i = 0; i < 64; ++i) heap.make<Node>(2);
       },
       "a managed object's trace() misses a handle");
 }
