@@ -88,7 +88,7 @@ class ObjectTable final : public HeapCore {
   bool is_live_object(std::uintptr_t address) const noexcept {
     const void* p = reinterpret_cast<const void*>(address);
     if ((address & 7) != 0 || !pages_.holds(p, sizeof(Object)) || SNAPHEAP_IS_POISONED(p, sizeof(Object))) return false;
-    const std::uint32_t slot = ObjectAccess::slot(static_cast<const Object*>(p));
+    const std::uint32_t slot = ObjectAccess::slot_at(p);
     return slot < slots_.limit && slots_.objects[slot] == p;
   }
   /// The start of the cell an object lives in (its most derived object's address).

@@ -169,7 +169,7 @@ class Tracer {
     if (heap == tag_ && !((bits_[slot >> 6] >> (slot & 63)) & 1u)) census_->push_back({slot, generation});
   }
 
-  const detail::HeapCore* heap_ = nullptr;
+  [[maybe_unused]] const detail::HeapCore* heap_ = nullptr;  // read by a debug check only
   detail::HeapTag tag_ = 0;
   std::uint64_t* bits_ = nullptr;
   detail::MarkStack* stack_ = nullptr;

@@ -22,6 +22,7 @@
 #include <boost/container/vector.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "snapheap/config.hpp"
 #include "snapheap/detail/sanitizer.hpp"
@@ -91,9 +92,24 @@ class ObjectAccess {
   static std::uint32_t slot(const Object* o) noexcept { return o->slot_; }
   static std::uint32_t type(const Object* o) noexcept { return o->type_; }
   static void set_header(Object* o, std::uint32_t slot, std::uint32_t type) noexcept {
+    SNAPHEAP_DCHECK(reinterpret_cast<const char*>(&o->slot_) - reinterpret_cast<const char*>(o) ==
+                        static_cast<std::ptrdiff_t>(kSlotOffset),
+                    "snapheap::Object's header is not laid out as ObjectAccess::slot_at expects");
     o->slot_ = slot;
     o->type_ = type;
   }
+  /// The slot word at an address that may or may not hold an Object (the forgotten-trace check
+  /// asks of any word that looks like a pointer into a page): read as bytes, not through an
+  /// Object*, which would be undefined if there is none there. The header follows the vtable
+  /// pointer.
+  static std::uint32_t slot_at(const void* address) noexcept {
+    std::uint32_t slot;
+    std::memcpy(&slot, static_cast<const char*>(address) + kSlotOffset, sizeof slot);
+    return slot;
+  }
+
+ private:
+  static constexpr std::size_t kSlotOffset = sizeof(void*);
 };
 
 /// What the collector is doing: handles and make() check it on their slow paths.
