@@ -1,5 +1,7 @@
 #include "core/lifecycle.hpp"
 
+#include <bit>
+
 #include "snapheap/detail/type_info.hpp"
 
 namespace snapheap::detail {
@@ -22,6 +24,20 @@ void end_unmarked(ObjectTable& table, const std::uint64_t* marks) noexcept {
   expire_unmarked(table, marks);
   destroy_unmarked(table, marks);
   table.free_unmarked(marks, /*expire=*/false);
+}
+
+std::size_t end_unmarked_word(ObjectTable& table, const std::uint64_t* marks, std::size_t word) noexcept {
+  const std::uint64_t dead = table.live_bits()[word] & ~marks[word];
+  if (dead == 0) return 0;
+  const auto slot_of = [word](std::uint64_t rest) {
+    return static_cast<std::uint32_t>(word * 64 + static_cast<unsigned>(std::countr_zero(rest)));
+  };
+  for (std::uint64_t rest = dead; rest; rest &= rest - 1) table.expire(slot_of(rest));
+  if (table.has_destructors())
+    for (std::uint64_t rest = dead; rest; rest &= rest - 1) run_destructor(table.object_at(slot_of(rest)));
+  const std::size_t before = table.live_bytes();
+  for (std::uint64_t rest = dead; rest; rest &= rest - 1) table.free_object(slot_of(rest));
+  return before - table.live_bytes();
 }
 
 void end_slots(ObjectTable& table, const std::vector<std::uint32_t>& slots) noexcept {

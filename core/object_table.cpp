@@ -12,6 +12,9 @@ namespace snapheap::detail {
 ObjectTable::ObjectTable() : slots_table_(slots_), pages_(this, classes_) {}
 
 ObjectTable::~ObjectTable() {
+  set_marking(false);
+  set_generational(false);
+  slots_.anchor->sweep_pending = false;
   // Large objects have blocks of their own; the chunks of small ones go with pages_.
   for (std::uint32_t s = 1; s < slot_limit(); ++s)
     if (Object* o = slots_.objects[s]; o && page_of(o)->cell_size == 0) pages_.free(o);
@@ -43,14 +46,60 @@ void HeapCore::cancel(void* memory, std::uint32_t slot) noexcept {
   table.slots_table_.give_back(slot);
 }
 
-void HeapCore::check_root_while_collecting(std::uint32_t slot) const noexcept {
-  if (phase_ == Phase::kSweeping && is_marked(slot)) return;
-  if (phase_ == Phase::kMarking) return;
-  fatal(__FILE__, __LINE__,
-        phase_ == Phase::kTearingDown
-            ? "a Strong handle was made while the heap was being destroyed"
-            : "a Strong handle was made to an object that is being destroyed (a destructor "
-              "tried to resurrect a dead object)");
+// ---- the barriers -------------------------------------------------------------------------------
+
+std::atomic<std::uint32_t> g_barrier_heaps{0};
+
+// A new root while the collector runs (a destructor's, or trace()'s), while marking (shade it:
+// it is reachable now), or while dead objects wait for the sweep (only a live one may be rooted).
+void HeapCore::add_root_slow(std::uint32_t slot) noexcept {
+  if (phase_ == Phase::kTearingDown)
+    fatal(__FILE__, __LINE__, "a Strong handle was made while the heap was being destroyed");
+  const bool dying = (phase_ == Phase::kSweeping || slots_.anchor->sweep_pending) && !is_marked(slot);
+  if (dying)
+    fatal(__FILE__, __LINE__,
+          "a Strong handle was made to an object that is being destroyed (a destructor "
+          "tried to resurrect a dead object)");
+  if (marking_) shade(slots_.objects[slot]);
+}
+
+// Dijkstra's insertion barrier while marking: a target stored into a Member is shaded, so that a
+// black object never points to a white one. Generational mode: a young target is remembered, so
+// that the next minor collection keeps what the old objects may point to.
+void write_barrier_slow(const Object* target) noexcept {
+  HeapCore& heap = HeapCore::of(target);
+  if (heap.marking()) {
+    heap.shade(target);
+  } else if (heap.generational() && !heap.is_marked(ObjectAccess::slot(target))) {
+    MarkStack& remembered = heap.remembered();
+    if (remembered.empty() || remembered.back() != target) remembered.push_back(target);
+  }
+}
+
+void HeapCore::note_young(void* memory, std::uint32_t slot) {
+  try {
+    young_.push_back(slot);
+  } catch (...) {
+    cancel(memory, slot);
+    throw;
+  }
+}
+
+void ObjectTable::set_marking(bool marking) noexcept {
+  if (marking == marking_) return;
+  marking_ = marking;
+  if (marking) g_barrier_heaps.fetch_add(1, std::memory_order_relaxed);
+  else g_barrier_heaps.fetch_sub(1, std::memory_order_relaxed);
+  update_root_barrier();
+}
+
+void ObjectTable::set_generational(bool generational) noexcept {
+  if (generational == generational_) return;
+  generational_ = generational;
+  if (generational) g_barrier_heaps.fetch_add(1, std::memory_order_relaxed);
+  else g_barrier_heaps.fetch_sub(1, std::memory_order_relaxed);
+  young_.clear();
+  remembered_.clear();
 }
 
 // ---- freeing -------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ namespace snapheap::detail {
 class ObjectTable final : public HeapCore {
  public:
   ObjectTable();
-  ~ObjectTable();
+  ~ObjectTable();  // ends marking and generational mode (the barrier count) first
 
   /// The table that owns `o`, found from the page the object lives in.
   static ObjectTable& of(const Object* o) noexcept { return static_cast<ObjectTable&>(HeapCore::of(o)); }
@@ -63,6 +63,10 @@ class ObjectTable final : public HeapCore {
   void set_inline_budget(std::size_t bytes) noexcept { inline_budget_ = bytes; }
   /// Zero cells as they are freed (the forgotten-trace check's mode: debug builds, stress,
   /// verify), so that stale bytes in a reused cell's padding cannot look like handles.
+  /// An incremental cycle's marking begins or ends: the barriers shade while it runs.
+  void set_marking(bool marking) noexcept;
+  /// Generational mode on or off: the barrier remembers young targets, make() logs young slots.
+  void set_generational(bool generational) noexcept;
   void set_zero_cells(bool zero) noexcept { pages_.set_zero_freed(zero); }
   /// Owned memory: counted toward the trigger like allocation, and toward the limit.
   void add_external(std::size_t bytes) noexcept {

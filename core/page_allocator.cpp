@@ -164,7 +164,10 @@ void PageAllocator::page_gained_free_cell(PageHeader* page) noexcept {
 void PageAllocator::empty_page(PageHeader* page) noexcept {
   page->emptied = true;
   page->free_list = nullptr;
-  if (zero_freed_) std::memset(payload_of(page), 0, kPageSize - kPageHeaderSize);
+  if (zero_freed_) {
+    SNAPHEAP_UNPOISON(payload_of(page), kPageSize - kPageHeaderSize);  // freed cells are poisoned
+    std::memset(payload_of(page), 0, kPageSize - kPageHeaderSize);
+  }
   SNAPHEAP_POISON(payload_of(page), kPageSize - kPageHeaderSize);
   if (page == classes_[page->size_class].current) {
     page->bump = payload_of(page);

@@ -31,6 +31,7 @@ void SlotTable::publish() noexcept {
   if (view_.anchor) {
     view_.anchor->generations = generations_.data();
     view_.anchor->objects = objects_.data();
+    view_.anchor->mark_bits = mark_bits_.data();
   }
 }
 

@@ -21,6 +21,11 @@
 //   inspect  on the bytes as given and resealed: throws SnapshotError or describes the snapshot
 //            consistently (the sections add up to the size, the types' objects to the total, the
 //            external roots' references to the external counts).
+//            The graph behind `snapheap export/top/why/diff` (SnapshotGraph::read) accepts
+//            exactly what inspect() accepts and agrees with its counts; then dominators(),
+//            shortest_path(), weak_holders(), tombstones() and export_devtools() run on it:
+//            dominators only under dominators, retained bytes at least the self bytes, every
+//            path a chain of strong references from a root, the export's size bounded.
 //
 // A broken property throws PropertyViolation; the fuzz targets turn it into a crash. Any
 // exception other than SnapshotError escaping load or inspect is a failure too.
@@ -32,7 +37,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <ostream>
 #include <span>
+#include <streambuf>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -409,10 +416,104 @@ inline void check_resaves_identically(std::span<const unsigned char> bytes) {
               std::to_string(bytes.size()) + " then " + std::to_string(again.size()) + ")");
 }
 
+/// Counts what is written to it and keeps nothing (the export of a hostile input).
+class CountingBuf final : public std::streambuf {
+ public:
+  std::uint64_t count = 0;
+
+ protected:
+  int_type overflow(int_type c) override {
+    ++count;
+    return traits_type::not_eof(c);
+  }
+  std::streamsize xsputn(const char*, std::streamsize n) override {
+    count += static_cast<std::uint64_t>(n);
+    return n;
+  }
+};
+
+/// The graph behind the inspection commands: refused exactly when inspect() refuses the bytes,
+/// else consistent with it, and every analysis runs on it and gives a consistent answer.
+inline void check_graph(std::span<const unsigned char> bytes) {
+  using snapheap::SnapshotGraph;
+  bool inspect_ok = true;
+  snapheap::SnapshotInfo info;
+  try {
+    info = snapheap::inspect(as_bytes(bytes));
+  } catch (const snapheap::SnapshotError&) {
+    inspect_ok = false;
+  }
+  snapheap::ByteBuffer buffer;
+  buffer.append(bytes.data(), bytes.size());
+  SnapshotGraph graph;
+  try {
+    graph = SnapshotGraph::read(std::move(buffer));
+  } catch (const snapheap::SnapshotError&) {
+    if (inspect_ok) violation("SnapshotGraph::read refused bytes that inspect() accepts");
+    return;
+  }
+  if (!inspect_ok) violation("SnapshotGraph::read accepted bytes that inspect() refuses");
+  const auto& c = graph.counts();
+  if (graph.objects() != info.objects || c.strong_refs != info.strong_refs || c.weak_targets != info.weak_targets ||
+      c.weak_tombstones != info.weak_tombstones || c.strong_empty != info.strong_empty || c.weak_empty != info.weak_empty ||
+      graph.roots().size() != info.roots.size() || c.strong_external != info.strong_external ||
+      c.weak_external != info.weak_external || graph.externals().size() != info.externals.size())
+    violation("SnapshotGraph's counts differ from inspect()'s");
+  std::uint64_t external_refs = 0;
+  for (std::uint32_t id = 0; id < graph.objects(); ++id)
+    graph.for_each_ref(id, [&](const SnapshotGraph::Ref& ref) {
+      if (ref.kind != SnapshotGraph::RefKind::external_strong && ref.kind != SnapshotGraph::RefKind::external_weak) return;
+      if (ref.external >= graph.externals().size()) violation("a graph reference names no external root");
+      ++external_refs;
+    });
+  if (external_refs != c.strong_external + c.weak_external) violation("the graph's external references differ from its counts");
+  std::uint64_t self = 0;
+  for (std::uint32_t id = 0; id < graph.objects(); ++id) self += graph.self_bytes(id);
+  if (self != info.record_bytes) violation("SnapshotGraph's self bytes do not add up to the records section");
+
+  const snapheap::Dominators dom = snapheap::dominators(graph);
+  if (dom.reachable != info.objects - info.unreachable) violation("dominators() reached another set than inspect()");
+  for (std::uint32_t id = 0; id < graph.objects(); ++id) {
+    const std::uint32_t d = dom.idom[id];
+    if (d == SnapshotGraph::kNone) {
+      if (dom.retained[id] != 0) violation("an unreachable object retains bytes");
+      continue;
+    }
+    if (dom.retained[id] < graph.self_bytes(id)) violation("an object retains less than its own bytes");
+    if (d != snapheap::Dominators::kRoots && (d >= graph.objects() || dom.idom[d] == SnapshotGraph::kNone ||
+                                              dom.retained[d] < dom.retained[id] + graph.self_bytes(d)))
+      violation("a dominator that does not retain what it dominates");
+  }
+  std::uint32_t probes = 0;
+  for (std::uint32_t id = 0; id < graph.objects() && probes < 64; id += 1 + graph.objects() / 64, ++probes) {
+    const snapheap::RetainerPath path = snapheap::shortest_path(graph, id);
+    if (path.steps.empty() != (dom.idom[id] == SnapshotGraph::kNone)) violation("shortest_path() and dominators() disagree on reachability");
+    for (std::size_t i = 1; i < path.steps.size(); ++i) {
+      bool found = false;
+      graph.for_each_strong(path.steps[i - 1].id, [&](std::uint32_t target, std::uint32_t position) {
+        found = found || (target == path.steps[i].id && position == path.steps[i].position);
+      });
+      if (!found) violation("a retainer path step that is not a strong reference");
+    }
+    snapheap::weak_holders(graph, id);
+  }
+  if (snapheap::tombstones(graph).size() != info.weak_tombstones) violation("tombstones() misses some");
+  CountingBuf counter;
+  std::ostream out(&counter);
+  snapheap::export_devtools(graph, out);
+  // Each node and edge is a line of a few numbers; the strings are the file's names, escaped.
+  const std::uint64_t limit = 4096 + 64 * (std::uint64_t{graph.objects()} + c.strong_refs + c.weak_targets +
+                                           c.weak_tombstones + graph.roots().size()) + 8 * bytes.size();
+  if (counter.count > limit) violation("the DevTools export is out of proportion to its input");
+}
+
 /// The inspect target's checks: the bytes as given, then resealed.
 inline void check_inspect_both(std::span<const unsigned char> bytes) {
   check_inspect(bytes);
-  check_inspect(reseal(bytes));
+  check_graph(bytes);
+  const std::vector<unsigned char> sealed = reseal(bytes);
+  check_inspect(sealed);
+  check_graph(sealed);
 }
 
 }  // namespace snapheap_fuzz

@@ -1,4 +1,5 @@
-// libFuzzer target: snapheap::inspect on arbitrary bytes. inspect() always checks the checksum,
+// libFuzzer target: snapheap::inspect, and the graph behind the inspection commands
+// (SnapshotGraph, dominators, shortest paths, the DevTools export), on arbitrary bytes. inspect() always checks the checksum,
 // so each input is also resealed (a fresh trailer: length and checksum) to reach the structural
 // checks: every record's length and references, the type table and the roots (fuzz/harness.hpp).
 #include <cstddef>

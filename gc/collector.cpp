@@ -23,9 +23,8 @@ std::uint64_t ns_since_epoch(Clock::time_point t) noexcept {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
 }
 
-/// One collection's bookkeeping: the phase flags, clocks and statistics around the phases, and
-/// what every collection does at its end (the next trigger, the extensions' hooks, page
-/// trimming, verification).
+/// A whole stop-the-world collection's bookkeeping around its phases: the phase flags, clocks,
+/// its pause, and end_collection().
 class CollectionScope {
  public:
   explicit CollectionScope(HeapImpl& heap) noexcept
@@ -50,60 +49,125 @@ class CollectionScope {
   }
   ~CollectionScope() {
     const auto done = Clock::now();
-    HeapStats& s = heap_.stats;
-    ++s.collections;
-    s.last_mark_time = marked_ - start_;
-    s.last_sweep_time = done - marked_;
-    s.destructor_exceptions += thread_stats().destructor_exceptions - thrown_before_;
-    Collector::set_next_trigger(heap_);
-    heap_.after_collection();
-    heap_.table.trim(kWarmPoolBytes, ns_since_epoch(done), kPageIdleNs);
-    if (heap_.options.verify_after_collect) verify_or_stop();
+    heap_.stats.destructor_exceptions += thread_stats().destructor_exceptions - thrown_before_;
+    record_pause(heap_.stats, done - start_);
+    end_collection(heap_, marked_ - start_, done - marked_);
   }
   CollectionScope(const CollectionScope&) = delete;
   CollectionScope& operator=(const CollectionScope&) = delete;
+  Clock::time_point start() const noexcept { return start_; }
 
  private:
-  void verify_or_stop() const noexcept;
-
   HeapImpl& heap_;
   const std::uint64_t thrown_before_;
   const Clock::time_point start_;
   Clock::time_point marked_;
 };
 
-void CollectionScope::verify_or_stop() const noexcept {
-  const VerifyResult check = verify(heap_);
-  if (!check.ok) {
-    const std::string message = "heap.verify() failed after a collection: " + check.problem;
-    fatal(__FILE__, __LINE__, message.c_str());
-  }
-}
+}  // namespace
 
-// Before anything is marked or freed: a forgotten trace() would have its target freed under it.
 void check_traces_or_stop(const HeapImpl& heap) noexcept {
+  if (!checks_traces(heap.options)) return;
   const std::string problem = check_traces(heap.table);
   if (problem.empty()) return;
   const std::string message = "a managed object's trace() misses a handle: " + problem;
   fatal(__FILE__, __LINE__, message.c_str());
 }
 
-}  // namespace
+void record_pause(HeapStats& stats, std::chrono::nanoseconds pause) noexcept {
+  HeapStats::Pauses& p = stats.pauses;
+  ++p.count;
+  p.total += pause;
+  if (pause > p.max) p.max = pause;
+  const auto ns = static_cast<std::uint64_t>(pause.count() > 0 ? pause.count() : 1);
+  const int bucket = 63 - __builtin_clzll(ns);
+  ++p.histogram[static_cast<std::size_t>(bucket < 31 ? bucket : 31)];
+}
 
-void Collector::collect(HeapImpl& heap) noexcept {
+void end_collection(HeapImpl& heap, std::chrono::nanoseconds mark_time, std::chrono::nanoseconds sweep_time) noexcept {
+  HeapStats& s = heap.stats;
+  ++s.collections;
+  s.last_mark_time = mark_time;
+  s.last_sweep_time = sweep_time;
+  Collector::set_next_trigger(heap);
+  heap.after_collection();
+  heap.table.trim(kWarmPoolBytes, ns_since_epoch(Clock::now()), kPageIdleNs);
+  if (heap.options.verify_after_collect) {
+    const VerifyResult check = verify(heap);
+    if (!check.ok) {
+      const std::string message = "heap.verify() failed after a collection: " + check.problem;
+      fatal(__FILE__, __LINE__, message.c_str());
+    }
+  }
+}
+
+void full_collection(HeapImpl& heap, bool keep_marks) noexcept {
   CollectionScope scope(heap);
-  if (checks_traces(heap.options)) check_traces_or_stop(heap);
+  check_traces_or_stop(heap);
   mark_roots(heap);
   scope.end_marking(count_expired_weak(heap));
-  scope.end_sweeping(sweep(heap));
+  scope.end_sweeping(sweep(heap, keep_marks));
+}
+
+void Collector::collect(HeapImpl& heap) noexcept {
+  switch (heap.options.mode) {
+    case GcMode::stop_the_world:
+      return full_collection(heap, /*keep_marks=*/false);
+    case GcMode::incremental:
+      // What the running cycle marked before the call may be dead now: finish it, then collect
+      // the whole heap at once.
+      incremental_finish(heap);
+      return full_collection(heap, /*keep_marks=*/false);
+    case GcMode::generational:
+      return major_collection(heap);
+  }
+}
+
+void Collector::collect_due(HeapImpl& heap) noexcept {
+  switch (heap.options.mode) {
+    case GcMode::stop_the_world:
+      return full_collection(heap, /*keep_marks=*/false);
+    case GcMode::incremental: {
+      // Work proportional to what was allocated since the last step, within max_pause.
+      const std::size_t since = heap.table.allocated_since_collection() - heap.cycle.step_at;
+      const double work = heap.options.step_multiplier * static_cast<double>(since > 0 ? since : 1);
+      incremental_advance(heap, heap.options.max_pause,
+                          heap.options.stress ? 256 : static_cast<std::size_t>(work) + 4096);
+      return;
+    }
+    case GcMode::generational:
+      if (heap.next_is_major) return major_collection(heap);
+      return minor_collection(heap);
+  }
+}
+
+bool Collector::step(HeapImpl& heap, std::chrono::nanoseconds budget) noexcept {
+  ObjectTable& table = heap.table;
+  if (!table.can_collect()) return incremental_running(heap);
+  const bool due = table.allocated_since_collection() >= heap.stats.next_collection_bytes;
+  if (heap.options.mode == GcMode::incremental) {
+    if (!due && !incremental_running(heap)) return false;
+    return incremental_advance(heap, budget, ~std::size_t{0});
+  }
+  if (due) collect_due(heap);
+  return false;
 }
 
 void Collector::set_next_trigger(HeapImpl& heap) noexcept {
-  const double grown = static_cast<double>(heap.counted_bytes()) * (heap.options.growth_factor - 1.0);
-  heap.stats.next_collection_bytes = std::max(heap.options.min_trigger_bytes, static_cast<std::size_t>(grown));
+  const HeapOptions& o = heap.options;
+  std::size_t next;
+  if (o.mode == GcMode::generational) {
+    const double minor = static_cast<double>(heap.counted_bytes()) * o.minor_multiplier;
+    next = std::max(o.min_trigger_bytes, static_cast<std::size_t>(minor));
+  } else {
+    const double grown = static_cast<double>(heap.counted_bytes()) * (o.growth_factor - 1.0);
+    next = std::max(o.min_trigger_bytes, static_cast<std::size_t>(grown));
+  }
+  heap.stats.next_collection_bytes = next;
   heap.table.reset_allocation_count();
-  const bool inline_path = !heap.options.stress && heap.options.max_bytes == 0;
-  heap.table.set_inline_budget(inline_path ? heap.stats.next_collection_bytes : 0);
+  heap.cycle.step_at = 0;
+  const bool inline_path = !o.stress && o.max_bytes == 0;
+  heap.table.set_inline_budget(inline_path ? next : 0);
 }
 
 void Collector::prepare_make(HeapImpl& heap, std::size_t bytes) {
@@ -119,14 +183,28 @@ void Collector::prepare_make(HeapImpl& heap, std::size_t bytes) {
 
 void Collector::make_room(HeapImpl& heap, std::size_t bytes) {
   ObjectTable& table = heap.table;
-  if ((heap.options.stress || table.allocated_since_collection() >= heap.stats.next_collection_bytes) &&
-      table.can_collect())
-    collect(heap);
+  const bool due = heap.options.stress || table.allocated_since_collection() >= heap.stats.next_collection_bytes ||
+                   (incremental_running(heap) && table.allocated_since_collection() >= heap.cycle.step_at);
+  if (due && table.can_collect()) collect_due(heap);
   const std::size_t limit = heap.options.max_bytes;
   if (limit != 0 && heap.counted_bytes() + bytes > limit) {
     if (table.can_collect()) collect(heap);
     if (heap.counted_bytes() + bytes > limit) throw HeapExhausted(limit, heap.counted_bytes(), bytes);
   }
+}
+
+void Collector::apply_options(HeapImpl& heap, const HeapOptions& options) noexcept {
+  const GcMode old_mode = heap.options.mode;
+  if (old_mode == GcMode::incremental && heap.table.can_collect()) incremental_finish(heap);
+  heap.options = options;
+  if (old_mode != options.mode) {
+    // Generational mode keeps the survivors marked (old); the other modes start unmarked.
+    if (old_mode == GcMode::generational) heap.table.clear_marks();
+    heap.table.set_generational(options.mode == GcMode::generational);
+    heap.old_bytes_at_major = heap.table.live_bytes();
+    heap.next_is_major = false;
+  }
+  set_next_trigger(heap);
 }
 
 void charge_external(HeapTag tag, std::size_t bytes) {

@@ -19,6 +19,7 @@
 // start, by snapheap/detail/heap_core.hpp.)
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -34,24 +35,58 @@ struct SweepResult {
 
 class Collector {
  public:
-  /// A full collection (the caller checked can_collect()).
+  /// A full collection, in every mode (Heap::collect; the caller checked can_collect()): in
+  /// incremental mode the cycle in progress is finished first, in generational mode it is a
+  /// major collection.
   static void collect(HeapImpl& heap) noexcept;
+  /// The collection that came due by allocation, as the mode does it: a whole one, a step of the
+  /// incremental cycle, or a minor (or major) generational one.
+  static void collect_due(HeapImpl& heap) noexcept;
+  /// Heap::step: collector work for up to `budget`; whether an incremental cycle still runs.
+  static bool step(HeapImpl& heap, std::chrono::nanoseconds budget) noexcept;
   /// The checks and collections make() runs off its inline path.
   static void prepare_make(HeapImpl& heap, std::size_t bytes);
   /// Before `bytes` more are counted (a cell, or owned memory): a collection if one is due, and
   /// the limit (HeapExhausted past max_bytes after a collection).
   static void make_room(HeapImpl& heap, std::size_t bytes);
-  /// The next collection starts after max(min_trigger_bytes, (growth_factor - 1) x live bytes).
+  /// Where the next collection (or incremental step) starts; see HeapOptions.
   static void set_next_trigger(HeapImpl& heap) noexcept;
   /// Destroys every object (for ~Heap): expire all, run all destructors, check that no Strong
   /// handle outlives the heap, free.
   static void tear_down(HeapImpl& heap) noexcept;
+  /// Options changed (the mode too): finish what the old mode left running, set the new one up.
+  static void apply_options(HeapImpl& heap, const HeapOptions& options) noexcept;
 };
+
+/// A stop-the-world mark and sweep of the whole heap. `keep_marks`: the survivors stay marked
+/// (generational mode's old objects).
+void full_collection(HeapImpl& heap, bool keep_marks) noexcept;
+
+// Incremental mode (gc/incremental.cpp).
+/// Starts a cycle if none runs; runs steps until the budget or the cycle ends.
+/// Returns whether the cycle still runs.
+bool incremental_advance(HeapImpl& heap, std::chrono::nanoseconds time_budget, std::size_t work_budget) noexcept;
+/// Runs the cycle in progress (if any) to its end.
+void incremental_finish(HeapImpl& heap) noexcept;
+bool incremental_running(const HeapImpl& heap) noexcept;
+
+// Generational mode (gc/generational.cpp).
+void minor_collection(HeapImpl& heap) noexcept;
+void major_collection(HeapImpl& heap) noexcept;
+
+/// The end of every collection or cycle: statistics, the next trigger, the extensions' hooks,
+/// page trimming, verification.
+void end_collection(HeapImpl& heap, std::chrono::nanoseconds mark_time, std::chrono::nanoseconds sweep_time) noexcept;
+/// Adds a pause to the statistics.
+void record_pause(HeapStats& stats, std::chrono::nanoseconds pause) noexcept;
+/// Before anything is marked or freed: the forgotten-trace check in its mode, stopping the
+/// program with its finding.
+void check_traces_or_stop(const HeapImpl& heap) noexcept;
 
 // The phases (gc/mark.cpp, gc/sweep.cpp).
 void mark_roots(HeapImpl& heap) noexcept;
 std::size_t count_expired_weak(HeapImpl& heap) noexcept;
-SweepResult sweep(HeapImpl& heap) noexcept;
+SweepResult sweep(HeapImpl& heap, bool keep_marks = false) noexcept;
 /// heap.verify(): the object table, every edge, the roots (gc/verify.cpp), and in debug builds
 /// and stress or verify mode the forgotten-trace check.
 VerifyResult verify(const HeapImpl& heap);

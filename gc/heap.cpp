@@ -30,6 +30,7 @@ Heap::Heap(HeapOptions options) {
   impl_ = std::make_unique<detail::HeapImpl>(options);
   core_ = &impl_->table;
   impl_->table.set_zero_cells(detail::checks_traces(options));
+  impl_->table.set_generational(options.mode == GcMode::generational);
   detail::Collector::set_next_trigger(*impl_);
 }
 
@@ -39,9 +40,9 @@ const HeapOptions& Heap::options() const noexcept { return impl_->options; }
 
 void Heap::set_options(const HeapOptions& options) {
   validate(options);
-  impl_->options = options;
+  core_->check_thread();
   impl_->table.set_zero_cells(detail::checks_traces(options));
-  detail::Collector::set_next_trigger(*impl_);
+  detail::Collector::apply_options(*impl_, options);
 }
 
 void Heap::attach_to_current_thread() noexcept { core_->attach_to_current_thread(); }
@@ -50,6 +51,19 @@ void Heap::release_memory() noexcept {
   core_->check_thread();
   impl_->table.trim(0, 0, 0);
   impl_->release_extensions();
+}
+
+std::chrono::nanoseconds HeapStats::Pauses::quantile(double q) const noexcept {
+  const auto wanted = static_cast<std::uint64_t>(q * static_cast<double>(count) + 0.5);
+  std::uint64_t seen = 0;
+  for (std::size_t i = 0; i < histogram.size(); ++i) {
+    seen += histogram[i];
+    if (seen >= wanted && seen > 0) {
+      const auto upper = std::chrono::nanoseconds(std::int64_t{1} << (i + 1));
+      return upper < max ? upper : max;
+    }
+  }
+  return max;
 }
 
 std::size_t Heap::adjust_external_memory(std::ptrdiff_t delta) {
@@ -75,6 +89,11 @@ void Heap::collect() noexcept {
   detail::Collector::collect(*impl_);
 }
 
+bool Heap::step(std::chrono::nanoseconds budget) noexcept {
+  core_->check_thread();
+  return detail::Collector::step(*impl_, budget);
+}
+
 HeapStats Heap::stats() const noexcept {
   HeapStats s = impl_->stats;
   s.live_objects = impl_->table.live_objects();
@@ -82,6 +101,7 @@ HeapStats Heap::stats() const noexcept {
   s.external_bytes = impl_->table.external_bytes();
   s.committed_bytes = impl_->table.committed_bytes();
   s.allocated_since_collection = impl_->table.allocated_since_collection();
+  s.cycle_running = detail::incremental_running(*impl_);
   return s;
 }
 

@@ -2,6 +2,8 @@
 // named roots, and the state other modules keep in it (HeapExtension).
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -34,6 +36,25 @@ class HeapImpl {
   HeapOptions options;
   HeapStats stats;  // the counters; live figures are read from the table
   RootRegistry roots;
+
+  /// An incremental cycle's progress between steps (gc/incremental.cpp).
+  struct Cycle {
+    enum class Stage : std::uint8_t { none, marking, census, sweeping, clearing };
+    Stage stage = Stage::none;
+    std::uint32_t root_block = 0;   // the next block of 64 slots whose roots are marked
+    std::size_t census_next = 0;    // the next weak census entry to count
+    std::size_t sweep_word = 0;     // the next word of the live and mark bitmaps to sweep
+    std::size_t clear_word = 0;     // the next word of the mark bitmap to clear
+    std::size_t weak_expired = 0;
+    std::size_t freed_objects = 0;
+    std::size_t freed_bytes = 0;
+    std::size_t step_at = 0;        // allocation volume at which allocation does the next step
+    std::uint64_t thrown_before = 0;
+    std::chrono::nanoseconds mark_time{0}, sweep_time{0};
+  } cycle;
+  /// Generational mode: the old bytes after the last major collection.
+  std::size_t old_bytes_at_major = 0;
+  bool next_is_major = false;
 
   /// The extension of type E, made on first use.
   template <class E>

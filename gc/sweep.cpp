@@ -10,14 +10,14 @@
 
 namespace snapheap::detail {
 
-SweepResult sweep(HeapImpl& heap) noexcept {
+SweepResult sweep(HeapImpl& heap, bool keep_marks) noexcept {
   ObjectTable& table = heap.table;
   const std::size_t objects_before = table.live_objects();
   const std::size_t bytes_before = table.live_bytes();
   table.set_phase(Phase::kSweeping);
   end_unmarked(table, table.mark_bits());
   table.set_phase(Phase::kIdle);
-  table.clear_marks();
+  if (!keep_marks) table.clear_marks();
   return {objects_before - table.live_objects(), bytes_before - table.live_bytes()};
 }
 
@@ -49,6 +49,12 @@ void check_no_strong_outlives(const ObjectTable& table) noexcept {
 void Collector::tear_down(HeapImpl& heap) noexcept {
   ObjectTable& table = heap.table;
   table.set_inline_budget(0);  // make() from a destructor must reach the slow path and its check
+  // An incremental cycle in progress or generational marks: every object dies now regardless.
+  table.set_marking(false);
+  table.set_sweep_pending(false);
+  table.set_black_allocation(false);
+  table.set_generational(false);
+  heap.cycle = {};
   heap.roots.clear();
   table.clear_marks();
   const std::uint64_t* none = table.mark_bits();  // all clear: every object is ended

@@ -1,4 +1,4 @@
-// A tiny JSON writer for `snapheap info --json`: string escaping and an object/array builder that
+// A tiny JSON writer for the tool's --json output (info, top, why, diff): string escaping and an object/array builder that
 // places the commas. Header-only so the tests can check the escaper directly.
 //
 // Names in a snapshot come from the file, so they may hold quotes, backslashes, control bytes or
@@ -113,6 +113,7 @@ class Writer {
     return raw(std::to_string(n));
   }
   Writer& value(bool b) { return raw(b ? "true" : "false"); }
+  Writer& null() { return raw("null"); }
 
  private:
   struct Level {

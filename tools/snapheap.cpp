@@ -3,8 +3,15 @@
 //     snapheap demo [--elements N] DIR   the seed document's three scenarios, saved, restored, checked
 //     snapheap info [--json] FILE        what a snapshot holds, read without the types' code
 //     snapheap verify FILE               "ok" or the first problem and its byte offset
+//     snapheap export --devtools FILE    V8 .heapsnapshot JSON for Chrome DevTools and memlab
+//     snapheap top FILE                  types and objects by retained bytes (dominators)
+//     snapheap why FILE --id N|...       the shortest strong path from a root, weak holders
+//     snapheap diff A B                  what changed between two snapshots (exit 0/1 like diff)
+//     snapheap dot FILE                  Graphviz drawing of a small snapshot
+//     snapheap html FILE -o OUT          a self-contained page: table, treemap, retainer paths
 //
-// Exit status: 0 success, 1 failure (a failed check, a bad file, any error), 2 bad arguments.
+// Exit status: 0 success, 1 failure (a failed check, a bad file, any error), 2 bad arguments
+// (diff: 0 same, 1 different, 2 trouble).
 // No exception leaves main(): every error becomes one line on stderr.
 #include <array>
 #include <exception>
@@ -16,6 +23,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "graph_support.hpp"
 
 namespace snapheap_tool {
 
@@ -23,7 +31,10 @@ namespace {
 
 constexpr std::string_view kUsage = "usage: snapheap [--help | --version] COMMAND [ARGS]";
 
-std::array<const Command*, 3> commands() { return {&demo_command(), &info_command(), &verify_command()}; }
+std::array<const Command*, 9> commands() {
+  return {&demo_command(), &info_command(), &verify_command(), &export_command(), &top_command(),
+          &why_command(),  &diff_command(), &dot_command(),    &html_command()};
+}
 
 const Command* find_command(std::string_view name) {
   for (const Command* c : commands())
@@ -39,7 +50,7 @@ void print_help(std::ostream& out) {
   out << "\nOptions:\n"
       << "  -h, --help     print this help (`snapheap COMMAND --help` for a command's)\n"
       << "  --version      print the version\n\n"
-      << "Exit status: 0 success, 1 failure, 2 bad arguments.\n";
+      << "Exit status: 0 success, 1 failure, 2 bad arguments (diff: 0 same, 1 different, 2 trouble).\n";
 }
 
 void print_version(std::ostream& out) {

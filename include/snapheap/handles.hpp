@@ -125,8 +125,10 @@ class Strong {
 };
 
 /// A strong edge stored inside a managed object: keeps its target alive while the holder is
-/// reachable. It is a plain pointer (8 bytes, trivially copyable); the holder's trace() must
-/// visit it, and a Member must point into the same heap as the object holding it.
+/// reachable. It is a pointer (8 bytes); the holder's trace() must visit it, and a Member must
+/// point into the same heap as the object holding it. Every value it takes passes the write
+/// barrier (construction, copy, move, assignment, in containers too): while no heap of the
+/// process marks incrementally or runs in generational mode, that is one load and a branch.
 template <class T>
 class Member {
  public:
@@ -134,13 +136,24 @@ class Member {
 
   constexpr Member() noexcept = default;
   constexpr Member(std::nullptr_t) noexcept {}
-  Member(T* object) noexcept : ptr_(object) {}
+  Member(T* object) noexcept : ptr_(object) { detail::write_barrier(ptr_); }
   template <class U>
     requires detail::HandleConvertible<U, T>
-  Member(const Strong<U>& strong) noexcept : ptr_(strong.get()) {}
+  Member(const Strong<U>& strong) noexcept : ptr_(strong.get()) {
+    detail::write_barrier(ptr_);
+  }
+  Member(const Member& other) noexcept : ptr_(other.ptr_) { detail::write_barrier(ptr_); }
   template <class U>
     requires detail::HandleConvertible<U, T>
-  Member(const Member<U>& other) noexcept : ptr_(other.get()) {}
+  Member(const Member<U>& other) noexcept : ptr_(other.get()) {
+    detail::write_barrier(ptr_);
+  }
+  Member& operator=(const Member& other) noexcept {
+    ptr_ = other.ptr_;
+    detail::write_barrier(ptr_);
+    return *this;
+  }
+  ~Member() = default;
 
   T* get() const noexcept { return ptr_; }
   T* operator->() const noexcept {
@@ -244,6 +257,9 @@ class Weak {
       return nullptr;
     anchor->heap->dcheck_thread();
     if (anchor->generations[slot_] != generation_) return nullptr;
+    // A finished marking left the target white but its word is not swept yet: it is dead.
+    if (anchor->sweep_pending && !((anchor->mark_bits[slot_ >> 6] >> (slot_ & 63)) & 1u)) [[unlikely]]
+      return nullptr;
     return anchor->objects[slot_];
   }
 

@@ -1,6 +1,7 @@
 // snapheap::Heap: the managed heap a host program embeds.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -26,8 +27,34 @@ class HeapImpl;
 struct HeapInternals;
 }  // namespace detail
 
+/// How a heap's collections run (HeapOptions::mode).
+enum class GcMode : std::uint8_t {
+  /// Every collection marks and sweeps the whole heap in one pause (the default).
+  stop_the_world,
+  /// Collections run as cycles of bounded steps, each at most HeapOptions::max_pause: marking
+  /// beside the program behind a write barrier, then sweeping a slice at a time. Allocation does
+  /// the steps as it goes; Heap::step(budget) does more when the host has time.
+  incremental,
+  /// Minor collections look only at the objects made since the last collection and at the ones
+  /// the write barrier saw stored into a Member; a major (full) collection runs when the old
+  /// objects have grown past major_multiplier.
+  generational,
+};
+
 /// How a heap decides when to collect, and how large it may grow.
 struct HeapOptions {
+  GcMode mode = GcMode::stop_the_world;
+  /// The longest piece of collector work the heap does on its own in incremental mode (each
+  /// allocation-driven step). collect() is a full collection in every mode.
+  std::chrono::nanoseconds max_pause = std::chrono::milliseconds(1);
+  /// Incremental mode: marking work per byte allocated during a cycle (Lua's step multiplier),
+  /// so that a cycle ends before the heap passes its trigger by much.
+  double step_multiplier = 4.0;
+  /// Generational mode: a minor collection starts once the bytes made since the last one pass
+  /// max(min_trigger_bytes, minor_multiplier x the old bytes); a major one once the old bytes have
+  /// grown by major_multiplier since the last major (Lua 5.4's genminormul and genmajormul).
+  double minor_multiplier = 0.2;
+  double major_multiplier = 1.0;
   /// A collection starts on its own when the bytes allocated since the last one (cells and owned
   /// memory) pass max(min_trigger_bytes, (growth_factor - 1) x the live and owned bytes after
   /// the last one): the heap may
@@ -70,6 +97,25 @@ struct HeapStats {
   std::size_t next_collection_bytes = 0;      ///< allocation volume that starts the next one
   std::size_t allocated_since_collection = 0; ///< bytes allocated since the last collection
   std::uint64_t destructor_exceptions = 0;    ///< destructors that threw (reported, not fatal)
+
+  /// Every piece of collector work that stopped the program: a whole collection in
+  /// stop-the-world mode, each step in incremental mode, each minor or major collection in
+  /// generational mode. A histogram of 32 buckets by powers of two of nanoseconds.
+  struct Pauses {
+    std::uint64_t count = 0;
+    std::chrono::nanoseconds total{0};
+    std::chrono::nanoseconds max{0};
+    std::array<std::uint64_t, 32> histogram{};  ///< [i]: pauses of [2^i, 2^(i+1)) ns
+    /// An upper bound for the given quantile (0.99: 99% of the pauses were at most this long).
+    std::chrono::nanoseconds quantile(double q) const noexcept;
+  };
+  Pauses pauses{};
+  std::uint64_t cycles = 0;                   ///< incremental cycles completed
+  bool cycle_running = false;                 ///< an incremental cycle is marking or sweeping
+  std::uint64_t minor_collections = 0;        ///< generational mode
+  std::uint64_t major_collections = 0;        ///< generational mode (collect() is one)
+  std::chrono::nanoseconds minor_time{0};     ///< in all minor collections
+  std::chrono::nanoseconds major_time{0};     ///< in all major collections
 };
 
 /// The result of Heap::verify(): ok, or the first broken invariant.
@@ -108,12 +154,18 @@ class Heap {
   template <class T, class... Args>
   Strong<T> make(Args&&... args);
 
-  /// A full stop-the-world collection. When it returns, every object not reachable from a root
-  /// (a Strong handle or a named root) through strong edges has been found dead, every weak
-  /// handle to it has expired, its destructor has run and its memory is reusable. Called while
+  /// A full collection, in every mode. When it returns, every object not reachable from a root
+  /// (a Strong handle or a named root) through strong edges at the call has been found dead,
+  /// every weak handle to it has expired, its destructor has run and its memory is reusable (an
+  /// incremental cycle in progress is finished first, and a fresh one is run whole). Called while
   /// an object is being constructed or a snapshot is being loaded, it runs when that ends.
   /// Called from a destructor, it does nothing. It never throws.
   void collect() noexcept;
+
+  /// Incremental mode: does up to `budget` of collector work (starting a cycle if one is due)
+  /// and returns whether a cycle is still running. In the other modes, runs a collection if one
+  /// is due and returns false. For hosts with idle time, such as between frames.
+  bool step(std::chrono::nanoseconds budget) noexcept;
 
   /// Names a root: replaces any root of that name (of any type). An empty handle removes it.
   /// Snapshots save and restore roots by these names. Names must not be empty.
@@ -153,7 +205,25 @@ class Heap {
   /// kept for snapshots. (Collections do this by themselves for pages idle for two seconds.)
   void release_memory() noexcept;
 
+  /// Why `target` is alive: the chain of objects from a root to it, [the object a root holds,
+  /// ..., target], the shortest over strong edges (breadth first from the named roots in name
+  /// order, then from the objects Strong handles hold, not counting the handle passed here).
+  /// Empty if nothing else keeps it alive (or the handle is empty). Walks the heap: O(objects +
+  /// edges). Defined by the snapshot module (serialize/graph.cpp); snapheap::SnapshotGraph and
+  /// shortest_path() (snapheap/inspect.hpp) give the same for a snapshot file.
+  template <class T>
+  std::vector<Strong<Object>> retainer_path(const Strong<T>& target) const {
+    return retainer_path_of(target.get(), target ? 1u : 0u);
+  }
+  template <class T>
+  std::vector<Strong<Object>> retainer_path(const Weak<T>& target) const {
+    const Strong<T> held = target.lock();
+    return retainer_path_of(held.get(), held ? 1u : 0u);
+  }
+
  private:
+  std::vector<Strong<Object>> retainer_path_of(const Object* target, std::uint32_t own_handles) const;
+
   friend struct detail::HeapInternals;
 
   /// What make() must do first when its inline path is off: a collection due, stress mode, a

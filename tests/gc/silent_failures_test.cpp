@@ -201,10 +201,10 @@ TEST_CASE("a loaded Vector counts toward the heap it was loaded into", "[gc][own
 }
 
 TEST_CASE("a Vector bound to a heap may outlive it: its memory is simply freed", "[gc][owned][valgrind]") {
-  std::optional<Vector<int>> survivor;
+  std::unique_ptr<Vector<int>> survivor;
   {
     Heap heap(manual());
-    survivor.emplace(Allocator<int>(heap));
+    survivor = std::make_unique<Vector<int>>(Allocator<int>(heap));
     survivor->resize(1000);
   }
   CHECK(detail::heap_of(survivor->get_allocator().heap()) == nullptr);  // the heap reads as gone

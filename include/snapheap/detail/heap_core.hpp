@@ -18,6 +18,7 @@
 //      HeapCore, so a handle finds its heap from the object's address alone.
 #pragma once
 
+#include <atomic>
 #include <boost/container/vector.hpp>
 #include <cstddef>
 #include <cstdint>
@@ -121,8 +122,12 @@ struct alignas(64) HeapAnchor {
   std::uintptr_t tag = 0;                      // the heap's tag while it lives, else 0
   const std::uint32_t* generations = nullptr;  // the heap's arrays (kept current as they grow)
   Object* const* objects = nullptr;
+  const std::uint64_t* mark_bits = nullptr;
   HeapCore* heap = nullptr;
   std::uint16_t uses = 0;                      // the epoch of the current or last tag
+  /// A finished marking left dead objects whose pages are not swept yet (incremental mode): a
+  /// weak handle to an unmarked object reads expired already.
+  bool sweep_pending = false;
 };
 /// A HeapTag is the anchor's address | uses << 48: what a Weak and an Allocator store.
 inline constexpr int kTagEpochShift = 48;
@@ -153,6 +158,16 @@ struct SlotArrays {
 /// Stops the program with a message: a heap was used from a thread other than its own.
 [[noreturn]] void wrong_thread() noexcept;
 
+/// Heaps whose Member stores need the write barrier now: those marking incrementally, and those
+/// in generational mode. While it is 0 the barrier is one load and a branch.
+extern std::atomic<std::uint32_t> g_barrier_heaps;
+void write_barrier_slow(const Object* target) noexcept;
+/// Called with every value a Member takes.
+inline void write_barrier(const Object* target) noexcept {
+  if (g_barrier_heaps.load(std::memory_order_relaxed) != 0) [[unlikely]]
+    if (target) write_barrier_slow(target);
+}
+
 class HeapCore {
  public:
   HeapCore(const HeapCore&) = delete;
@@ -164,8 +179,8 @@ class HeapCore {
   // ---- what handles read and write --------------------------------------------------------
 
   void add_root(std::uint32_t slot) noexcept {
-    if (phase_ != Phase::kIdle) [[unlikely]]
-      check_root_while_collecting(slot);
+    if (root_barrier_) [[unlikely]]
+      add_root_slow(slot);
     ++slots_.root_counts[slot];
   }
   void remove_root(std::uint32_t slot) noexcept { --slots_.root_counts[slot]; }
@@ -173,7 +188,38 @@ class HeapCore {
   Object* object_at(std::uint32_t slot) const noexcept { return slots_.objects[slot]; }
   bool is_marked(std::uint32_t slot) const noexcept { return (slots_.mark_bits[slot >> 6] >> (slot & 63)) & 1u; }
   Phase phase() const noexcept { return phase_; }
-  void set_phase(Phase p) noexcept { phase_ = p; }
+  void set_phase(Phase p) noexcept {
+    phase_ = p;
+    update_root_barrier();
+  }
+
+  // ---- an incremental cycle or generational mode, between the collector's steps ---------------
+
+  /// Marking is under way: new roots and Member stores shade their targets.
+  bool marking() const noexcept { return marking_; }
+  /// Objects made from now on are marked (during a cycle, so that the sweep keeps them).
+  void set_black_allocation(bool black) noexcept { black_mask_ = black ? ~std::uint64_t{0} : 0; }
+  bool sweep_pending() const noexcept { return slots_.anchor->sweep_pending; }
+  void set_sweep_pending(bool pending) noexcept {
+    slots_.anchor->sweep_pending = pending;
+    update_root_barrier();
+  }
+  /// Gray: mark and push an object the mutator made reachable while marking runs.
+  void shade(const Object* o) noexcept {
+    const std::uint32_t slot = ObjectAccess::slot(o);
+    std::uint64_t& word = slots_.mark_bits[slot >> 6];
+    const std::uint64_t bit = std::uint64_t{1} << (slot & 63);
+    if (word & bit) return;
+    word |= bit;
+    mark_stack_.push_back(o);
+  }
+  /// Generational mode: young objects stored into a Member since the last collection.
+  bool generational() const noexcept { return generational_; }
+  MarkStack& remembered() noexcept { return remembered_; }
+  /// Generational mode: the slots made since the last collection (the young objects).
+  boost::container::vector<std::uint32_t>& young() noexcept { return young_; }
+  /// Logs a slot about to be published young; on failure gives the reservation back and throws.
+  void note_young(void* memory, std::uint32_t slot);
   HeapTag tag() const noexcept { return tag_; }
 
   // ---- the owning thread ----------------------------------------------------------------------
@@ -236,6 +282,7 @@ class HeapCore {
     slots_.objects[slot] = o;
     slots_.root_counts[slot] = roots;
     slots_.live_bits[slot >> 6] |= std::uint64_t{1} << (slot & 63);
+    slots_.mark_bits[slot >> 6] |= black_mask_ & (std::uint64_t{1} << (slot & 63));
     ++live_objects_;
     live_bytes_ += cell_bytes;
   }
@@ -259,7 +306,10 @@ class HeapCore {
   ~HeapCore();  // clears it: every weak handle to the heap reads empty from now on
 
   void* reserve_slow(std::size_t bytes, std::uint32_t& slot, std::size_t& cell_bytes);
-  void check_root_while_collecting(std::uint32_t slot) const noexcept;
+  void add_root_slow(std::uint32_t slot) noexcept;
+  void update_root_barrier() noexcept {
+    root_barrier_ = phase_ != Phase::kIdle || marking_ || slots_.anchor->sweep_pending;
+  }
 
   SlotArrays slots_;
   // One per size class (owned by core/page_allocator.cpp).
@@ -272,9 +322,15 @@ class HeapCore {
   std::size_t external_bytes_ = 0;
   MarkStack mark_stack_;
   WeakCensus weak_census_;
+  MarkStack remembered_;
+  boost::container::vector<std::uint32_t> young_;
+  std::uint64_t black_mask_ = 0;
   std::uint32_t no_collect_depth_ = 0;
   bool has_destructors_ = false;
   bool collection_deferred_ = false;
+  bool root_barrier_ = false;  // add_root's slow path: the collector runs, marking, or sweep pending
+  bool marking_ = false;
+  bool generational_ = false;
   Phase phase_ = Phase::kIdle;
   HeapTag tag_ = 0;
   const void* owner_ = this_thread_marker();
@@ -312,6 +368,8 @@ auto construct_object(HeapCore& heap, std::size_t bytes, std::uint32_t type, boo
   std::size_t cell_bytes;
   void* const memory = heap.reserve(bytes, slot, cell_bytes);
   if (count_toward_trigger) heap.count_allocation(cell_bytes);
+  if (heap.generational()) [[unlikely]]
+    heap.note_young(memory, slot);
   decltype(construct(memory)) object;
   {
     ConstructionScope scope(heap);

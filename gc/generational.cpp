@@ -1,0 +1,102 @@
+// Generational mode, with sticky mark bits (as in Lua 5.4 and V8's minor GC): an object that
+// survived a collection keeps its mark bit and is old; an object made since is unmarked and
+// young, and make() logs its slot.
+//
+// A minor collection marks from the young objects' roots and from the young objects the write
+// barrier remembered (every young object stored into a Member since the last collection, the
+// only way an old object can come to point to a young one), traces through young objects only
+// (an old target is already marked), and frees the young objects it did not reach. Its work is
+// the young objects and the remembered ones, not the heap. Survivors stay marked: they are old.
+// A young object stored into a Member of an object that died anyway survives one minor
+// collection and dies in the next major one.
+//
+// A major collection clears every mark and collects the whole heap (stop the world), keeping the
+// survivors marked. It runs when the old bytes have grown by major_multiplier since the last
+// major one, and for Heap::collect().
+#include <algorithm>
+#include <chrono>
+
+#include "core/lifecycle.hpp"
+#include "core/thread_stats.hpp"
+#include "gc/collector.hpp"
+
+namespace snapheap::detail {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void mark_young_roots(ObjectTable& table) noexcept {
+  boost::container::vector<std::uint32_t>& young = table.young();
+  std::sort(young.begin(), young.end());  // a cancelled reservation's slot may be logged twice
+  young.erase(std::unique(young.begin(), young.end()), young.end());
+  const std::uint32_t* counts = table.root_counts();
+  for (const std::uint32_t s : young)
+    if (table.object_at(s) && counts[s] != 0) table.shade(table.object_at(s));
+  for (const Object* o : table.remembered()) {
+    const std::uint32_t s = ObjectAccess::slot(o);
+    if (s < table.slot_limit() && table.object_at(s) == o) table.shade(o);
+  }
+}
+
+}  // namespace
+
+void minor_collection(HeapImpl& heap) noexcept {
+  ObjectTable& table = heap.table;
+  const auto start = Clock::now();
+  const std::uint64_t thrown_before = thread_stats().destructor_exceptions;
+  table.set_collection_deferred(false);
+  table.set_inline_budget(0);  // make() from a destructor must reach the slow path and its check
+  table.set_phase(Phase::kMarking);
+  mark_young_roots(table);
+  Tracer tracer = TracerAccess::marking(table);
+  MarkStack& stack = table.mark_stack();
+  while (!stack.empty()) {
+    const Object* o = stack.back();
+    stack.pop_back();
+    o->trace(tracer);
+  }
+  const std::size_t expired = count_expired_weak(heap);
+  table.set_phase(Phase::kIdle);
+  const auto marked = Clock::now();
+
+  std::vector<std::uint32_t> dead;
+  for (const std::uint32_t s : table.young())
+    if (table.object_at(s) && !table.is_marked(s)) dead.push_back(s);
+  const std::size_t bytes_before = table.live_bytes();
+  table.set_phase(Phase::kSweeping);
+  end_slots(table, dead);
+  table.set_phase(Phase::kIdle);
+  table.young().clear();
+  table.remembered().clear();
+
+  const auto done = Clock::now();
+  HeapStats& s = heap.stats;
+  s.last_weak_expired = expired;
+  s.total_weak_expired += expired;
+  s.last_freed_objects = dead.size();
+  s.last_freed_bytes = bytes_before - table.live_bytes();
+  s.total_freed_objects += dead.size();
+  s.destructor_exceptions += thread_stats().destructor_exceptions - thrown_before;
+  ++s.minor_collections;
+  s.minor_time += done - start;
+  record_pause(s, done - start);
+  heap.next_is_major = static_cast<double>(table.live_bytes()) >
+                       static_cast<double>(heap.old_bytes_at_major) * (1.0 + heap.options.major_multiplier) +
+                           static_cast<double>(heap.options.min_trigger_bytes);
+  end_collection(heap, marked - start, done - marked);
+}
+
+void major_collection(HeapImpl& heap) noexcept {
+  const auto start = Clock::now();
+  heap.table.clear_marks();
+  heap.table.young().clear();
+  heap.table.remembered().clear();
+  full_collection(heap, /*keep_marks=*/true);
+  heap.old_bytes_at_major = heap.table.live_bytes();
+  heap.next_is_major = false;
+  ++heap.stats.major_collections;
+  heap.stats.major_time += Clock::now() - start;
+}
+
+}  // namespace snapheap::detail

@@ -1,0 +1,255 @@
+// Incremental mode: a collection runs as a cycle of bounded steps, with the program running
+// between them.
+//
+//   marking   the root blocks are scanned and the mark stack drained a budget at a time. Member
+//             stores shade their targets (Dijkstra's insertion barrier, detail::write_barrier),
+//             new Strong handles and named roots shade their objects, and objects made during
+//             the cycle are allocated marked, so a marked object never points to an unmarked one
+//             and nothing the program can still reach is left white. The root blocks are scanned
+//             once: a root made after its block was scanned is shaded when it is made.
+//   census    the weak edges marking met to white targets are counted (statistics only).
+//   sweeping  the live and mark bitmaps are swept a word at a time: each dead object's generation
+//             is bumped, its destructor runs and its cell is freed. Weak handles read expired from
+//             the end of marking already (HeapAnchor::sweep_pending: a handle to an unmarked
+//             object reads empty before its word is swept), so invariant 2 holds though the
+//             expiry is logical; the final pause walks nothing.
+//   clearing  the mark bitmap is cleared a slice at a time, then the cycle ends.
+//
+// Every step is bounded by a time budget (HeapOptions::max_pause for the steps allocation does)
+// and a work budget (bytes of cells traced or swept), paced by allocation: a step runs each time
+// the program has allocated kStepBytes more, doing step_multiplier times that much work.
+//
+// Invariant (tests/gc/model_test.cpp runs the model in this mode): at the end of every cycle,
+// every object unreachable when the cycle began is dead, unless a Weak::lock() reached it during
+// marking (a lock roots its target, which shades it).
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <string>
+
+#include "core/lifecycle.hpp"
+#include "core/thread_stats.hpp"
+#include "gc/collector.hpp"
+
+namespace snapheap::detail {
+
+std::string format_tri_color(const ObjectTable& table, std::uint32_t slot);
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Stage = HeapImpl::Cycle::Stage;
+
+/// Allocation volume between the steps allocation does: small enough that a step's work stays
+/// small, large enough that the clock is not read for every object.
+constexpr std::size_t kStepBytes = 64 * 1024;
+
+/// A step's allowance: a deadline and a work count (bytes). The clock is read every 32 checks.
+class Budget {
+ public:
+  Budget(Clock::time_point deadline, std::size_t work) noexcept : deadline_(deadline), work_(work) {}
+  void spend(std::size_t units) noexcept { done_ += units; }
+  bool spent() noexcept {
+    if (done_ >= work_) return true;
+    if ((++checks_ & 31) != 0) return false;
+    return Clock::now() >= deadline_;
+  }
+
+ private:
+  Clock::time_point deadline_;
+  std::size_t work_;
+  std::size_t done_ = 0;
+  unsigned checks_ = 0;
+};
+
+/// The phase flag handles and make() check while collector code runs, for one step's stage.
+class StepPhase {
+ public:
+  StepPhase(ObjectTable& table, Phase phase) noexcept : table_(table) { table_.set_phase(phase); }
+  ~StepPhase() { table_.set_phase(Phase::kIdle); }
+  StepPhase(const StepPhase&) = delete;
+  StepPhase& operator=(const StepPhase&) = delete;
+
+ private:
+  ObjectTable& table_;
+};
+
+void start_cycle(HeapImpl& heap) noexcept {
+  check_traces_or_stop(heap);
+  HeapImpl::Cycle& c = heap.cycle;
+  c = {};
+  c.stage = Stage::marking;
+  c.thrown_before = thread_stats().destructor_exceptions;
+  heap.table.set_collection_deferred(false);
+  heap.table.set_clock(static_cast<std::uint64_t>(Clock::now().time_since_epoch().count()));
+  heap.table.set_black_allocation(true);
+  heap.table.set_marking(true);
+}
+
+// Debug builds: at the end of marking no marked object points to an unmarked one, which is what
+// a missing write barrier breaks.
+class TriColorCheck final : public EdgeVisitor {
+ public:
+  explicit TriColorCheck(const ObjectTable& table) noexcept : table_(table) {}
+  void visit_strong(const Object* target, const void*) override {
+    if (!table_.is_marked(ObjectAccess::slot(target))) broken_ = true;
+  }
+  void visit_weak(HeapTag, std::uint32_t, std::uint32_t, const void*) override {}
+  bool broken() const noexcept { return broken_; }
+
+ private:
+  const ObjectTable& table_;
+  bool broken_ = false;
+};
+
+void check_tri_color(const ObjectTable& table) noexcept {
+  TriColorCheck check(table);
+  Tracer tracer = TracerAccess::visiting(check);
+  for (std::uint32_t s = 1; s < table.slot_limit(); ++s) {
+    const Object* o = table.object_at(s);
+    if (!o || !table.is_marked(s)) continue;
+    o->trace(tracer);
+    if (check.broken())
+      fatal(__FILE__, __LINE__, format_tri_color(table, s).c_str());
+  }
+}
+
+void mark_some(HeapImpl& heap, Budget& budget) noexcept {
+  ObjectTable& table = heap.table;
+  StepPhase phase(table, Phase::kMarking);
+  HeapImpl::Cycle& c = heap.cycle;
+  MarkStack& stack = table.mark_stack();
+  Tracer tracer = TracerAccess::marking(table);
+  const std::uint32_t* counts = table.root_counts();
+  const std::uint64_t* live = table.live_bits();
+  while (!budget.spent()) {
+    if (!stack.empty()) {
+      const Object* o = stack.back();
+      stack.pop_back();
+      o->trace(tracer);
+      budget.spend(ObjectTable::cell_bytes_of(o));
+    } else if (c.root_block < table.slot_limit()) {
+      const std::uint32_t end = std::min(c.root_block + 64, table.slot_limit());
+      for (std::uint32_t s = c.root_block; s < end; ++s)
+        if (counts[s] != 0 && ((live[s >> 6] >> (s & 63)) & 1u)) table.shade(table.object_at(s));
+      c.root_block = end;
+      budget.spend(64);
+    } else {
+      // Roots scanned and nothing gray: what is white now is garbage.
+      if constexpr (SNAPHEAP_DCHECK_IS_ON) check_tri_color(table);
+      table.set_marking(false);
+      table.set_sweep_pending(true);
+      c.stage = Stage::census;
+      return;
+    }
+  }
+}
+
+void census_some(HeapImpl& heap, Budget& budget) noexcept {
+  ObjectTable& table = heap.table;
+  HeapImpl::Cycle& c = heap.cycle;
+  WeakCensus& census = table.weak_census();
+  while (c.census_next < census.size()) {
+    if (budget.spent()) return;
+    const WeakVisit& w = census[c.census_next++];
+    if (w.slot < table.slot_limit() && table.generation(w.slot) == w.generation && table.object_at(w.slot) &&
+        !table.is_marked(w.slot))
+      ++c.weak_expired;
+    budget.spend(16);
+  }
+  census.clear();
+  heap.stats.last_weak_expired = c.weak_expired;
+  heap.stats.total_weak_expired += c.weak_expired;
+  c.stage = Stage::sweeping;
+}
+
+void sweep_some(HeapImpl& heap, Budget& budget) noexcept {
+  ObjectTable& table = heap.table;
+  StepPhase phase(table, Phase::kSweeping);
+  HeapImpl::Cycle& c = heap.cycle;
+  const std::size_t words = table.bit_words();
+  while (c.sweep_word < words) {
+    if (budget.spent()) return;
+    const std::size_t objects_before = table.live_objects();
+    const std::size_t bytes_before = table.live_bytes();
+    budget.spend(64 + end_unmarked_word(table, table.mark_bits(), c.sweep_word));
+    c.freed_objects += objects_before - table.live_objects();
+    c.freed_bytes += bytes_before - table.live_bytes();
+    ++c.sweep_word;
+  }
+  table.set_sweep_pending(false);
+  table.set_black_allocation(false);
+  c.stage = Stage::clearing;
+}
+
+void clear_some(HeapImpl& heap, Budget& budget) noexcept {
+  ObjectTable& table = heap.table;
+  HeapImpl::Cycle& c = heap.cycle;
+  constexpr std::size_t kSlice = 1024;  // words: 8 KiB of the bitmap, 65,536 slots
+  const std::size_t words = table.bit_words();
+  while (c.clear_word < words) {
+    if (budget.spent()) return;
+    const std::size_t n = std::min(kSlice, words - c.clear_word);
+    std::memset(table.mark_bits() + c.clear_word, 0, n * sizeof(std::uint64_t));
+    c.clear_word += n;
+    budget.spend(n * 64);
+  }
+  HeapStats& s = heap.stats;
+  s.last_freed_objects = c.freed_objects;
+  s.last_freed_bytes = c.freed_bytes;
+  s.total_freed_objects += c.freed_objects;
+  s.destructor_exceptions += thread_stats().destructor_exceptions - c.thrown_before;
+  ++s.cycles;
+  c.stage = Stage::none;
+  end_collection(heap, c.mark_time, c.sweep_time);
+}
+
+}  // namespace
+
+bool incremental_running(const HeapImpl& heap) noexcept { return heap.cycle.stage != Stage::none; }
+
+bool incremental_advance(HeapImpl& heap, std::chrono::nanoseconds time_budget, std::size_t work_budget) noexcept {
+  ObjectTable& table = heap.table;
+  if (!table.can_collect()) return incremental_running(heap);
+  const auto start = Clock::now();
+  table.set_inline_budget(0);  // make() from a destructor must reach the slow path and its check
+  if (heap.cycle.stage == Stage::none) start_cycle(heap);
+  HeapImpl::Cycle& c = heap.cycle;
+  Budget budget(start + time_budget, work_budget);
+  while (c.stage != Stage::none) {
+    const Stage stage = c.stage;
+    const auto before = Clock::now();
+    switch (stage) {
+      case Stage::marking: mark_some(heap, budget); break;
+      case Stage::census: census_some(heap, budget); break;
+      case Stage::sweeping: sweep_some(heap, budget); break;
+      case Stage::clearing: clear_some(heap, budget); break;
+      case Stage::none: break;
+    }
+    const auto spent = Clock::now() - before;
+    if (stage == Stage::marking || stage == Stage::census) c.mark_time += spent;
+    else c.sweep_time += spent;
+    if (c.stage == stage) break;  // the budget ran out inside the stage
+  }
+  record_pause(heap.stats, Clock::now() - start);
+  if (c.stage == Stage::none) return false;  // end_collection() set the next trigger
+  // The next step: after kStepBytes more of allocation (every allocation in stress mode).
+  c.step_at = table.allocated_since_collection() + kStepBytes;
+  const bool inline_path = !heap.options.stress && heap.options.max_bytes == 0;
+  table.set_inline_budget(inline_path ? c.step_at : 0);
+  return true;
+}
+
+void incremental_finish(HeapImpl& heap) noexcept {
+  while (incremental_running(heap)) incremental_advance(heap, std::chrono::hours(24), ~std::size_t{0});
+}
+
+std::string format_tri_color(const ObjectTable& table, std::uint32_t slot) {
+  const TypeInfo* type = type_at(ObjectAccess::type(table.object_at(slot)));
+  return "the tri-color invariant is broken at the end of marking: a marked " +
+         (type ? type->display_name() : std::string("?")) +
+         " (slot " + std::to_string(slot) +
+         ") points to an unmarked object; a Member was written without the write barrier";
+}
+
+}  // namespace snapheap::detail
