@@ -21,6 +21,9 @@
 namespace snapbench {
 namespace {
 
+/// A seed scenario with only "model" saved (if kExternal, with "large_data" external). For the
+/// strong scenario the heap loaded into holds its own payload as "large_data", as the host would.
+template <seed::Scenario kScenario, bool kExternal = false>
 struct SnapheapSeed final : Fixture {
   snapheap::Heap heap;
   snapheap::Heap restored;
@@ -29,9 +32,11 @@ struct SnapheapSeed final : Fixture {
   std::uint64_t bytes = 0;
 
   explicit SnapheapSeed(std::int64_t n) {
-    seed::build(heap, seed::Scenario::weak_ref, n);
+    seed::build(heap, kScenario, n);
     options.roots = {"model"};
+    if (kExternal) options.external = {"large_data"};
     bytes = snapheap::save(heap, buffer, options).bytes;
+    if (kScenario == seed::Scenario::strong_ref) restored.set_root("large_data", restored.make<seed::Payload>(n));
     snapheap::load(restored, buffer);
     drop_restored();
   }
@@ -40,6 +45,7 @@ struct SnapheapSeed final : Fixture {
     restored.collect();
   }
 };
+using SnapheapSeedWeak = SnapheapSeed<seed::Scenario::weak_ref>;
 
 void counters(benchmark::State& state, std::int64_t n, std::uint64_t bytes) {
   set_rates(state, n, static_cast<std::int64_t>(bytes));
@@ -47,7 +53,7 @@ void counters(benchmark::State& state, std::int64_t n, std::uint64_t bytes) {
 }
 
 void save_snapheap(benchmark::State& state, std::int64_t n) {
-  auto& f = fixture<SnapheapSeed>(key("seed/snapheap", n), n);
+  auto& f = fixture<SnapheapSeedWeak>(key("seed/snapheap", n), n);
   std::uint64_t bytes = 0;
   TimedFaults faults;
   for (auto _ : state) {
@@ -60,7 +66,7 @@ void save_snapheap(benchmark::State& state, std::int64_t n) {
 }
 
 void load_snapheap(benchmark::State& state, std::int64_t n) {
-  auto& f = fixture<SnapheapSeed>(key("seed/snapheap", n), n);
+  auto& f = fixture<SnapheapSeedWeak>(key("seed/snapheap", n), n);
   TimedFaults faults;
   for (auto _ : state) {
     snapheap::load(f.restored, f.buffer);
@@ -135,27 +141,7 @@ void load_serializer(benchmark::State& state, std::int64_t n) {
 //    and is loaded as a copy.
 // (pickle with a persistent_id for the payload, and without: pickle_bench.py's seed_strong_*.)
 template <bool kExternal>
-struct SnapheapSeedStrong final : Fixture {
-  snapheap::Heap heap;
-  snapheap::Heap restored;  // holds its own payload under "large_data", as the host would
-  snapheap::ByteBuffer buffer;
-  snapheap::SaveOptions options;
-  std::uint64_t bytes = 0;
-
-  explicit SnapheapSeedStrong(std::int64_t n) {
-    seed::build(heap, seed::Scenario::strong_ref, n);
-    options.roots = {"model"};
-    if (kExternal) options.external = {"large_data"};
-    bytes = snapheap::save(heap, buffer, options).bytes;
-    restored.set_root("large_data", restored.make<seed::Payload>(n));
-    snapheap::load(restored, buffer);
-    drop_restored();
-  }
-  void drop_restored() {
-    restored.remove_root("model");
-    restored.collect();
-  }
-};
+using SnapheapSeedStrong = SnapheapSeed<seed::Scenario::strong_ref, kExternal>;
 
 const char* seed_strong_key(bool external) { return external ? "seed_external/snapheap" : "seed_external/with_payload"; }
 

@@ -143,17 +143,22 @@ def timed(fn, repetitions):
     return statistics.median(cpu), statistics.median(wall), result
 
 
-def measure(obj, repetitions):
-    """dumps and loads of obj: medians, and the size of the pickle."""
-    dumps_cpu, dumps_wall, data = timed(lambda: pickle.dumps(obj, protocol=PROTOCOL), repetitions)
-    loads_cpu, loads_wall, _ = timed(lambda: pickle.loads(data), repetitions)
+def measure_with(dumps, loads, repetitions):
+    """dumps() and loads(its bytes) timed: medians, the size of the pickle, and what loads gave."""
+    dumps_cpu, dumps_wall, data = timed(dumps, repetitions)
+    loads_cpu, loads_wall, loaded = timed(lambda: loads(data), repetitions)
     return {
         "bytes": len(data),
         "dumps_cpu_s": dumps_cpu,
         "dumps_wall_s": dumps_wall,
         "loads_cpu_s": loads_cpu,
         "loads_wall_s": loads_wall,
-    }
+    }, loaded
+
+
+def measure(obj, repetitions):
+    """dumps and loads of obj: medians, and the size of the pickle."""
+    return measure_with(lambda: pickle.dumps(obj, protocol=PROTOCOL), pickle.loads, repetitions)[0]
 
 
 class ExternalPickler(pickle.Pickler):
@@ -188,16 +193,9 @@ def measure_persistent(obj, external, provided, repetitions):
         ExternalPickler(out, by_id).dump(obj)
         return out.getvalue()
 
-    dumps_cpu, dumps_wall, data = timed(dumps, repetitions)
-    loads_cpu, loads_wall, loaded = timed(lambda: ExternalUnpickler(io.BytesIO(data), provided).load(), repetitions)
-    return {
-        "bytes": len(data),
-        "dumps_cpu_s": dumps_cpu,
-        "dumps_wall_s": dumps_wall,
-        "loads_cpu_s": loads_cpu,
-        "loads_wall_s": loads_wall,
-        "bound": all(loaded_obj is provided[name] for name, loaded_obj in bound_objects(loaded, external)),
-    }
+    result, loaded = measure_with(dumps, lambda data: ExternalUnpickler(io.BytesIO(data), provided).load(), repetitions)
+    result["bound"] = all(loaded_obj is provided[name] for name, loaded_obj in bound_objects(loaded, external))
+    return result
 
 
 def bound_objects(model, external):
