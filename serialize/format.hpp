@@ -152,4 +152,29 @@ std::string record_context(std::uint32_t id, std::string_view type);
 [[noreturn]] void fail_external_range(std::uint32_t record, std::string_view type, std::uint64_t index,
                                       std::size_t externals, std::uint64_t offset);
 
+/// Decodes every reference of record `id` and checks it without the types' code (as inspect()
+/// and SnapshotGraph::read do): well formed, an object ID below the object count, an external
+/// index inside the external-root table. Calls fn(const wire::Ref&) for each, in record order.
+template <class Fn>
+void for_each_checked_ref(const Record& record, std::uint32_t id, const Prefix& prefix, const unsigned char* file,
+                          Fn&& fn) {
+  const unsigned char* p = record.refs;
+  std::int64_t previous = id;
+  while (p != record.data) {
+    const auto at = static_cast<std::uint64_t>(p - file);
+    wire::Ref ref{};
+    const std::size_t n = wire::decode_reference(p, record.data, previous, prefix.first_id_ref(), ref);
+    if (n == 0 || n == wire::kMalformed) fail_malformed_reference(id, {}, at);
+    p += n;
+    if (wire::is_external(ref.kind)) {
+      if (ref.index >= prefix.externals.size()) fail_external_range(id, {}, ref.index, prefix.externals.size(), at);
+    } else if (ref.kind == wire::RefKind::strong || ref.kind == wire::RefKind::weak) {
+      if (ref.id < 0 || ref.id >= static_cast<std::int64_t>(prefix.object_count))
+        fail_reference_range(id, {}, ref.id, prefix.object_count, at);
+      previous = ref.id;
+    }
+    fn(ref);
+  }
+}
+
 }  // namespace snapheap::detail::format

@@ -23,34 +23,19 @@ using detail::format::Cursor;
 void check_refs(const detail::format::Record& record, std::uint32_t id, const detail::format::Prefix& prefix,
                 const unsigned char* file, SnapshotGraph::Counts& counts) {
   using detail::wire::RefKind;
-  const std::uint32_t objects = prefix.object_count;
-  const unsigned char* p = record.refs;
-  std::int64_t previous = id;
-  while (p != record.data) {
-    const auto at = static_cast<std::uint64_t>(p - file);
-    detail::wire::Ref ref{};
-    const std::size_t n = detail::wire::decode_reference(p, record.data, previous, prefix.first_id_ref(), ref);
-    if (n == 0 || n == detail::wire::kMalformed) detail::format::fail_malformed_reference(id, {}, at);
-    p += n;
+  detail::format::for_each_checked_ref(record, id, prefix, file, [&](const detail::wire::Ref& ref) {
     switch (ref.kind) {
-      case RefKind::empty_strong: ++counts.strong_empty; continue;
-      case RefKind::empty_weak: ++counts.weak_empty; continue;
+      case RefKind::empty_strong: ++counts.strong_empty; break;
+      case RefKind::empty_weak: ++counts.weak_empty; break;
       case RefKind::tombstone:
       case RefKind::expired:
-      case RefKind::left_out: ++counts.weak_tombstones; continue;
-      case RefKind::external_strong:
-      case RefKind::external_weak:
-        if (ref.index >= prefix.externals.size())
-          detail::format::fail_external_range(id, {}, ref.index, prefix.externals.size(), at);
-        ++(ref.kind == RefKind::external_strong ? counts.strong_external : counts.weak_external);
-        continue;
+      case RefKind::left_out: ++counts.weak_tombstones; break;
+      case RefKind::external_strong: ++counts.strong_external; break;
+      case RefKind::external_weak: ++counts.weak_external; break;
       case RefKind::strong: ++counts.strong_refs; break;
       case RefKind::weak: ++counts.weak_targets; break;
     }
-    if (ref.id < 0 || ref.id >= static_cast<std::int64_t>(objects))
-      detail::format::fail_reference_range(id, {}, ref.id, objects, at);
-    previous = ref.id;
-  }
+  });
 }
 
 }  // namespace

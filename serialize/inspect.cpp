@@ -19,43 +19,27 @@ using detail::format::Cursor;
 void read_refs(const detail::format::Record& record, std::uint32_t id, const detail::format::Prefix& prefix,
                const unsigned char* file, SnapshotInfo& info, std::vector<std::uint32_t>& strong_targets) {
   using detail::wire::RefKind;
-  const std::uint32_t objects = prefix.object_count;
-  const unsigned char* p = record.refs;
-  std::int64_t previous = id;
-  while (p != record.data) {
-    const auto at = static_cast<std::uint64_t>(p - file);
-    detail::wire::Ref ref{};
-    const std::size_t n = detail::wire::decode_reference(p, record.data, previous, prefix.first_id_ref(), ref);
-    if (n == 0 || n == detail::wire::kMalformed) detail::format::fail_malformed_reference(id, {}, at);
-    p += n;
+  detail::format::for_each_checked_ref(record, id, prefix, file, [&](const detail::wire::Ref& ref) {
     switch (ref.kind) {
-      case RefKind::empty_strong: ++info.strong_empty; continue;
-      case RefKind::empty_weak: ++info.weak_empty; continue;
-      case RefKind::tombstone: ++info.weak_tombstones; continue;
-      case RefKind::expired: ++info.weak_tombstones, ++info.weak_expired; continue;
-      case RefKind::left_out: ++info.weak_tombstones, ++info.weak_left_out; continue;
+      case RefKind::empty_strong: ++info.strong_empty; break;
+      case RefKind::empty_weak: ++info.weak_empty; break;
+      case RefKind::tombstone: ++info.weak_tombstones; break;
+      case RefKind::expired: ++info.weak_tombstones, ++info.weak_expired; break;
+      case RefKind::left_out: ++info.weak_tombstones, ++info.weak_left_out; break;
       case RefKind::external_strong:
       case RefKind::external_weak: {
-        if (ref.index >= info.externals.size())
-          detail::format::fail_external_range(id, {}, ref.index, info.externals.size(), at);
         SnapshotInfo::External& external = info.externals[static_cast<std::size_t>(ref.index)];
         if (ref.kind == RefKind::external_weak) ++info.weak_external, ++external.weak_refs;
         else ++info.strong_external, ++external.strong_refs;
-        continue;
+        break;
       }
+      case RefKind::weak: ++info.weak_targets; break;
       case RefKind::strong:
-      case RefKind::weak: break;
+        ++info.strong_refs;
+        strong_targets.push_back(static_cast<std::uint32_t>(ref.id));
+        break;
     }
-    if (ref.id < 0 || ref.id >= static_cast<std::int64_t>(objects))
-      detail::format::fail_reference_range(id, {}, ref.id, objects, at);
-    previous = ref.id;
-    if (ref.kind == RefKind::weak) {
-      ++info.weak_targets;
-    } else {
-      ++info.strong_refs;
-      strong_targets.push_back(static_cast<std::uint32_t>(ref.id));
-    }
-  }
+  });
 }
 
 }  // namespace

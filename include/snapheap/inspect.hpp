@@ -271,17 +271,9 @@ void SnapshotGraph::for_each_ref(std::uint32_t id, Fn&& fn) const {
 
 template <class Fn>
 void SnapshotGraph::for_each_strong(std::uint32_t id, Fn&& fn) const {
-  const auto* end = reinterpret_cast<const unsigned char*>(bytes_.data()) + bytes_.size();
-  const unsigned char* refs_end = nullptr;
-  const unsigned char* p = refs_begin(id, refs_end);
-  std::int64_t previous = id;
-  for (std::uint32_t position = 0; p != refs_end; ++position) {
-    detail::wire::Ref ref{};
-    p += detail::wire::decode_reference(p, end, previous, first_id_, ref);
-    if (ref.kind != detail::wire::RefKind::strong && ref.kind != detail::wire::RefKind::weak) continue;
-    previous = ref.id;
-    if (ref.kind == detail::wire::RefKind::strong) fn(static_cast<std::uint32_t>(ref.id), position);
-  }
+  for_each_ref(id, [&](const Ref& ref) {
+    if (ref.kind == RefKind::strong) fn(ref.target, ref.position);
+  });
 }
 
 }  // namespace snapheap
