@@ -7,6 +7,8 @@
 //  - snapheap: heap.make<SmallObject>(i), handles in a std::vector<Strong>; includes the
 //    automatic collections the default trigger policy starts while the heap fills.
 //  - snapheap_no_auto_gc: the same with the trigger set out of reach (pure allocation).
+//  - snapheap_generational / snapheap_incremental: the first, in those collector modes (minor
+//    collections / bounded steps while the heap fills).
 //  - make_shared: std::make_shared<PlainSmall>, handles in a std::vector<std::shared_ptr>.
 //  - malloc: malloc(24) into a std::vector<void*> (free untimed, like the others' teardown).
 //  - boehm: GC_MALLOC(24) into a GC_MALLOC'ed root array; includes Boehm's own collections. The
@@ -45,10 +47,16 @@ struct SnapheapAlloc final : Fixture {
   }
 };
 
-void run_snapheap(benchmark::State& state, std::int64_t n, bool auto_gc) {
+void run_snapheap(benchmark::State& state, std::int64_t n, bool auto_gc,
+                  snapheap::GcMode mode = snapheap::GcMode::stop_the_world) {
   snapheap::HeapOptions options;
+  options.mode = mode;
   if (!auto_gc) options.min_trigger_bytes = std::numeric_limits<std::size_t>::max() / 2;
-  auto& f = fixture<SnapheapAlloc>(key(auto_gc ? "alloc/snapheap" : "alloc/snapheap_no_auto_gc", n), n, options);
+  const char* name = !auto_gc ? "alloc/snapheap_no_auto_gc"
+                     : mode == snapheap::GcMode::generational ? "alloc/snapheap_generational"
+                     : mode == snapheap::GcMode::incremental  ? "alloc/snapheap_incremental"
+                                                              : "alloc/snapheap";
+  auto& f = fixture<SnapheapAlloc>(key(name, n), n, options);
   std::uint64_t collections = 0;
   TimedFaults faults;
   for (auto _ : state) {
@@ -67,6 +75,12 @@ void run_snapheap(benchmark::State& state, std::int64_t n, bool auto_gc) {
 
 void alloc_snapheap(benchmark::State& state, std::int64_t n) { run_snapheap(state, n, true); }
 void alloc_snapheap_no_gc(benchmark::State& state, std::int64_t n) { run_snapheap(state, n, false); }
+void alloc_snapheap_generational(benchmark::State& state, std::int64_t n) {
+  run_snapheap(state, n, true, snapheap::GcMode::generational);
+}
+void alloc_snapheap_incremental(benchmark::State& state, std::int64_t n) {
+  run_snapheap(state, n, true, snapheap::GcMode::incremental);
+}
 
 void alloc_make_shared(benchmark::State& state, std::int64_t n) {
   drop_fixture();
@@ -152,6 +166,8 @@ void alloc_boehm(benchmark::State& state, std::int64_t n) {
 void register_alloc_benchmarks() {
   add("alloc/small/snapheap", alloc_snapheap, sweep());
   add("alloc/small/snapheap_no_auto_gc", alloc_snapheap_no_gc, sweep());
+  add("alloc/small/snapheap_generational", alloc_snapheap_generational, sweep());
+  add("alloc/small/snapheap_incremental", alloc_snapheap_incremental, sweep());
   add("alloc/small/make_shared", alloc_make_shared, sweep());
   add("alloc/small/malloc", alloc_malloc, sweep());
   add("alloc/small/boehm", alloc_boehm, sweep(), {.costly_reset = true});

@@ -25,6 +25,7 @@ void register_seed_benchmarks();
 void register_chain_benchmarks();
 void register_file_benchmarks();
 void register_container_benchmarks();
+void register_barrier_benchmarks();
 }  // namespace snapbench
 
 int main(int argc, char** argv) {
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
   snapbench::boehm_init();
   snapbench::register_memory_benchmarks();
   snapbench::register_alloc_benchmarks();
+  snapbench::register_barrier_benchmarks();
   snapbench::register_collect_benchmarks();
   snapbench::register_weak_benchmarks();
   snapbench::register_payload_benchmarks();

@@ -35,26 +35,28 @@ void SlotTable::publish() noexcept {
   }
 }
 
-// Slots are added in batches (half the table, at least 1024), lowest on top of the free stack,
-// so that make()'s inline path nearly always finds one.
+// Slots are added in batches of 4,096, lowest on top of the free stack, so that make()'s inline
+// path nearly always finds one and a growth costs the same at any table size (the arrays' own
+// mappings grow by doubling, without copying).
 void SlotTable::grow() {
+  constexpr std::size_t kBatch = 4096;
   const std::size_t old = objects_.size();
-  const std::size_t grown = std::min<std::size_t>(old + std::max<std::size_t>(1024, old / 2), kNoSlot);
+  const std::size_t grown = std::min<std::size_t>(old + kBatch, kNoSlot);
   if (grown == old) throw std::bad_alloc();
   const std::size_t words = (grown + 63) / 64;
-  // Reserve everything first: a failure leaves the table as it was.
+  // Reserve everything first: a failure leaves the table as it was. The new elements are zero.
   objects_.reserve(grown);
   generations_.reserve(grown);
   root_counts_.reserve(grown);
   live_bits_.reserve(words);
   mark_bits_.reserve(words);
   free_.reserve(grown);
-  objects_.resize(grown, nullptr);
-  generations_.resize(grown, 0);
-  root_counts_.resize(grown, 0);
-  live_bits_.resize(words, 0);
-  mark_bits_.resize(words, 0);
-  free_.resize(grown, boost::container::default_init);
+  objects_.grow_to(grown);
+  generations_.grow_to(grown);
+  root_counts_.grow_to(grown);
+  live_bits_.grow_to(words);
+  mark_bits_.grow_to(words);
+  free_.grow_to(grown);
   publish();
   for (std::size_t s = grown; s > old; --s) give_back(static_cast<std::uint32_t>(s - 1));
 }

@@ -9,11 +9,11 @@
 //  - The free stack has room for every slot, so freeing during a sweep never allocates.
 #pragma once
 
-#include <boost/container/vector.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include "core/mapped_array.hpp"
 #include "snapheap/detail/heap_core.hpp"
 
 namespace snapheap::detail {
@@ -48,12 +48,13 @@ class SlotTable {
   void publish() noexcept;
 
   SlotArrays& view_;
-  boost::container::vector<Object*> objects_;
-  boost::container::vector<std::uint32_t> generations_;
-  boost::container::vector<std::uint32_t> root_counts_;
-  boost::container::vector<std::uint64_t> live_bits_;
-  boost::container::vector<std::uint64_t> mark_bits_;
-  boost::container::vector<std::uint32_t> free_;  // sized to the slot count: the stack's storage
+  // Mapped arrays: growing the table copies nothing and touches no page before it is used.
+  MappedArray<Object*> objects_;
+  MappedArray<std::uint32_t> generations_;
+  MappedArray<std::uint32_t> root_counts_;
+  MappedArray<std::uint64_t> live_bits_;
+  MappedArray<std::uint64_t> mark_bits_;
+  MappedArray<std::uint32_t> free_;  // sized to the slot count: the stack's storage
 };
 
 }  // namespace snapheap::detail

@@ -113,11 +113,20 @@ void Collector::collect(HeapImpl& heap) noexcept {
   switch (heap.options.mode) {
     case GcMode::stop_the_world:
       return full_collection(heap, /*keep_marks=*/false);
-    case GcMode::incremental:
+    case GcMode::incremental: {
       // What the running cycle marked before the call may be dead now: finish it, then collect
-      // the whole heap at once.
+      // the whole heap at once. The last_* figures then describe the call: both together.
+      const bool was_running = incremental_running(heap);
       incremental_finish(heap);
-      return full_collection(heap, /*keep_marks=*/false);
+      const HeapStats finished = heap.stats;
+      full_collection(heap, /*keep_marks=*/false);
+      if (was_running) {
+        heap.stats.last_freed_objects += finished.last_freed_objects;
+        heap.stats.last_freed_bytes += finished.last_freed_bytes;
+        heap.stats.last_weak_expired += finished.last_weak_expired;
+      }
+      return;
+    }
     case GcMode::generational:
       return major_collection(heap);
   }
@@ -128,11 +137,14 @@ void Collector::collect_due(HeapImpl& heap) noexcept {
     case GcMode::stop_the_world:
       return full_collection(heap, /*keep_marks=*/false);
     case GcMode::incremental: {
-      // Work proportional to what was allocated since the last step, within max_pause.
-      const std::size_t since = heap.table.allocated_since_collection() - heap.cycle.step_at;
-      const double work = heap.options.step_multiplier * static_cast<double>(since > 0 ? since : 1);
-      incremental_advance(heap, heap.options.max_pause,
-                          heap.options.stress ? 256 : static_cast<std::size_t>(work) + 4096);
+      // Work proportional to what was allocated (cells and owned memory) since the last step,
+      // within max_pause; stress mode steps at every allocation, at least 256 bytes' worth.
+      const std::size_t allocated = heap.table.allocated_since_collection();
+      const std::size_t since = incremental_running(heap) && allocated > heap.cycle.stepped_at
+                                    ? allocated - heap.cycle.stepped_at
+                                    : allocated;
+      const auto work = static_cast<std::size_t>(heap.options.step_multiplier * static_cast<double>(since));
+      incremental_advance(heap, heap.options.max_pause, heap.options.stress ? std::max<std::size_t>(work, 256) : work + 4096);
       return;
     }
     case GcMode::generational:
@@ -166,6 +178,7 @@ void Collector::set_next_trigger(HeapImpl& heap) noexcept {
   heap.stats.next_collection_bytes = next;
   heap.table.reset_allocation_count();
   heap.cycle.step_at = 0;
+  heap.cycle.stepped_at = 0;
   const bool inline_path = !o.stress && o.max_bytes == 0;
   heap.table.set_inline_budget(inline_path ? next : 0);
 }

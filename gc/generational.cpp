@@ -42,6 +42,7 @@ void mark_young_roots(ObjectTable& table) noexcept {
 }  // namespace
 
 void minor_collection(HeapImpl& heap) noexcept {
+  check_traces_or_stop(heap);  // a forgotten trace() would free a young object under its holder
   ObjectTable& table = heap.table;
   const auto start = Clock::now();
   const std::uint64_t thrown_before = thread_stats().destructor_exceptions;
@@ -81,7 +82,9 @@ void minor_collection(HeapImpl& heap) noexcept {
   ++s.minor_collections;
   s.minor_time += done - start;
   record_pause(s, done - start);
-  heap.next_is_major = static_cast<double>(table.live_bytes()) >
+  // Owned memory counts: payloads promoted by a minor collection and dropped since are freed
+  // only by a major one.
+  heap.next_is_major = static_cast<double>(heap.counted_bytes()) >
                        static_cast<double>(heap.old_bytes_at_major) * (1.0 + heap.options.major_multiplier) +
                            static_cast<double>(heap.options.min_trigger_bytes);
   end_collection(heap, marked - start, done - marked);
@@ -93,7 +96,7 @@ void major_collection(HeapImpl& heap) noexcept {
   heap.table.young().clear();
   heap.table.remembered().clear();
   full_collection(heap, /*keep_marks=*/true);
-  heap.old_bytes_at_major = heap.table.live_bytes();
+  heap.old_bytes_at_major = heap.counted_bytes();
   heap.next_is_major = false;
   ++heap.stats.major_collections;
   heap.stats.major_time += Clock::now() - start;

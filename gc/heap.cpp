@@ -1,6 +1,8 @@
 // Heap: the public face of the object table, the collector and the roots.
 #include "snapheap/heap.hpp"
 
+#include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -21,6 +23,14 @@ namespace detail {
 // modes; it needs freed cells zeroed, so that stale padding in a reused cell cannot look like a handle.
 bool checks_traces(const HeapOptions& options) noexcept {
   return SNAPHEAP_DCHECK_IS_ON || options.stress || options.verify_after_collect;
+}
+GcMode env_gc_mode() noexcept {
+  const char* value = std::getenv("SNAPHEAP_GC_MODE");
+  if (!value || !*value || std::strcmp(value, "stop_the_world") == 0) return GcMode::stop_the_world;
+  if (std::strcmp(value, "incremental") == 0) return GcMode::incremental;
+  if (std::strcmp(value, "generational") == 0) return GcMode::generational;
+  fatal(__FILE__, __LINE__,
+        "SNAPHEAP_GC_MODE must be stop_the_world, incremental or generational (or unset)");
 }
 HeapTag tag_of(Heap& heap) noexcept { return HeapInternals::of(heap).table.tag(); }
 }  // namespace detail

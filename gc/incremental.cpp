@@ -44,21 +44,29 @@ using Stage = HeapImpl::Cycle::Stage;
 /// small, large enough that the clock is not read for every object.
 constexpr std::size_t kStepBytes = 64 * 1024;
 
-/// A step's allowance: a deadline and a work count (bytes). The clock is read every 32 checks.
+/// A step's allowance: a deadline and a work count (bytes). The clock is read every 32 checks,
+/// or sooner once 16 KiB of work were done since the last reading (a few microseconds of it), so
+/// that a run of large objects cannot carry a step far past its deadline.
 class Budget {
  public:
   Budget(Clock::time_point deadline, std::size_t work) noexcept : deadline_(deadline), work_(work) {}
-  void spend(std::size_t units) noexcept { done_ += units; }
+  void spend(std::size_t units) noexcept {
+    done_ += units;
+    since_clock_ += units;
+  }
   bool spent() noexcept {
     if (done_ >= work_) return true;
-    if ((++checks_ & 31) != 0) return false;
+    if ((++checks_ & 31) != 0 && since_clock_ < kClockEvery) return false;
+    since_clock_ = 0;
     return Clock::now() >= deadline_;
   }
 
  private:
+  static constexpr std::size_t kClockEvery = 16 * 1024;
   Clock::time_point deadline_;
   std::size_t work_;
   std::size_t done_ = 0;
+  std::size_t since_clock_ = 0;
   unsigned checks_ = 0;
 };
 
@@ -86,8 +94,8 @@ void start_cycle(HeapImpl& heap) noexcept {
   heap.table.set_marking(true);
 }
 
-// Debug builds: at the end of marking no marked object points to an unmarked one, which is what
-// a missing write barrier breaks.
+// Debug builds and verify mode: at the end of marking no marked object points to an unmarked one,
+// which is what a missing write barrier breaks.
 class TriColorCheck final : public EdgeVisitor {
  public:
   explicit TriColorCheck(const ObjectTable& table) noexcept : table_(table) {}
@@ -126,8 +134,10 @@ void mark_some(HeapImpl& heap, Budget& budget) noexcept {
     if (!stack.empty()) {
       const Object* o = stack.back();
       stack.pop_back();
+      const std::size_t depth = stack.size();
       o->trace(tracer);
-      budget.spend(ObjectTable::cell_bytes_of(o));
+      // The cell, and the edges it pushed (its handles may live outside it: a vector's buffer).
+      budget.spend(ObjectTable::cell_bytes_of(o) + 16 * (stack.size() - depth));
     } else if (c.root_block < table.slot_limit()) {
       const std::uint32_t end = std::min(c.root_block + 64, table.slot_limit());
       for (std::uint32_t s = c.root_block; s < end; ++s)
@@ -136,7 +146,7 @@ void mark_some(HeapImpl& heap, Budget& budget) noexcept {
       budget.spend(64);
     } else {
       // Roots scanned and nothing gray: what is white now is garbage.
-      if constexpr (SNAPHEAP_DCHECK_IS_ON) check_tri_color(table);
+      if (SNAPHEAP_DCHECK_IS_ON || heap.options.verify_after_collect) check_tri_color(table);
       table.set_marking(false);
       table.set_sweep_pending(true);
       c.stage = Stage::census;
@@ -234,7 +244,8 @@ bool incremental_advance(HeapImpl& heap, std::chrono::nanoseconds time_budget, s
   record_pause(heap.stats, Clock::now() - start);
   if (c.stage == Stage::none) return false;  // end_collection() set the next trigger
   // The next step: after kStepBytes more of allocation (every allocation in stress mode).
-  c.step_at = table.allocated_since_collection() + kStepBytes;
+  c.stepped_at = table.allocated_since_collection();
+  c.step_at = c.stepped_at + kStepBytes;
   const bool inline_path = !heap.options.stress && heap.options.max_bytes == 0;
   table.set_inline_budget(inline_path ? c.step_at : 0);
   return true;

@@ -41,9 +41,17 @@ enum class GcMode : std::uint8_t {
   generational,
 };
 
+namespace detail {
+/// The mode SNAPHEAP_GC_MODE names (stop_the_world, incremental or generational; unset:
+/// stop_the_world). Any other value stops the program with a message naming the choices.
+GcMode env_gc_mode() noexcept;
+}  // namespace detail
+
 /// How a heap decides when to collect, and how large it may grow.
 struct HeapOptions {
-  GcMode mode = GcMode::stop_the_world;
+  /// Defaults to stop_the_world, or to the mode the environment names in SNAPHEAP_GC_MODE (so a
+  /// whole test suite can run in each mode).
+  GcMode mode = detail::env_gc_mode();
   /// The longest piece of collector work the heap does on its own in incremental mode (each
   /// allocation-driven step). collect() is a full collection in every mode.
   std::chrono::nanoseconds max_pause = std::chrono::milliseconds(1);

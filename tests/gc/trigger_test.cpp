@@ -22,6 +22,10 @@ using snapheap_test::Node;
 
 namespace {
 
+// The trigger policy below is stop-the-world mode's (the other modes' pacing is tested in
+// incremental_test.cpp): these heaps name their mode, whatever SNAPHEAP_GC_MODE says.
+constexpr snapheap::GcMode kStw = snapheap::GcMode::stop_the_world;
+
 /// The documented trigger: max(min_trigger_bytes, (growth_factor - 1) x live bytes).
 std::size_t expected_trigger(const HeapOptions& o, std::size_t live_bytes) {
   return std::max(o.min_trigger_bytes,
@@ -33,7 +37,7 @@ std::size_t expected_trigger(const HeapOptions& o, std::size_t live_bytes) {
 TEST_CASE("a collection starts on its own exactly when allocation passes the trigger", "[gc][trigger]") {
   const double growth = GENERATE(2.0, 1.5, 3.0);
   INFO("growth_factor " << growth);
-  const HeapOptions options{.growth_factor = growth, .min_trigger_bytes = 64 * 1024, .stress = false};
+  const HeapOptions options{.mode = kStw, .growth_factor = growth, .min_trigger_bytes = 64 * 1024, .stress = false};
   Heap heap(options);
   CHECK(heap.stats().collections == 0);
   CHECK(heap.stats().next_collection_bytes == options.min_trigger_bytes);
@@ -76,7 +80,7 @@ TEST_CASE("a collection starts on its own exactly when allocation passes the tri
 }
 
 TEST_CASE("an explicit collect() sets the next trigger from the live size", "[gc][trigger]") {
-  const HeapOptions options{.growth_factor = 3.0, .min_trigger_bytes = 64 * 1024, .stress = false};
+  const HeapOptions options{.mode = kStw, .growth_factor = 3.0, .min_trigger_bytes = 64 * 1024, .stress = false};
   Heap heap(options);
   std::vector<Strong<Blob<1000>>> live;
   for (int i = 0; i < 300; ++i) live.push_back(heap.make<Blob<1000>>());
@@ -93,7 +97,7 @@ TEST_CASE("an explicit collect() sets the next trigger from the live size", "[gc
 }
 
 TEST_CASE("stress mode collects at every allocation", "[gc][trigger][stress]") {
-  Heap heap(HeapOptions{.stress = true});
+  Heap heap(HeapOptions{.mode = kStw, .stress = true});
   Weak<Node> previous;
   std::uint64_t collections = heap.stats().collections;
   for (int i = 0; i < 200; ++i) {
@@ -108,7 +112,7 @@ TEST_CASE("stress mode collects at every allocation", "[gc][trigger][stress]") {
 }
 
 TEST_CASE("set_options switches stress mode and the trigger at once", "[gc][trigger]") {
-  Heap heap(HeapOptions{.min_trigger_bytes = std::size_t{1} << 30, .stress = false});
+  Heap heap(HeapOptions{.mode = kStw, .min_trigger_bytes = std::size_t{1} << 30, .stress = false});
   for (int i = 0; i < 100; ++i) heap.make<Node>(i);
   CHECK(heap.stats().collections == 0);
   HeapOptions o = heap.options();

@@ -1,0 +1,434 @@
+// Incremental and generational modes: the write barrier on every way a Member changes, the
+// tri-color check that catches a missing one, snapshots saved and loaded in the middle of a
+// cycle, heap.step() and collect() across a cycle, and minor collections that keep what old
+// objects point to. The cycle is driven a unit of work at a time through the collector's
+// internal entry point, so that each test knows which stage it stores in.
+#include <catch2/catch.hpp>
+#include <snapheap/snapheap.hpp>
+
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gc/collector.hpp"
+#include "support/child_process.hpp"
+#include "support/nodes.hpp"
+#include "serialize/snapshot_types.hpp"
+
+using snapheap::GcMode;
+using snapheap::Heap;
+using snapheap::HeapOptions;
+using snapheap::Member;
+using snapheap::Strong;
+using snapheap::Weak;
+using snapheap::detail::HeapImpl;
+using snapheap::detail::HeapInternals;
+using snapheap_test::Node;
+using Stage = HeapImpl::Cycle::Stage;
+
+namespace {
+
+/// Holds Members every way a host stores them.
+struct Holder final : snapheap::Object {
+  Member<Node> field;
+  std::vector<Member<Node>> list;
+  snapheap::Vector<Member<Node>> owned;
+
+  Holder() = default;
+  explicit Holder(const Strong<Node>& at_construction) : field(at_construction) {}
+  void trace(snapheap::Tracer& t) const override {
+    t.trace(field);
+    t.trace(list);
+    t.trace(owned);
+  }
+};
+
+HeapOptions incremental_options() {
+  HeapOptions o;
+  o.mode = GcMode::incremental;
+  o.stress = false;  // the tests drive the cycle themselves
+  return o;
+}
+
+HeapImpl& impl(Heap& heap) { return HeapInternals::of(heap); }
+
+bool marked(Heap& heap, const snapheap::Object* o) {
+  return impl(heap).table.is_marked(snapheap::detail::ObjectAccess::slot(o));
+}
+
+/// One unit of collector work (starting a cycle if none runs); returns the stage reached.
+Stage advance(Heap& heap, std::size_t work = 1) {
+  snapheap::detail::incremental_advance(impl(heap), std::chrono::hours(1), work);
+  return impl(heap).cycle.stage;
+}
+
+void finish(Heap& heap) { snapheap::detail::incremental_finish(impl(heap)); }
+
+/// A heap whose first 200 slots hold a rooted chain, so that a cycle's first unit of work scans
+/// the first root block only and the targets made next stay white.
+struct BarrierScene {
+  Heap heap{incremental_options()};
+  std::vector<Strong<Node>> targets;
+
+  explicit BarrierScene(int count) {
+    Strong<Node> head = heap.make<Node>(-1);
+    Node* tail = head.get();
+    for (int i = 0; i < 200; ++i) {
+      Strong<Node> n = heap.make<Node>(-2);
+      tail->next = n;
+      tail = n.get();
+    }
+    heap.set_root("chain", head);
+    for (int i = 0; i < count; ++i) targets.push_back(heap.make<Node>(i));
+    REQUIRE(advance(heap) == Stage::marking);
+    for (const auto& t : targets) REQUIRE_FALSE(marked(heap, t.get()));
+  }
+
+  /// Drops the host's handles, runs the cycle to its end and requires every target alive,
+  /// reading its own id.
+  void require_targets_survive(const std::vector<Weak<Node>>& watch) {
+    targets.clear();
+    finish(heap);
+    REQUIRE_FALSE(heap.stats().cycle_running);
+    for (std::size_t i = 0; i < watch.size(); ++i) {
+      INFO("target " << i);
+      const Strong<Node> t = watch[i].lock();
+      REQUIRE(t);
+      CHECK(t->value == static_cast<std::int64_t>(i));
+    }
+    const auto v = heap.verify();
+    INFO(v.problem);
+    CHECK(v.ok);
+  }
+
+  std::vector<Weak<Node>> watch() const { return {targets.begin(), targets.end()}; }
+};
+
+/// A holder made during the cycle is allocated marked (black): its trace() will not run again in
+/// this cycle, so only the barrier can shade what is stored into it.
+Strong<Holder> black_holder(BarrierScene& scene) {
+  Strong<Holder> h = scene.heap.make<Holder>();
+  scene.heap.set_root("holder", h);
+  REQUIRE(marked(scene.heap, h.get()));
+  return h;
+}
+
+}  // namespace
+
+TEST_CASE("incremental: every way a Member gets a value shades its target while marking",
+          "[gc][incremental][barrier]") {
+  BarrierScene scene(8);
+  const std::vector<Weak<Node>> watch = scene.watch();
+  auto& t = scene.targets;
+
+  // Construction from a Strong, inside make() during the cycle.
+  Strong<Holder> made = scene.heap.make<Holder>(t[0]);
+  scene.heap.set_root("made", made);
+  CHECK(marked(scene.heap, t[0].get()));
+
+  Strong<Holder> h = black_holder(scene);
+  h->field = t[1];  // assignment from a Strong
+  CHECK(marked(scene.heap, t[1].get()));
+
+  Member<Node> host_side(t[2].get());  // from a raw pointer (a host-side temporary)
+  h->list.push_back(host_side);        // copy into a std::vector<Member>
+  CHECK(marked(scene.heap, t[2].get()));
+
+  h->list.emplace_back(t[3]);  // built in place inside the vector
+  CHECK(marked(scene.heap, t[3].get()));
+
+  h->owned.push_back(Member<Node>(t[4]));  // moved into a snapheap::Vector
+  CHECK(marked(scene.heap, t[4].get()));
+
+  h->list.insert(h->list.begin(), Member<Node>(t[5]));  // insertion shifts the others
+  CHECK(marked(scene.heap, t[5].get()));
+
+  Member<Node> copy = made->field;  // copied from another object's field...
+  made->field = t[6];               // ...whose target changes (t[0] still reachable through copy)
+  h->owned.push_back(copy);
+  CHECK(marked(scene.heap, t[6].get()));
+
+  t[7]->next = t[6];  // a Member of an unmarked object: the barrier shades as well
+  h->field = Member<Node>(t[7]);  // copy assignment of a temporary
+  CHECK(marked(scene.heap, t[7].get()));
+
+  scene.require_targets_survive(watch);
+  CHECK(watch[0].lock());  // held by h->owned only
+}
+
+TEST_CASE("incremental: a std::vector<Member> reallocating during marking keeps every target",
+          "[gc][incremental][barrier]") {
+  BarrierScene scene(300);
+  const std::vector<Weak<Node>> watch = scene.watch();
+  Strong<Holder> h = black_holder(scene);
+  h->list.reserve(1);
+  std::size_t reallocations = 0;
+  for (std::size_t i = 0; i < scene.targets.size(); ++i) {
+    const auto* before = h->list.data();
+    h->list.push_back(scene.targets[i]);
+    if (h->list.data() != before) ++reallocations;
+    if (i % 16 == 0) advance(scene.heap, 64);  // the collector runs between the stores
+  }
+  CHECK(reallocations >= 8);
+  h->owned.assign(h->list.begin(), h->list.end());  // and a whole-range copy
+  h->list.clear();
+  h->list.shrink_to_fit();
+  scene.require_targets_survive(watch);
+}
+
+TEST_CASE("incremental: Strong handles and named roots made during marking shade their objects",
+          "[gc][incremental][barrier]") {
+  BarrierScene scene(3);
+  const std::vector<Weak<Node>> watch = scene.watch();
+  const Strong<Node> copied = scene.targets[0];  // a new root made during marking
+  CHECK(marked(scene.heap, scene.targets[0].get()));
+  scene.heap.set_root("named", scene.targets[1]);
+  CHECK(marked(scene.heap, scene.targets[1].get()));
+  const Strong<Node> locked = watch[2].lock();  // Weak::lock roots its target
+  CHECK(marked(scene.heap, scene.targets[2].get()));
+  scene.require_targets_survive(watch);
+}
+
+TEST_CASE("incremental: a Member written without the barrier is caught at the end of marking",
+          "[gc][incremental][barrier][death]") {
+  // The check runs in debug builds and in verify mode: a raw store into a Member's storage is
+  // what a missing barrier looks like to the collector.
+  SNAPHEAP_REQUIRE_ABORTS_WITH(
+      {
+        HeapOptions o = incremental_options();
+        o.verify_after_collect = true;
+        Heap heap(o);
+        Strong<Node> chain = heap.make<Node>(0);
+        Node* tail = chain.get();
+        for (int i = 0; i < 200; ++i) {
+          Strong<Node> n = heap.make<Node>(0);
+          tail->next = n;
+          tail = n.get();
+        }
+        heap.set_root("chain", chain);
+        Strong<Node> target = heap.make<Node>(1);
+        advance(heap);
+        Strong<Holder> h = heap.make<Holder>();
+        heap.set_root("holder", h);
+        *reinterpret_cast<Node**>(&h->field) = target.get();  // no barrier
+        target = {};
+        finish(heap);
+      },
+      "the tri-color invariant is broken at the end of marking: a marked");
+}
+
+TEST_CASE("incremental: a weak handle reads expired from the end of marking, before its object is swept",
+          "[gc][incremental][weak]") {
+  Heap heap(incremental_options());
+  std::vector<Strong<Node>> keep;
+  std::vector<Weak<Node>> dead;
+  for (int i = 0; i < 5000; ++i) {
+    Strong<Node> n = heap.make<Node>(i);
+    if (i % 2) keep.push_back(n);
+    else dead.emplace_back(n);
+  }
+  Stage stage = advance(heap);
+  while (stage == Stage::marking) stage = advance(heap, 1);
+  REQUIRE(stage != Stage::none);
+  // The step that ended marking may have swept a first word with what was left of its budget;
+  // most of the garbage is still in its cells.
+  REQUIRE(heap.stats().live_objects > keep.size() + dead.size() / 2);
+  for (const auto& w : dead) {
+    CHECK(w.expired());
+    CHECK_FALSE(w.lock());
+  }
+  for (const auto& k : keep) CHECK(Weak<Node>(k).lock());
+  finish(heap);
+  CHECK(heap.stats().live_objects == keep.size());
+}
+
+TEST_CASE("incremental: collect() finishes the cycle in progress and then collects what died at the call",
+          "[gc][incremental]") {
+  Heap heap(incremental_options());
+  Strong<Node> root = heap.make<Node>(0);
+  advance(heap);  // a cycle in marking: root is shaded
+  REQUIRE(heap.stats().cycle_running);
+  Weak<Node> w = root;
+  root = {};  // unreachable after the cycle began: that cycle may keep it, collect() may not
+  const auto before = heap.stats().collections;
+  heap.collect();
+  CHECK(heap.stats().collections - before == 2);
+  CHECK_FALSE(heap.stats().cycle_running);
+  CHECK(w.expired());
+  CHECK(heap.stats().live_objects == 0);
+}
+
+TEST_CASE("incremental: heap.step() runs a cycle in bounded steps and says whether it still runs",
+          "[gc][incremental]") {
+  HeapOptions o = incremental_options();
+  o.min_trigger_bytes = 1 << 20;
+  Heap heap(o);
+  std::vector<Strong<Node>> keep;
+  int made = 0;
+  while (made < 200000 || !heap.stats().cycle_running) {
+    REQUIRE(made < 2000000);
+    Strong<Node> n = heap.make<Node>(made++);
+    if (made % 4 == 0) keep.push_back(std::move(n));
+  }
+  const auto cycles_before = heap.stats().cycles;
+  const auto pauses_before = heap.stats().pauses.count;
+  std::size_t steps = 0;
+  bool running = true;
+  while (running && steps < 1000000) {
+    running = heap.step(std::chrono::microseconds(100));
+    ++steps;
+  }
+  CHECK_FALSE(running);
+  CHECK_FALSE(heap.stats().cycle_running);
+  CHECK(heap.stats().cycles == cycles_before + 1);
+  CHECK(heap.stats().pauses.count - pauses_before == steps);
+  CHECK(heap.step(std::chrono::microseconds(100)) == false);  // nothing due: no cycle starts
+  heap.collect();
+  CHECK(heap.stats().live_objects == keep.size());
+}
+
+namespace {
+
+/// A graph with garbage that saved objects point to weakly. Returns weak handles to the garbage.
+std::vector<Weak<snapheap_stest::SNode>> build_graph_with_garbage(Heap& heap) {
+  using snapheap_stest::SGraph;
+  using snapheap_stest::SNode;
+  Strong<SGraph> g = heap.make<SGraph>();
+  heap.set_root("graph", g);
+  std::vector<Strong<SNode>> garbage;
+  for (int i = 0; i < 2000; ++i) {
+    Strong<SNode> n = heap.make<SNode>(i);
+    if (i % 3 == 0) {
+      garbage.push_back(n);  // dropped below: weak handles to it expire in the next cycle
+    } else {
+      if (!g->nodes.empty()) n->next = g->nodes.back();
+      g->nodes.emplace_back(n);
+    }
+    g->watch.emplace_back(n);
+    if (!garbage.empty()) n->peer = garbage.back();
+  }
+  return {garbage.begin(), garbage.end()};
+}
+
+}  // namespace
+
+TEST_CASE("incremental: a snapshot saved at any point of a cycle equals one saved without a cycle",
+          "[gc][incremental][snapshot]") {
+  // Before the end of marking the garbage still reads alive, as it does before a stop-the-world
+  // collection; from the end of marking on it reads dead, as after collect(). A save in the
+  // middle of a cycle writes what a save of the same state writes with no cycle running.
+  Heap heap(incremental_options());
+  const auto garbage = build_graph_with_garbage(heap);
+  snapheap::ByteBuffer before_collect;
+  snapheap::save(heap, before_collect);
+  snapheap::ByteBuffer after_collect;
+  {
+    Heap same;  // stop-the-world, the same graph, collected
+    build_graph_with_garbage(same);
+    same.collect();
+    snapheap::save(same, after_collect);
+  }
+  std::size_t saves = 0;
+  std::vector<Stage> seen;
+  for (Stage stage = advance(heap); stage != Stage::none; stage = advance(heap, 512)) {
+    if (seen.empty() || seen.back() != stage) seen.push_back(stage);
+    const bool found_dead = garbage.front().expired();
+    for (const auto& w : garbage) REQUIRE(w.expired() == found_dead);
+    snapheap::ByteBuffer mid;
+    snapheap::save(heap, mid);
+    ++saves;
+    INFO("stage " << static_cast<int>(stage) << ", garbage found dead: " << found_dead);
+    REQUIRE(snapheap_stest::to_vector(mid) ==
+            snapheap_stest::to_vector(found_dead ? after_collect : before_collect));
+  }
+  CHECK(saves > 4);
+  CHECK(seen.size() >= 3);  // marking, census or sweeping, clearing
+  heap.collect();
+  snapheap::ByteBuffer after;
+  snapheap::save(heap, after);
+  CHECK(snapheap_stest::to_vector(after) == snapheap_stest::to_vector(after_collect));
+}
+
+TEST_CASE("incremental: loads in the middle of a cycle leave a heap that verify() accepts",
+          "[gc][incremental][snapshot]") {
+  using snapheap_stest::SGraph;
+  using snapheap_stest::SNode;
+  snapheap::ByteBuffer bytes;
+  {
+    Heap source;
+    Strong<SGraph> g = source.make<SGraph>();
+    source.set_root("loaded", g);
+    for (int i = 0; i < 500; ++i) {
+      Strong<SNode> n = source.make<SNode>(i);
+      if (!g->nodes.empty()) n->next = g->nodes.back();
+      g->nodes.emplace_back(n);
+      g->watch.emplace_back(n);
+    }
+    snapheap::save(source, bytes);
+  }
+  Heap heap(incremental_options());
+  std::vector<Strong<SNode>> ballast;
+  for (int i = 0; i < 3000; ++i) ballast.push_back(heap.make<SNode>(i));
+  for (std::size_t i = 0; i < ballast.size(); i += 2) ballast[i] = {};
+  int loads = 0;
+  for (Stage stage = advance(heap); stage != Stage::none; stage = advance(heap, 1024)) {
+    snapheap::LoadOptions lo;
+    lo.on_root_conflict = snapheap::RootConflict::replace;
+    snapheap::load(heap, bytes, lo);
+    ++loads;
+    const auto v = heap.verify();
+    INFO("stage " << static_cast<int>(stage) << ": " << v.problem);
+    REQUIRE(v.ok);
+  }
+  CHECK(loads > 2);
+  heap.collect();
+  const Strong<SGraph> g = heap.root<SGraph>("loaded");
+  REQUIRE(g);
+  REQUIRE(g->nodes.size() == 500);
+  for (std::size_t i = 0; i < g->nodes.size(); ++i) {
+    CHECK(g->nodes[i]->value == static_cast<std::int64_t>(i));
+    CHECK(g->watch[i].lock().get() == g->nodes[i].get());
+  }
+  CHECK(heap.stats().live_objects == 1 + 500 + ballast.size() / 2);
+}
+
+TEST_CASE("generational: a minor collection keeps young objects that only old ones point to",
+          "[gc][generational][barrier]") {
+  HeapOptions o;
+  o.mode = GcMode::generational;
+  o.stress = false;
+  Heap heap(o);
+  Strong<Holder> old = heap.make<Holder>();
+  heap.set_root("old", old);
+  heap.collect();  // old is old now
+  std::vector<Weak<Node>> young;
+  for (int i = 0; i < 1000; ++i) {
+    Strong<Node> n = heap.make<Node>(i);
+    young.emplace_back(n);
+    if (i % 2 == 0) old->list.push_back(n);  // an old-to-young edge, recorded by the barrier
+  }
+  std::vector<Weak<Node>> dropped;
+  for (int i = 0; i < 1000; ++i) dropped.emplace_back(heap.make<Node>(i));
+  const auto minors = heap.stats().minor_collections;
+  snapheap::detail::minor_collection(impl(heap));
+  CHECK(heap.stats().minor_collections == minors + 1);
+  for (int i = 0; i < 1000; ++i) {
+    INFO("young " << i);
+    CHECK(young[static_cast<std::size_t>(i)].expired() == (i % 2 != 0));
+  }
+  for (const auto& w : dropped) CHECK(w.expired());
+  // A young object stored into an old one after a minor collection that promoted the old one.
+  Strong<Node> late = heap.make<Node>(7);
+  const Weak<Node> late_weak = late;
+  old->field = late;
+  late = {};
+  snapheap::detail::minor_collection(impl(heap));
+  REQUIRE(late_weak.lock());
+  CHECK(late_weak.lock()->value == 7);
+  const auto v = heap.verify();
+  INFO(v.problem);
+  CHECK(v.ok);
+  CHECK(heap.stats().live_objects == 1 + 500 + 1);
+}
