@@ -67,12 +67,20 @@ std::uint32_t OutputArchive::lookup_strong(const Object* target) const {
   return ids_[slot];
 }
 
+namespace {
+/// Whether a weak handle's target has died: its slot was reused, or a finished marking left it
+/// unmarked and it awaits the sweep (Weak::expired() reads it dead then, so the save does too).
+bool target_died(const detail::HeapCore& heap, std::uint32_t slot, std::uint32_t generation) noexcept {
+  return heap.generation(slot) != generation || (heap.sweep_pending() && !heap.is_marked(slot));
+}
+}  // namespace
+
 // As resolve_edges decides for the logged edges: another heap's handle (or a left-out
 // tombstone's, which names no heap) is left out, a handle whose target died is expired.
 std::uint32_t OutputArchive::lookup_weak(detail::HeapTag heap, std::uint32_t slot,
                                          std::uint32_t generation) const noexcept {
   if (heap != heap_->tag()) return detail::kLeftOutId;
-  if (heap_->generation(slot) != generation) return detail::kExpiredId;
+  if (target_died(*heap_, slot, generation)) return detail::kExpiredId;
   return in_snapshot(slot) ? ids_[slot] : detail::kLeftOutId;
 }
 
@@ -334,7 +342,7 @@ class SnapshotWriter {
       }
       WeakEdge& e = weak[i];
       if (e.slot == kNoSlot) e.id = kLeftOutId;
-      else if (table_.generation(e.slot) != e.generation) e.id = kExpiredId;
+      else if (target_died(table_, e.slot, e.generation)) e.id = kExpiredId;
       else e.id = ((visited_[e.slot >> 6] >> (e.slot & 63)) & 1u) ? ids_[e.slot] : kLeftOutId;
     }
   }
