@@ -21,6 +21,9 @@
 namespace snapbench {
 namespace {
 
+/// A seed scenario with only "model" saved (if kExternal, with "large_data" external). For the
+/// strong scenario the heap loaded into holds its own payload as "large_data", as the host would.
+template <seed::Scenario kScenario, bool kExternal = false>
 struct SnapheapSeed final : Fixture {
   snapheap::Heap heap;
   snapheap::Heap restored;
@@ -29,9 +32,11 @@ struct SnapheapSeed final : Fixture {
   std::uint64_t bytes = 0;
 
   explicit SnapheapSeed(std::int64_t n) {
-    seed::build(heap, seed::Scenario::weak_ref, n);
+    seed::build(heap, kScenario, n);
     options.roots = {"model"};
+    if (kExternal) options.external = {"large_data"};
     bytes = snapheap::save(heap, buffer, options).bytes;
+    if (kScenario == seed::Scenario::strong_ref) restored.set_root("large_data", restored.make<seed::Payload>(n));
     snapheap::load(restored, buffer);
     drop_restored();
   }
@@ -40,6 +45,7 @@ struct SnapheapSeed final : Fixture {
     restored.collect();
   }
 };
+using SnapheapSeedWeak = SnapheapSeed<seed::Scenario::weak_ref>;
 
 void counters(benchmark::State& state, std::int64_t n, std::uint64_t bytes) {
   set_rates(state, n, static_cast<std::int64_t>(bytes));
@@ -47,7 +53,7 @@ void counters(benchmark::State& state, std::int64_t n, std::uint64_t bytes) {
 }
 
 void save_snapheap(benchmark::State& state, std::int64_t n) {
-  auto& f = fixture<SnapheapSeed>(key("seed/snapheap", n), n);
+  auto& f = fixture<SnapheapSeedWeak>(key("seed/snapheap", n), n);
   std::uint64_t bytes = 0;
   TimedFaults faults;
   for (auto _ : state) {
@@ -60,7 +66,7 @@ void save_snapheap(benchmark::State& state, std::int64_t n) {
 }
 
 void load_snapheap(benchmark::State& state, std::int64_t n) {
-  auto& f = fixture<SnapheapSeed>(key("seed/snapheap", n), n);
+  auto& f = fixture<SnapheapSeedWeak>(key("seed/snapheap", n), n);
   TimedFaults faults;
   for (auto _ : state) {
     snapheap::load(f.restored, f.buffer);
@@ -127,9 +133,61 @@ void load_serializer(benchmark::State& state, std::int64_t n) {
   state.SetLabel("the payload is read back, resurrected, and freed at once (expired weak_ptr)");
 }
 
+// save/seed_external/<system> and load/seed_external/<system>: the seed's example 2 (a layer
+// holding a Member to the n-element payload), only the model saved.
+//  - snapheap: {.roots={"model"}, .external={"large_data"}}: the Member is written as a reference
+//    to the root's name; loaded into a heap that has its own "large_data" (the load binds it).
+//  - snapheap_with_payload: {.roots={"model"}}: the payload travels with the model (8 MB at 10^6)
+//    and is loaded as a copy.
+// (pickle with a persistent_id for the payload, and without: pickle_bench.py's seed_strong_*.)
+template <bool kExternal>
+using SnapheapSeedStrong = SnapheapSeed<seed::Scenario::strong_ref, kExternal>;
+
+const char* seed_strong_key(bool external) { return external ? "seed_external/snapheap" : "seed_external/with_payload"; }
+
+template <bool kExternal>
+void save_seed_strong(benchmark::State& state, std::int64_t n) {
+  auto& f = fixture<SnapheapSeedStrong<kExternal>>(key(seed_strong_key(kExternal), n), n);
+  std::uint64_t bytes = 0;
+  TimedFaults faults;
+  for (auto _ : state) {
+    const snapheap::SnapshotStats stats = snapheap::save(f.heap, f.buffer, f.options);
+    bytes = stats.bytes;
+    if (stats.strong_external != (kExternal ? 1u : 0u)) state.SkipWithError("the Member was not written as expected");
+  }
+  counters(state, n, bytes);
+  state.SetLabel(kExternal ? "external={large_data}: the Member is written as the root's name"
+                           : "roots={model}: the payload is written with the model");
+}
+
+template <bool kExternal>
+void load_seed_strong(benchmark::State& state, std::int64_t n) {
+  auto& f = fixture<SnapheapSeedStrong<kExternal>>(key(seed_strong_key(kExternal), n), n);
+  const snapheap::Object* existing = f.restored.template root<seed::Payload>("large_data").get();
+  TimedFaults faults;
+  for (auto _ : state) {
+    snapheap::load(f.restored, f.buffer);
+    Untimed untimed(state);
+    auto model = f.restored.template root<seed::Model>("model");
+    auto* layer = model ? dynamic_cast<seed::StrongRefLayer*>(model->layers.at(0).get()) : nullptr;
+    if (!layer || (layer->large_data.get() == existing) != kExternal ||
+        layer->large_data->values.size() != static_cast<std::size_t>(n))
+      state.SkipWithError("the restored layer differs");
+    model.reset();
+    f.drop_restored();
+  }
+  counters(state, n, f.bytes);
+  state.SetLabel(kExternal ? "beside the heap's own payload: the Member is bound to it"
+                           : "the payload is read back as a copy beside the heap's own");
+}
+
 }  // namespace
 
 void register_seed_benchmarks() {
+  add_pair("save/seed_external/snapheap", save_seed_strong<true>, "load/seed_external/snapheap",
+           load_seed_strong<true>, {kMillion});
+  add_pair("save/seed_external/snapheap_with_payload", save_seed_strong<false>,
+           "load/seed_external/snapheap_with_payload", load_seed_strong<false>, {kMillion});
   add_pair("save/seed_weak/snapheap", save_snapheap, "load/seed_weak/snapheap", load_snapheap, {kMillion});
   add_pair("save/seed_weak/boost", save_serializer<true>, "load/seed_weak/boost", load_serializer<true>, {kMillion});
   add_pair("save/seed_weak/cereal", save_serializer<false>, "load/seed_weak/cereal", load_serializer<false>, {kMillion});

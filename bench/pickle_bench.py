@@ -14,6 +14,10 @@ Workloads (standard library only):
               plain list, which cannot be weakly referenced at all (TypeError at weakref.ref,
               recorded as seed_weak_plain_list); the pickling error needs a list subclass.
   seed_strong the seed's example 2 (a strong reference): timed; the payload is written.
+  seed_strong_persistent_id
+              the same model with the payload as a persistent ID (Pickler.persistent_id returns
+              "large_data" for it; Unpickler.persistent_load returns the loading process's own
+              payload): timed; only the model is written, and the load links it to that payload.
   chain       N nodes, each pointing at the previous one: pickle recurses once per link. At the
               default recursion limit it raises RecursionError (recorded); then, in a child
               process, with sys.setrecursionlimit raised and a large thread stack, it is timed,
@@ -27,6 +31,7 @@ SplitMix64 and bound; tests/bench/test_report.py checks it against edges the C++
 
 import argparse
 import gc
+import io
 import json
 import pickle
 import platform
@@ -138,17 +143,64 @@ def timed(fn, repetitions):
     return statistics.median(cpu), statistics.median(wall), result
 
 
-def measure(obj, repetitions):
-    """dumps and loads of obj: medians, and the size of the pickle."""
-    dumps_cpu, dumps_wall, data = timed(lambda: pickle.dumps(obj, protocol=PROTOCOL), repetitions)
-    loads_cpu, loads_wall, _ = timed(lambda: pickle.loads(data), repetitions)
+def measure_with(dumps, loads, repetitions):
+    """dumps() and loads(its bytes) timed: medians, the size of the pickle, and what loads gave."""
+    dumps_cpu, dumps_wall, data = timed(dumps, repetitions)
+    loads_cpu, loads_wall, loaded = timed(lambda: loads(data), repetitions)
     return {
         "bytes": len(data),
         "dumps_cpu_s": dumps_cpu,
         "dumps_wall_s": dumps_wall,
         "loads_cpu_s": loads_cpu,
         "loads_wall_s": loads_wall,
-    }
+    }, loaded
+
+
+def measure(obj, repetitions):
+    """dumps and loads of obj: medians, and the size of the pickle."""
+    return measure_with(lambda: pickle.dumps(obj, protocol=PROTOCOL), pickle.loads, repetitions)[0]
+
+
+class ExternalPickler(pickle.Pickler):
+    """Writes `external` (an object -> name dict) as persistent IDs: pickle's external roots."""
+
+    def __init__(self, file, external):
+        super().__init__(file, protocol=PROTOCOL)
+        self.external = external
+
+    def persistent_id(self, obj):
+        return self.external.get(id(obj))
+
+
+class ExternalUnpickler(pickle.Unpickler):
+    """Binds persistent IDs to the objects of `provided` (a name -> object dict)."""
+
+    def __init__(self, file, provided):
+        super().__init__(file)
+        self.provided = provided
+
+    def persistent_load(self, pid):
+        return self.provided[pid]
+
+
+def measure_persistent(obj, external, provided, repetitions):
+    """dumps and loads of obj with the objects of `external` ({name: object}) as persistent IDs;
+    loads binds them to `provided` ({name: object}). Medians, and the size of the pickle."""
+    by_id = {id(o): name for name, o in external.items()}
+
+    def dumps():
+        out = io.BytesIO()
+        ExternalPickler(out, by_id).dump(obj)
+        return out.getvalue()
+
+    result, loaded = measure_with(dumps, lambda data: ExternalUnpickler(io.BytesIO(data), provided).load(), repetitions)
+    result["bound"] = all(loaded_obj is provided[name] for name, loaded_obj in bound_objects(loaded, external))
+    return result
+
+
+def bound_objects(model, external):
+    """(name, the object the loaded model's layers hold) for the seed model's external payload."""
+    return [(name, layer.large_data) for layer in model.layers for name in external]
 
 
 def refused(obj):
@@ -243,6 +295,10 @@ def main():
     large_data = Payload(range(n))
     workloads["seed_weak"] = refused(Sequential([WeakRefLayer(large_data)]))
     workloads["seed_strong"] = measure(Sequential([StrongRefLayer(large_data)]), reps)
+    existing = Payload(range(n))  # the loading process's own payload
+    workloads["seed_strong_persistent_id"] = measure_persistent(
+        Sequential([StrongRefLayer(large_data)]), {"large_data": large_data}, {"large_data": existing}, reps)
+    del existing
     del large_data
 
     workloads["chain_default_limit"] = chain_default(n)

@@ -99,6 +99,15 @@ WORKLOADS = [
     ("load", "seed_weak", "The seed scenario: load the model",
      "snapheap restores an expired weak handle. Boost and cereal read the payload back, resurrect it, and "
      "it dies as soon as the archive lets go of it."),
+    ("save", "seed_external", "The seed's strong variant: save the model with its 1M payload as an external root",
+     "snapheap: save(heap, buffer, {.roots={\"model\"}, .external={\"large_data\"}}): the layer's Member is "
+     "written as a reference to the root's name. snapheap_with_payload: {.roots={\"model\"}}, the payload "
+     "written with the model. pickle: a Pickler whose persistent_id names the payload (and, for scale, "
+     "the payload pickled along)."),
+    ("load", "seed_external", "The seed's strong variant: load the model beside an existing payload",
+     "snapheap: into a heap holding its own 1M \"large_data\", which the load binds the Member to; the "
+     "restored model is dropped untimed. snapheap_with_payload: the payload read back as a copy. pickle: "
+     "an Unpickler whose persistent_load returns the process's own payload."),
     ("save", "chain", "Save a 1M-node linked chain",
      "Boost and cereal are not run: they recurse once per link and overflow the stack (see the stack "
      "probe). pickle needs its recursion limit raised and a 4 GiB thread stack."),
@@ -128,7 +137,7 @@ def reference_for(group, system, present):
             return REFERENCE + suffix
     return ref
 # Workloads whose element count is not what the systems process (snapheap leaves the payload out).
-NO_RATE = {("save", "seed_weak"), ("load", "seed_weak")}
+NO_RATE = {("save", "seed_weak"), ("load", "seed_weak"), ("save", "seed_external"), ("load", "seed_external")}
 # A timed figure "includes first-touch costs" from this many page faults per iteration (256 KiB).
 FIRST_TOUCH_FAULTS = 64
 
@@ -326,7 +335,8 @@ class Report:
         w = self.pickle["workloads"]
         n = self.pickle["elements"]
         direction = "dumps" if group == "save" else "loads"
-        source = {"payload": "payload", "graph": "graph", "seed_weak": "seed_strong", "chain": "chain"}.get(workload)
+        source = {"payload": "payload", "graph": "graph", "seed_weak": "seed_strong", "chain": "chain",
+                  "seed_external": "seed_strong_persistent_id"}.get(workload)
         if group not in ("save", "load") or source is None or source not in w:
             return []
         rows = []
@@ -338,12 +348,16 @@ class Report:
             rows.append(("pickle (the seed's weakref)", {"error": w["seed_weak"].get("error"), "n": n}))
         entry = w[source]
         name = {"graph": "pickle (peer strong)", "seed_weak": "pickle (strong variant)",
-                "chain": "pickle (limit raised, big stack)"}.get(workload, "pickle")
+                "chain": "pickle (limit raised, big stack)", "seed_external": "pickle (persistent_id)"}.get(workload, "pickle")
         if f"{direction}_cpu_s" not in entry:
             rows.append((name, {"error": entry.get("error") or "not measured", "skipped": entry.get("skipped"), "n": n}))
         else:
             rows.append((name, {"cpu": entry[f"{direction}_cpu_s"], "real": entry[f"{direction}_wall_s"],
                                 "bytes": entry.get("bytes"), "n": n}))
+        if workload == "seed_external" and "seed_strong" in w and f"{direction}_cpu_s" in w["seed_strong"]:
+            whole = w["seed_strong"]
+            rows.append(("pickle (payload included)", {"cpu": whole[f"{direction}_cpu_s"], "real": whole[f"{direction}_wall_s"],
+                                                       "bytes": whole.get("bytes"), "n": n}))
         return rows
 
     # ---- targets ----------------------------------------------------------------------------------

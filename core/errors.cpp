@@ -35,6 +35,8 @@ const char* to_string(SnapshotErrc code) noexcept {
     case SnapshotErrc::unregistered_type: return "unregistered_type";
     case SnapshotErrc::unsaved_reference: return "unsaved_reference";
     case SnapshotErrc::unsupported_value: return "unsupported_value";
+    case SnapshotErrc::missing_external: return "missing_external";
+    case SnapshotErrc::external_mismatch: return "external_mismatch";
   }
   return "unknown";
 }

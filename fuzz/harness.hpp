@@ -9,12 +9,18 @@
 //            passes; the host-held object is intact), or it loads: then verify() passes, every
 //            root of the snapshot is a root of the heap, inspect() agrees with the load's counts,
 //            and the library's own output round-trips: the heap saves, that snapshot loads into a
-//            fresh heap, and that heap saves the same bytes again (save, load, save agree). The
-//            input itself is not compared with a re-save: an arbitrary input that loads need not
+//            fresh heap, and that heap saves the same bytes again (save, load, save agree).
+//            External references bind to the destination's roots (it has a Record, a Payload and
+//            a DataProxy root). The input itself is not compared with a re-save: an arbitrary input that loads need not
 //            be in the form save writes (unreachable objects, another numbering). Where it must
 //            agree, for snapshots the library wrote, check_resaves_identically() checks it.
+//   load_roots  the resealed bytes once more, through load_roots() with a root prefix and a missing
+//            weak external root an error: refused with the heap as it was, or loaded with no root
+//            name added to the heap, the roots returned under their prefixed names; once they are
+//            dropped, a collection leaves the heap as it was before the load.
 //   inspect  on the bytes as given and resealed: throws SnapshotError or describes the snapshot
-//            consistently (the sections add up to the size, the types' objects to the total).
+//            consistently (the sections add up to the size, the types' objects to the total, the
+//            external roots' references to the external counts).
 //            The graph behind `snapheap export/top/why/diff` (SnapshotGraph::read) accepts
 //            exactly what inspect() accepts and agrees with its counts; then dominators(),
 //            shortest_path(), weak_holders(), tombstones() and export_devtools() run on it:
@@ -172,6 +178,10 @@ struct Destination {
     heap.set_root("existing.records", records);
     auto payload = heap.make<seed::Payload>(std::int64_t{16});
     heap.set_root("existing.payload", payload);
+    auto proxy = heap.make<seed::DataProxy>();
+    proxy->count = 4;
+    proxy->data = seed::DataProxy::generate(proxy->generator, proxy->count);
+    heap.set_root("existing.proxy", proxy);
     host = heap.make<Record>();
     host->data = payload;
     host->peer = child;
@@ -190,7 +200,19 @@ struct Destination {
 inline std::string describe(const snapheap::SnapshotStats& s) {
   return std::to_string(s.objects) + " objects, " + std::to_string(s.roots) + " roots, " +
          std::to_string(s.strong_refs) + " strong, " + std::to_string(s.weak_targets) + " weak, " +
-         std::to_string(s.weak_tombstones) + " tombstones, " + std::to_string(s.weak_empty) + " empty weak";
+         std::to_string(s.weak_tombstones) + " tombstones (" + std::to_string(s.weak_expired) + " expired, " +
+         std::to_string(s.weak_left_out) + " left out), " + std::to_string(s.weak_empty) + " empty weak, " +
+         std::to_string(s.external_roots) + " external roots, " + std::to_string(s.strong_external) + " strong and " +
+         std::to_string(s.weak_external) + " weak external";
+}
+
+/// The counts a save and a load of the same snapshot agree on.
+inline bool same_counts(const snapheap::SnapshotStats& a, const snapheap::SnapshotStats& b) {
+  return a.objects == b.objects && a.roots == b.roots && a.strong_refs == b.strong_refs &&
+         a.weak_targets == b.weak_targets && a.weak_tombstones == b.weak_tombstones && a.weak_empty == b.weak_empty &&
+         a.weak_expired == b.weak_expired && a.weak_left_out == b.weak_left_out &&
+         a.external_roots == b.external_roots && a.strong_external == b.strong_external &&
+         a.weak_external == b.weak_external;
 }
 
 /// inspect() of a snapshot that loaded must succeed and count what the load counted.
@@ -202,14 +224,23 @@ inline void cross_check(std::span<const unsigned char> loaded, const snapheap::S
   } catch (const snapheap::SnapshotError& e) {
     violation(std::string("a snapshot that loads fails inspect(): ") + e.what());
   }
-  if (info.objects != stats.objects || info.roots.size() != stats.roots || info.strong_refs != stats.strong_refs ||
-      info.weak_targets != stats.weak_targets || info.weak_tombstones != stats.weak_tombstones ||
-      info.weak_empty != stats.weak_empty)
+  snapheap::SnapshotStats counted;
+  counted.objects = info.objects;
+  counted.roots = info.roots.size();
+  counted.strong_refs = info.strong_refs;
+  counted.weak_targets = info.weak_targets;
+  counted.weak_tombstones = info.weak_tombstones;
+  counted.weak_empty = info.weak_empty;
+  counted.weak_expired = info.weak_expired;
+  counted.weak_left_out = info.weak_left_out;
+  counted.external_roots = info.externals.size();
+  counted.strong_external = info.strong_external;
+  counted.weak_external = info.weak_external;
+  if (!same_counts(counted, stats))
     violation("inspect() and load disagree: the load restored " + describe(stats) + "; inspect() counts " +
-              std::to_string(info.objects) + " objects, " + std::to_string(info.roots.size()) + " roots, " +
-              std::to_string(info.strong_refs) + " strong, " + std::to_string(info.weak_targets) + " weak, " +
-              std::to_string(info.weak_tombstones) + " tombstones, " + std::to_string(info.weak_empty) +
-              " empty weak");
+              describe(counted));
+  if (stats.weak_unbound > stats.weak_external)
+    violation("more unbound weak external references than weak external ones");
 }
 
 /// A heap that loaded saves; the snapshot loads into a fresh heap, which saves the same bytes.
@@ -229,10 +260,10 @@ inline void round_trip(snapheap::Heap& heap) {
     violation(std::string("a snapshot the library wrote does not load: ") + e.what());
   }
   verify(again, "after loading a re-saved snapshot");
-  if (reloaded.objects != saved.objects || reloaded.roots != saved.roots ||
-      reloaded.strong_refs != saved.strong_refs || reloaded.weak_targets != saved.weak_targets ||
-      reloaded.weak_tombstones != saved.weak_tombstones || reloaded.weak_empty != saved.weak_empty)
+  if (!same_counts(reloaded, saved))
     violation("a re-saved snapshot loads other counts: saved " + describe(saved) + ", loaded " + describe(reloaded));
+  if (saved.external_roots != 0 || saved.weak_tombstones != saved.weak_expired + saved.weak_left_out)
+    violation("a save of every root wrote external references or unclassified tombstones: " + describe(saved));
   snapheap::ByteBuffer second;
   snapheap::save(again, second);
   if (second.size() != first.size() || std::memcmp(second.data(), first.data(), first.size()) != 0)
@@ -283,9 +314,23 @@ inline void check_inspect(std::span<const unsigned char> bytes) {
     return;
   }
   if (info.bytes != bytes.size() ||
-      info.header_bytes + info.type_table_bytes + info.record_bytes + info.root_bytes + info.trailer_bytes !=
+      info.header_bytes + info.type_table_bytes + info.external_table_bytes + info.record_bytes + info.root_bytes +
+              info.trailer_bytes !=
           bytes.size())
     violation("inspect(): the sections do not add up to the snapshot's size");
+  std::size_t strong_external = 0, weak_external = 0;
+  for (std::size_t i = 0; i < info.externals.size(); ++i) {
+    strong_external += info.externals[i].strong_refs;
+    weak_external += info.externals[i].weak_refs;
+    if (i > 0 && !(info.externals[i - 1].name < info.externals[i].name))
+      violation("inspect(): the external roots are not in strictly increasing name order");
+  }
+  if (strong_external != info.strong_external || weak_external != info.weak_external)
+    violation("inspect(): the external roots' references do not add up to the external counts");
+  if (info.format_version == 1 && (!info.externals.empty() || info.weak_expired + info.weak_left_out != 0))
+    violation("inspect(): a format-1 snapshot with external roots or classified tombstones");
+  if (info.format_version >= 2 && info.weak_expired + info.weak_left_out != info.weak_tombstones)
+    violation("inspect(): a format-2 snapshot's tombstones are not all expired or left out");
   std::size_t objects = 0;
   std::uint64_t record_bytes = 0;
   for (const auto& type : info.types) {
@@ -299,29 +344,73 @@ inline void check_inspect(std::span<const unsigned char> bytes) {
     if (root.id >= info.objects) violation("inspect(): a root names a missing object");
 }
 
+/// load_roots() into a populated heap, with a root prefix and missing weak external roots an
+/// error: refused with the heap as it was, or loaded without naming anything in the heap; once the
+/// returned handles are dropped, a collection leaves the heap as it was before the load.
+inline Outcome check_load_roots(std::span<const unsigned char> bytes) {
+  Destination dest;
+  const HeapState before = state_of(dest.heap);
+  const snapheap::LoadOptions options{.verify_checksum = true,
+                                      .on_missing_weak_external = snapheap::MissingExternal::error,
+                                      .root_prefix = "fuzz/"};
+  snapheap::LoadedRoots loaded;
+  try {
+    loaded = snapheap::load_roots(dest.heap, as_bytes(bytes), options);
+  } catch (const snapheap::SnapshotError& e) {
+    if (const HeapState after = state_of(dest.heap); after != before)
+      violation("a failed load_roots changed the heap (" + difference(before, after) + "): " + e.what());
+    return Outcome::refused;
+  }
+  verify(dest.heap, "after load_roots");
+  if (dest.heap.root_names() != before.roots) violation("load_roots named roots in the heap");
+  if (loaded.roots.size() != loaded.stats.roots) violation("load_roots returned another number of roots than it read");
+  if (loaded.stats.weak_unbound != 0) violation("load_roots left a weak external unbound although that is an error");
+  for (const auto& [name, handle] : loaded.roots)
+    if (name.rfind("fuzz/", 0) != 0 || !handle)
+      violation("load_roots returned the root '" + name + "' unprefixed or empty");
+  loaded.roots.clear();
+  if (const HeapState after = state_of(dest.heap); after != before)
+    violation("load_roots' objects outlived their dropped handles (" + difference(before, after) + ")");
+  dest.check_intact("by load_roots");
+  return Outcome::loaded;
+}
+
 /// The load target's checks: the bytes as given with the checksum check off, then resealed with
-/// it on. Returns true if both loads were checked; false for an input that would run a recipe
-/// larger than kMaxRecipeElements, as given or resealed (then the bytes as given were checked if
-/// only the resealed bytes ask for one, else nothing was).
+/// it on, through load() and through load_roots(). Returns true if the loads were checked; false
+/// for an input that would run a recipe larger than kMaxRecipeElements, as given or resealed
+/// (then the bytes as given were checked if only the resealed bytes ask for one, else nothing was).
 inline bool check_load_both(std::span<const unsigned char> bytes) {
   if (has_large_recipe(bytes)) return false;
   check_load(bytes, {.on_root_conflict = snapheap::RootConflict::replace, .verify_checksum = false});
   const std::vector<unsigned char> sealed = reseal(bytes);
   if (has_large_recipe(sealed)) return false;
   check_load(sealed, {.on_root_conflict = snapheap::RootConflict::error, .verify_checksum = true});
+  check_load_roots(sealed);
   return true;
 }
 
 /// For a snapshot the library wrote: loaded into an empty heap, it saves back to exactly these
-/// bytes (the format has one form for a given graph).
+/// bytes (the format has one form for a given graph). One with external roots is loaded into a
+/// Destination, which has them, and saved with its own roots and those external ones.
 inline void check_resaves_identically(std::span<const unsigned char> bytes) {
-  snapheap::Heap heap;
+  const snapheap::SnapshotInfo info = snapheap::inspect(as_bytes(bytes));
+  Destination dest;
+  snapheap::Heap empty;
+  snapheap::Heap& heap = info.externals.empty() ? empty : dest.heap;
+  snapheap::SaveOptions options;
+  if (!info.externals.empty()) {
+    for (const auto& root : info.roots) options.roots.push_back(root.name);
+    for (const auto& external : info.externals) options.external.push_back(external.name);
+  }
   try {
-    snapheap::load(heap, as_bytes(bytes));
+    snapheap::load(heap, as_bytes(bytes), {.on_root_conflict = snapheap::RootConflict::replace});
   } catch (const snapheap::SnapshotError& e) {
     violation(std::string("a snapshot the library wrote does not load: ") + e.what());
   }
-  const std::vector<unsigned char> again = saved_bytes(heap);
+  snapheap::ByteBuffer buffer;
+  snapheap::save(heap, buffer, options);
+  const auto* p = reinterpret_cast<const unsigned char*>(buffer.data());
+  const std::vector<unsigned char> again(p, p + buffer.size());
   if (again.size() != bytes.size() || std::memcmp(again.data(), bytes.data(), bytes.size()) != 0)
     violation("a snapshot the library wrote, loaded into an empty heap, saves other bytes (" +
               std::to_string(bytes.size()) + " then " + std::to_string(again.size()) + ")");
@@ -367,8 +456,17 @@ inline void check_graph(std::span<const unsigned char> bytes) {
   const auto& c = graph.counts();
   if (graph.objects() != info.objects || c.strong_refs != info.strong_refs || c.weak_targets != info.weak_targets ||
       c.weak_tombstones != info.weak_tombstones || c.strong_empty != info.strong_empty || c.weak_empty != info.weak_empty ||
-      graph.roots().size() != info.roots.size())
+      graph.roots().size() != info.roots.size() || c.strong_external != info.strong_external ||
+      c.weak_external != info.weak_external || graph.externals().size() != info.externals.size())
     violation("SnapshotGraph's counts differ from inspect()'s");
+  std::uint64_t external_refs = 0;
+  for (std::uint32_t id = 0; id < graph.objects(); ++id)
+    graph.for_each_ref(id, [&](const SnapshotGraph::Ref& ref) {
+      if (ref.kind != SnapshotGraph::RefKind::external_strong && ref.kind != SnapshotGraph::RefKind::external_weak) return;
+      if (ref.external >= graph.externals().size()) violation("a graph reference names no external root");
+      ++external_refs;
+    });
+  if (external_refs != c.strong_external + c.weak_external) violation("the graph's external references differ from its counts");
   std::uint64_t self = 0;
   for (std::uint32_t id = 0; id < graph.objects(); ++id) self += graph.self_bytes(id);
   if (self != info.record_bytes) violation("SnapshotGraph's self bytes do not add up to the records section");

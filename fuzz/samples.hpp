@@ -11,6 +11,14 @@
 //   many-types   every registered type in one snapshot
 //   many-roots   forty roots, one of them named like a root of the fuzzers' destination heap
 //   graph-*      random graphs of Records with strong, weak and dead edges
+//   external-*   snapshots with external roots (SaveOptions::external), named like the roots of
+//                the fuzzers' destination heap (fuzz/harness.hpp) so that they load there:
+//                external-seed-*  the seed's three scenarios with the payload (the DataProxy for
+//                                 the proxy) as an external root
+//                external-cycle   strong cycles through and beside external roots, weak handles
+//                                 to them, and to what only an external root reaches (left out)
+//                external-graph-* chains of Records with random edges, beside an external Record
+//                                 (and what only it reaches) and an external Payload
 #pragma once
 
 #include <snapheap/snapheap.hpp>
@@ -108,6 +116,52 @@ inline void build_random_graph(snapheap::Heap& heap, std::uint32_t seed, std::ui
   for (std::uint32_t i = 0; i < nodes / 4; ++i) all[pick(nodes)]->children.clear();
   all.clear();
   payloads.clear();
+  heap.collect();
+}
+
+/// A chain of Records with random extra edges beside an external Record ("existing.records",
+/// with children only it reaches) and an external Payload ("existing.payload"): strong and weak
+/// edges to both, weak edges into the external Record's children (left out) and to Records that
+/// died (expired), and a cycle through the external Record.
+inline void build_external_graph(snapheap::Heap& heap, std::uint32_t seed, std::uint32_t nodes) {
+  std::mt19937 rng(seed);
+  auto pick = [&](std::uint32_t n) { return static_cast<std::uint32_t>(rng() % n); };
+  auto external = heap.make<Record>();
+  external->name = "external";
+  std::vector<snapheap::Strong<Record>> hidden;  // reached only through the external Record
+  for (int i = 0; i < 3; ++i) {
+    hidden.push_back(heap.make<Record>());
+    external->children.emplace_back(hidden.back());
+  }
+  auto payload = heap.make<seed::Payload>(std::int64_t{3});
+  std::vector<snapheap::Strong<Record>> all, doomed;
+  for (std::uint32_t i = 0; i < nodes; ++i) {
+    all.push_back(heap.make<Record>());
+    all.back()->name = "n" + std::to_string(i);
+    if (i > 0) all[i - 1]->children.emplace_back(all[i]);
+    doomed.push_back(heap.make<Record>());
+  }
+  for (auto& r : all) {
+    for (std::uint32_t k = pick(3); k > 0; --k)
+      r->children.emplace_back(pick(3) == 0 ? external : all[pick(nodes)]);
+    switch (pick(5)) {
+      case 0: r->peer = external; break;
+      case 1: r->peer = hidden[pick(3)]; break;
+      case 2: r->peer = all[pick(nodes)]; break;
+      case 3: r->peer = doomed[pick(nodes)]; break;
+      default: break;
+    }
+    if (pick(2) == 0) r->data = payload;
+    if (pick(3) == 0) r->any = pick(2) ? snapheap::Strong<snapheap::Object>(payload) : snapheap::Strong<snapheap::Object>(external);
+    for (std::uint32_t k = pick(3); k > 0; --k) r->watch.emplace_back(pick(2) ? all[pick(nodes)] : hidden[pick(3)]);
+  }
+  external->children.emplace_back(all[pick(nodes)]);  // a cycle through the external Record
+  heap.set_root("graph", all[0]);
+  heap.set_root("existing.records", external);
+  heap.set_root("existing.payload", payload);
+  all.clear();
+  hidden.clear();
+  doomed.clear();
   heap.collect();
 }
 
@@ -223,6 +277,53 @@ inline std::vector<Sample> make_samples() {
     for (std::uint32_t nodes : {4u, 20u, 60u})
       add("graph-" + std::to_string(seed) + "-" + std::to_string(nodes),
           [&](Heap& heap) { build_random_graph(heap, seed, nodes); });
+
+  for (seed::Scenario scenario : {seed::Scenario::weak_ref, seed::Scenario::strong_ref, seed::Scenario::proxy}) {
+    const bool proxy = scenario == seed::Scenario::proxy;
+    const std::string external = proxy ? "existing.proxy" : "existing.payload";
+    add(std::string("external-seed-") + seed::name_of(scenario), [&](Heap& heap) {
+      seed::build(heap, scenario, 10);
+      if (proxy) {
+        auto model = heap.root<seed::Model>("model");
+        auto layer = snapheap::dynamic_handle_cast<seed::ProxyLayer>(snapheap::Strong<snapheap::Object>(model->layers.at(0)));
+        heap.set_root(external, snapheap::Strong<snapheap::Object>(layer->data_proxy));
+      } else {
+        heap.set_root(external, heap.root<snapheap::Object>("large_data"));
+        heap.remove_root("large_data");
+      }
+    }, {.roots = {"model"}, .external = {external}});
+  }
+
+  add("external-cycle", [](Heap& heap) {
+    auto external = heap.make<Record>();  // "existing.records"
+    auto payload = heap.make<seed::Payload>(std::int64_t{2});  // "existing.payload"
+    auto hidden = heap.make<Record>();  // only the external Record reaches it
+    hidden->name = "hidden";
+    auto a = heap.make<Record>();
+    auto b = heap.make<Record>();
+    a->name = "a";
+    b->name = "b";
+    a->children = {b, external};  // a -> b -> a, and a -> external -> a
+    b->children = {a, external, external};
+    external->children = {a, hidden};
+    a->any = external;
+    b->any = payload;
+    a->peer = external;  // weak, to an external root
+    b->peer = hidden;    // weak, to what only an external root reaches: left out
+    a->data = payload;
+    {
+      auto dead = heap.make<Record>();
+      b->watch = {dead, external, a, hidden};  // expired, external, a target, left out
+    }
+    heap.set_root("cycle", a);
+    heap.set_root("existing.records", external);
+    heap.set_root("existing.payload", payload);
+    heap.collect();
+  }, {.external = {"existing.payload", "existing.records"}});
+
+  for (std::uint32_t seed = 1; seed <= 3; ++seed)
+    add("external-graph-" + std::to_string(seed), [&](Heap& heap) { build_external_graph(heap, seed, 24); },
+        {.external = {"existing.records", "existing.payload"}});
   return out;
 }
 

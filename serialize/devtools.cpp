@@ -165,9 +165,11 @@ void export_devtools(const SnapshotGraph& graph, std::ostream& stream) {
     }
     return weak_names[position];
   };
-  const std::uint64_t node_count = kFirstObjectNode + objects;
-  const std::uint64_t edge_count =
-      2 + graph.roots().size() + counts.strong_refs + counts.weak_targets + counts.weak_tombstones;
+  // One synthetic node per external root (SaveOptions::external) after the objects.
+  const std::uint64_t first_external_node = kFirstObjectNode + objects;
+  const std::uint64_t node_count = first_external_node + graph.externals().size();
+  const std::uint64_t edge_count = 2 + graph.roots().size() + counts.strong_refs + counts.weak_targets +
+                                   counts.weak_tombstones + counts.strong_external + counts.weak_external;
 
   Out out(stream);
   out << "{\"snapshot\":{" << kMeta << ",\"node_count\":";
@@ -192,6 +194,8 @@ void export_devtools(const SnapshotGraph& graph, std::ostream& stream) {
     });
     node(false, kNodeObject, type_names[graph.type_of(id)], 7 + 2 * std::uint64_t{id}, graph.self_bytes(id), edges);
   }
+  for (std::size_t i = 0; i < graph.externals().size(); ++i)
+    node(false, kNodeSynthetic, strings.id("(external root) " + graph.externals()[i]), 7 + 2 * (objects + i), 0, 0);
   out << "],\n\"edges\":[";
   bool first = true;
   const auto edge = [&](unsigned type, std::uint64_t name_or_index, std::uint64_t to_node) {
@@ -211,6 +215,10 @@ void export_devtools(const SnapshotGraph& graph, std::ostream& stream) {
         case SnapshotGraph::RefKind::strong: edge(kEdgeElement, ref.position, kFirstObjectNode + ref.target); break;
         case SnapshotGraph::RefKind::weak: edge(kEdgeWeak, weak_name(ref.position), kFirstObjectNode + ref.target); break;
         case SnapshotGraph::RefKind::tombstone: edge(kEdgeWeak, weak_name(ref.position), kTombstoneNode); break;
+        case SnapshotGraph::RefKind::external_strong: edge(kEdgeElement, ref.position, first_external_node + ref.external); break;
+        case SnapshotGraph::RefKind::external_weak:
+          edge(kEdgeWeak, weak_name(ref.position), first_external_node + ref.external);
+          break;
         case SnapshotGraph::RefKind::empty_strong:
         case SnapshotGraph::RefKind::empty_weak: break;
       }

@@ -191,15 +191,33 @@ void read_snapshot_file(const std::filesystem::path& path, ByteBuffer& out) {
   detail::read_all(fd.get(), path, out, hint);
 }
 
-SnapshotStats load(Heap& heap, std::istream& in, const LoadOptions& options) {
-  ByteBuffer bytes;
+namespace {
+void read_stream(std::istream& in, ByteBuffer& bytes) {
   char chunk[65536];
   while (in) {
     in.read(chunk, sizeof chunk);
     bytes.append(chunk, static_cast<std::size_t>(in.gcount()));
   }
   if (in.bad()) throw SnapshotError(SnapshotErrc::io_error, "the input stream failed", bytes.size());
+}
+}  // namespace
+
+SnapshotStats load(Heap& heap, std::istream& in, const LoadOptions& options) {
+  ByteBuffer bytes;
+  read_stream(in, bytes);
   return load(heap, bytes.view(), options);
+}
+
+LoadedRoots load_roots(Heap& heap, const std::filesystem::path& path, const LoadOptions& options) {
+  ByteBuffer bytes;
+  read_snapshot_file(path, bytes);
+  return load_roots(heap, bytes.view(), options);
+}
+
+LoadedRoots load_roots(Heap& heap, std::istream& in, const LoadOptions& options) {
+  ByteBuffer bytes;
+  read_stream(in, bytes);
+  return load_roots(heap, bytes.view(), options);
 }
 
 }  // namespace snapheap

@@ -64,10 +64,11 @@ void check_magic(const unsigned char* begin, std::size_t size) {
 // The header's fields: format version, the machine facts, the reserved bytes.
 void check_header(const unsigned char* begin, Prefix& prefix) {
   prefix.format_version = static_cast<std::uint16_t>(wire::load_le(begin + wire::kVersionAt, 2));
-  if (prefix.format_version == 0 || prefix.format_version > wire::kFormatVersion)
+  if (prefix.format_version < wire::kOldestFormatVersion || prefix.format_version > wire::kFormatVersion)
     throw SnapshotError(SnapshotErrc::unsupported_format,
                         "format version " + std::to_string(prefix.format_version) +
-                            " (this library reads version " + std::to_string(wire::kFormatVersion) + ")",
+                            " (this library reads versions " + std::to_string(wire::kOldestFormatVersion) +
+                            " to " + std::to_string(wire::kFormatVersion) + ")",
                         wire::kVersionAt);
   prefix.byte_order = begin[wire::kByteOrderAt];
   if (prefix.byte_order != wire::kLittleEndian && prefix.byte_order != wire::kBigEndian)
@@ -179,11 +180,34 @@ void read_runs(Cursor& c, Prefix& prefix) {
                                         std::to_string(objects) + " objects");
 }
 
+// Version 2: the names of the external roots the records refer to, strictly increasing.
+void read_externals(Cursor& c, Prefix& prefix) {
+  prefix.externals.clear();
+  prefix.externals_offset = c.offset();
+  if (prefix.format_version < 2) return;
+  const std::uint64_t count = c.varint("the external root count");
+  // An entry takes at least two bytes (name length, one name byte).
+  if (count > c.remaining() / 2)
+    c.fail(SnapshotErrc::malformed, "an external root count of " + std::to_string(count) +
+                                        " is more than the snapshot can hold");
+  prefix.externals.reserve(static_cast<std::size_t>(count));
+  for (std::uint64_t i = 0; i < count; ++i) {
+    const std::uint64_t at = c.offset();
+    const std::string_view name = c.name("an external root name");
+    if (!prefix.externals.empty() && !(prefix.externals.back() < name))
+      throw SnapshotError(SnapshotErrc::malformed,
+                          "external root names are not in strictly increasing order at '" + std::string(name) + "'",
+                          at);
+    prefix.externals.push_back(name);
+  }
+}
+
 }  // namespace
 
 void read_prefix(Cursor& c, Prefix& prefix) {
   read_types(c, prefix);
   read_runs(c, prefix);
+  read_externals(c, prefix);
 }
 
 Record read_record_slow(Cursor& c, std::uint32_t id) {
@@ -260,6 +284,14 @@ void fail_reference_range(std::uint32_t record, std::string_view type, std::int6
 
 void fail_malformed_reference(std::uint32_t record, std::string_view type, std::uint64_t offset) {
   throw SnapshotError(SnapshotErrc::malformed, record_context(record, type) + ": a malformed reference", offset);
+}
+
+void fail_external_range(std::uint32_t record, std::string_view type, std::uint64_t index, std::size_t externals,
+                         std::uint64_t offset) {
+  throw SnapshotError(SnapshotErrc::bad_reference,
+                      record_context(record, type) + ": a reference to external root " + std::to_string(index) +
+                          " but the snapshot names " + std::to_string(externals),
+                      offset);
 }
 
 }  // namespace snapheap::detail::format

@@ -1,17 +1,24 @@
-// The snapshot format, version 1. All integers are little-endian; "varint" is unsigned LEB128 in
-// its shortest form (a longer encoding of the same value is rejected).
+// The snapshot format, version 2 (this library writes version 2 and reads 1 and 2). All integers
+// are little-endian; "varint" is unsigned LEB128 in its shortest form (a longer encoding of the
+// same value is rejected).
 //
-//   header   16 bytes   magic "\x89SNH\r\n\x1a\n", u16 format version, u8 byte order (1 little,
-//                       2 big), u8 float format (1 IEEE 754), u32 reserved (0)
-//   types    varint T, then T x { varint name length, name bytes, varint class version }
-//   objects  varint N (objects), varint R (runs), then R x { varint type index, varint count }:
-//            the type of every object in ID order, run-length encoded (the counts sum to N)
-//   records  N x { varint length L, then L bytes: varint reference bytes B, B bytes of
-//            reference codes (varints, see snapheap/detail/wire.hpp), the rest the type's data }
-//   roots    varint count, then { varint name length, name bytes, varint object ID } in
-//            strictly increasing name order
-//   trailer  24 bytes   u64 total length of the snapshot, end magic "SNHEND\x1a\n",
-//                       u64 XXH3-64 of every byte before this field
+//   header     16 bytes   magic "\x89SNH\r\n\x1a\n", u16 format version, u8 byte order (1 little,
+//                         2 big), u8 float format (1 IEEE 754), u32 reserved (0)
+//   types      varint T, then T x { varint name length, name bytes, varint class version }
+//   objects    varint N (objects), varint R (runs), then R x { varint type index, varint count }:
+//              the type of every object in ID order, run-length encoded (the counts sum to N)
+//   externals  (version 2) varint E, then E x { varint name length, name bytes } in strictly
+//              increasing name order: the roots of the destination heap that the records refer to
+//              by name (SaveOptions::external), each referred to at least once when save wrote it
+//   records    N x { varint length L, then L bytes: varint reference bytes B, B bytes of
+//              references (see snapheap/detail/wire.hpp), the rest the type's data }
+//   roots      varint count, then { varint name length, name bytes, varint object ID } in
+//              strictly increasing name order
+//   trailer    24 bytes   u64 total length of the snapshot, end magic "SNHEND\x1a\n",
+//                         u64 XXH3-64 of every byte before this field
+//
+// Version 1 is the same without the externals section, and with version 1's reference codes
+// (one tombstone code, ID references from code 3: wire.hpp).
 //
 // Objects are numbered 0..N-1 in the order the writer reached them from the roots (breadth
 // first), so a record's references are mostly to near neighbours and encode in a byte or two.
@@ -86,6 +93,10 @@ struct Prefix {
   std::vector<TypeEntry> types;
   std::uint32_t object_count = 0;
   std::vector<Run> runs;
+  std::vector<std::string_view> externals;  // version 2: the external-root table, in name order
+  std::uint64_t externals_offset = 0;       // where that table starts (the end of the runs)
+  /// wire::first_id_ref(format_version)
+  std::uint64_t first_id_ref() const noexcept { return wire::first_id_ref(format_version); }
 };
 struct Record {
   std::uint64_t offset = 0;  // of the record's length field
@@ -101,7 +112,7 @@ struct RootEntry {
 /// Checks the header, then the trailer (a cut or unfinished file is reported as truncated),
 /// then the checksum. Returns a cursor over the body: from the type table to the trailer.
 Cursor open(std::span<const unsigned char> bytes, bool verify_checksum, Prefix& prefix);
-/// Reads the type table and the type runs.
+/// Reads the type table, the type runs and (version 2) the external-root table.
 void read_prefix(Cursor& cursor, Prefix& prefix);
 Record read_record_slow(Cursor& cursor, std::uint32_t id);
 /// The next record: its length, then the byte size of its references. Inline when both are short
@@ -137,5 +148,33 @@ std::string record_context(std::uint32_t id, std::string_view type);
 [[noreturn]] void fail_reference_range(std::uint32_t record, std::string_view type, std::int64_t target,
                                        std::uint32_t objects, std::uint64_t offset);
 [[noreturn]] void fail_malformed_reference(std::uint32_t record, std::string_view type, std::uint64_t offset);
+/// "record 3 (seed::Model): a reference to external root 7 but the snapshot names 2"
+[[noreturn]] void fail_external_range(std::uint32_t record, std::string_view type, std::uint64_t index,
+                                      std::size_t externals, std::uint64_t offset);
+
+/// Decodes every reference of record `id` and checks it without the types' code (as inspect()
+/// and SnapshotGraph::read do): well formed, an object ID below the object count, an external
+/// index inside the external-root table. Calls fn(const wire::Ref&) for each, in record order.
+template <class Fn>
+void for_each_checked_ref(const Record& record, std::uint32_t id, const Prefix& prefix, const unsigned char* file,
+                          Fn&& fn) {
+  const unsigned char* p = record.refs;
+  std::int64_t previous = id;
+  while (p != record.data) {
+    const auto at = static_cast<std::uint64_t>(p - file);
+    wire::Ref ref{};
+    const std::size_t n = wire::decode_reference(p, record.data, previous, prefix.first_id_ref(), ref);
+    if (n == 0 || n == wire::kMalformed) fail_malformed_reference(id, {}, at);
+    p += n;
+    if (wire::is_external(ref.kind)) {
+      if (ref.index >= prefix.externals.size()) fail_external_range(id, {}, ref.index, prefix.externals.size(), at);
+    } else if (ref.kind == wire::RefKind::strong || ref.kind == wire::RefKind::weak) {
+      if (ref.id < 0 || ref.id >= static_cast<std::int64_t>(prefix.object_count))
+        fail_reference_range(id, {}, ref.id, prefix.object_count, at);
+      previous = ref.id;
+    }
+    fn(ref);
+  }
+}
 
 }  // namespace snapheap::detail::format

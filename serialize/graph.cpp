@@ -20,29 +20,22 @@ namespace {
 using detail::format::Cursor;
 
 /// Checks every reference of a record (as inspect() does) and counts them.
-void check_refs(const detail::format::Record& record, std::uint32_t id, std::uint32_t objects,
+void check_refs(const detail::format::Record& record, std::uint32_t id, const detail::format::Prefix& prefix,
                 const unsigned char* file, SnapshotGraph::Counts& counts) {
   using detail::wire::RefKind;
-  const unsigned char* p = record.refs;
-  std::int64_t previous = id;
-  while (p != record.data) {
-    const auto at = static_cast<std::uint64_t>(p - file);
-    std::uint64_t code = 0;
-    const std::size_t n = detail::wire::decode_varint(p, record.data, code);
-    if (n == 0 || n == detail::wire::kMalformed) detail::format::fail_malformed_reference(id, {}, at);
-    p += n;
-    const detail::wire::Ref ref = detail::wire::decode_ref(code, previous);
+  detail::format::for_each_checked_ref(record, id, prefix, file, [&](const detail::wire::Ref& ref) {
     switch (ref.kind) {
-      case RefKind::empty_strong: ++counts.strong_empty; continue;
-      case RefKind::empty_weak: ++counts.weak_empty; continue;
-      case RefKind::tombstone: ++counts.weak_tombstones; continue;
+      case RefKind::empty_strong: ++counts.strong_empty; break;
+      case RefKind::empty_weak: ++counts.weak_empty; break;
+      case RefKind::tombstone:
+      case RefKind::expired:
+      case RefKind::left_out: ++counts.weak_tombstones; break;
+      case RefKind::external_strong: ++counts.strong_external; break;
+      case RefKind::external_weak: ++counts.weak_external; break;
       case RefKind::strong: ++counts.strong_refs; break;
       case RefKind::weak: ++counts.weak_targets; break;
     }
-    if (ref.id < 0 || ref.id >= static_cast<std::int64_t>(objects))
-      detail::format::fail_reference_range(id, {}, ref.id, objects, at);
-    previous = ref.id;
-  }
+  });
 }
 
 }  // namespace
@@ -57,6 +50,8 @@ struct GraphBuilder {
     Cursor cursor = detail::format::open({raw, g.bytes_.size()}, true, prefix);
     detail::format::read_prefix(cursor, prefix);
     const std::uint32_t n = prefix.object_count;
+    g.first_id_ = prefix.first_id_ref();
+    for (const std::string_view name : prefix.externals) g.externals_.emplace_back(name);
     g.types_.reserve(prefix.types.size());
     for (const auto& t : prefix.types) g.types_.push_back({std::string(t.name), t.version});
     std::uint32_t end = 0;
@@ -70,7 +65,7 @@ struct GraphBuilder {
     for (std::uint32_t id = 0; id < n; ++id) {
       g.record_at_.push_back(cursor.offset());
       const auto record = detail::format::read_record(cursor, id);
-      check_refs(record, id, n, raw, g.counts_);
+      check_refs(record, id, prefix, raw, g.counts_);
     }
     g.record_at_.push_back(cursor.offset());
     for (const auto& r : detail::format::read_roots(cursor, n)) g.roots_.push_back({std::string(r.name), r.id});

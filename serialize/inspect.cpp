@@ -16,35 +16,30 @@ namespace {
 
 using detail::format::Cursor;
 
-void read_refs(const detail::format::Record& record, std::uint32_t id, std::uint32_t objects,
+void read_refs(const detail::format::Record& record, std::uint32_t id, const detail::format::Prefix& prefix,
                const unsigned char* file, SnapshotInfo& info, std::vector<std::uint32_t>& strong_targets) {
   using detail::wire::RefKind;
-  const unsigned char* p = record.refs;
-  std::int64_t previous = id;
-  while (p != record.data) {
-    const auto at = static_cast<std::uint64_t>(p - file);
-    std::uint64_t code = 0;
-    const std::size_t n = detail::wire::decode_varint(p, record.data, code);
-    if (n == 0 || n == detail::wire::kMalformed) detail::format::fail_malformed_reference(id, {}, at);
-    p += n;
-    const detail::wire::Ref ref = detail::wire::decode_ref(code, previous);
+  detail::format::for_each_checked_ref(record, id, prefix, file, [&](const detail::wire::Ref& ref) {
     switch (ref.kind) {
-      case RefKind::empty_strong: ++info.strong_empty; continue;
-      case RefKind::empty_weak: ++info.weak_empty; continue;
-      case RefKind::tombstone: ++info.weak_tombstones; continue;
+      case RefKind::empty_strong: ++info.strong_empty; break;
+      case RefKind::empty_weak: ++info.weak_empty; break;
+      case RefKind::tombstone: ++info.weak_tombstones; break;
+      case RefKind::expired: ++info.weak_tombstones, ++info.weak_expired; break;
+      case RefKind::left_out: ++info.weak_tombstones, ++info.weak_left_out; break;
+      case RefKind::external_strong:
+      case RefKind::external_weak: {
+        SnapshotInfo::External& external = info.externals[static_cast<std::size_t>(ref.index)];
+        if (ref.kind == RefKind::external_weak) ++info.weak_external, ++external.weak_refs;
+        else ++info.strong_external, ++external.strong_refs;
+        break;
+      }
+      case RefKind::weak: ++info.weak_targets; break;
       case RefKind::strong:
-      case RefKind::weak: break;
+        ++info.strong_refs;
+        strong_targets.push_back(static_cast<std::uint32_t>(ref.id));
+        break;
     }
-    if (ref.id < 0 || ref.id >= static_cast<std::int64_t>(objects))
-      detail::format::fail_reference_range(id, {}, ref.id, objects, at);
-    previous = ref.id;
-    if (ref.kind == RefKind::weak) {
-      ++info.weak_targets;
-    } else {
-      ++info.strong_refs;
-      strong_targets.push_back(static_cast<std::uint32_t>(ref.id));
-    }
-  }
+  });
 }
 
 }  // namespace
@@ -60,9 +55,11 @@ SnapshotInfo inspect(std::span<const std::byte> bytes) {
   info.header_bytes = detail::wire::kHeaderSize;
   info.trailer_bytes = detail::wire::kTrailerSize;
   detail::format::read_prefix(cursor, prefix);
-  info.type_table_bytes = cursor.offset() - info.header_bytes;
+  info.type_table_bytes = prefix.externals_offset - info.header_bytes;
+  info.external_table_bytes = cursor.offset() - prefix.externals_offset;
   info.objects = prefix.object_count;
   for (const auto& t : prefix.types) info.types.push_back({std::string(t.name), t.version, 0, 0});
+  for (const std::string_view name : prefix.externals) info.externals.push_back({std::string(name), 0, 0});
 
   // Strong edges as an adjacency list in CSR form, for the reachability count.
   std::vector<std::uint32_t> first(prefix.object_count + std::size_t{1}, 0);
@@ -74,7 +71,7 @@ SnapshotInfo inspect(std::span<const std::byte> bytes) {
     for (std::uint32_t k = 0; k < run.count; ++k, ++id) {
       const std::uint64_t start = cursor.offset();
       const auto record = detail::format::read_record(cursor, id);
-      read_refs(record, id, prefix.object_count, raw.data(), info, targets);
+      read_refs(record, id, prefix, raw.data(), info, targets);
       first[id + 1] = static_cast<std::uint32_t>(targets.size());
       type_of[id] = run.type;
       ++info.types[run.type].objects;

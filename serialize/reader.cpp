@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -65,7 +66,7 @@ std::size_t InputArchive::get_count(std::size_t min_bytes) {
   return static_cast<std::size_t>(count);
 }
 
-std::int64_t InputArchive::get_target_slow(bool weak, bool* tombstone) {
+std::int64_t InputArchive::get_target_slow(bool weak) {
   using detail::wire::RefKind;
   const auto at = static_cast<std::uint64_t>(refs_cur_ - begin_);
   const std::string type = type_->display_name();
@@ -77,17 +78,25 @@ std::int64_t InputArchive::get_target_slow(bool weak, bool* tombstone) {
                         detail::format::record_context(record_id_, type) +
                             ": the type's load reads more references than the record holds",
                         at);
-  std::uint64_t code = 0;
-  const std::size_t n = detail::wire::decode_varint(refs_cur_, refs_end_, code);
+  detail::wire::Ref ref{};
+  const std::size_t n = detail::wire::decode_reference(refs_cur_, refs_end_, previous_id_, first_id_ref_, ref);
   if (n == 0 || n == detail::wire::kMalformed) detail::format::fail_malformed_reference(record_id_, type, at);
   refs_cur_ += n;
-  const detail::wire::Ref ref = detail::wire::decode_ref(code, previous_id_);
-  const bool is_weak = ref.kind == RefKind::empty_weak || ref.kind == RefKind::tombstone || ref.kind == RefKind::weak;
-  if (is_weak != weak) bad(weak ? "a Weak field holds a Member reference" : "a Member field holds a weak reference");
+  ref_at_ = at;
+  if (detail::wire::is_weak(ref.kind) != weak)
+    bad(weak ? "a Weak field holds a Member reference" : "a Member field holds a weak reference");
   switch (ref.kind) {
-    case RefKind::empty_strong: return -1;
-    case RefKind::empty_weak: ++stats_->weak_empty; *tombstone = false; return -1;
-    case RefKind::tombstone: ++stats_->weak_tombstones; *tombstone = true; return -1;
+    case RefKind::empty_strong: return kNullTarget;
+    case RefKind::empty_weak: ++stats_->weak_empty; return kNullTarget;
+    case RefKind::tombstone: ++stats_->weak_tombstones; return kExpiredTarget;  // version 1: either kind
+    case RefKind::expired: ++stats_->weak_tombstones; ++stats_->weak_expired; return kExpiredTarget;
+    case RefKind::left_out: ++stats_->weak_tombstones; ++stats_->weak_left_out; return kLeftOutTarget;
+    case RefKind::external_strong:
+    case RefKind::external_weak:
+      if (ref.index >= external_count_)
+        detail::format::fail_external_range(record_id_, type, ref.index, external_count_, at);
+      ++(weak ? stats_->weak_external : stats_->strong_external);
+      return kExternalTarget - static_cast<std::int64_t>(ref.index);
     case RefKind::strong:
     case RefKind::weak: break;
   }
@@ -96,6 +105,30 @@ std::int64_t InputArchive::get_target_slow(bool weak, bool* tombstone) {
   previous_id_ = static_cast<std::uint32_t>(ref.id);
   ++(weak ? weak_targets_ : strong_refs_);
   return ref.id;
+}
+
+Object* InputArchive::external_object(std::size_t k, bool weak) {
+  if (Object* o = external_objects_[k]) return o;
+  if (weak && !weak_external_required_) {
+    ++stats_->weak_unbound;
+    return nullptr;
+  }
+  throw SnapshotError(SnapshotErrc::missing_external,
+                      detail::format::record_context(record_id_, type_->display_name()) + ": a " +
+                          (weak ? "Weak" : "Member") + " refers to the external root '" +
+                          std::string(external_names_[k]) + "', which the destination heap does not have" +
+                          (weak ? " (LoadOptions::on_missing_weak_external is error)" : ""),
+                      ref_at_);
+}
+
+void InputArchive::wrong_external_type(std::size_t k, const Object* o, const detail::TypeInfo& wanted) const {
+  const detail::TypeInfo* held = detail::type_at(detail::ObjectAccess::type(o));
+  throw SnapshotError(SnapshotErrc::external_mismatch,
+                      detail::format::record_context(record_id_, type_->display_name()) + ": the external root '" +
+                          std::string(external_names_[k]) + "' holds a " +
+                          (held ? held->display_name() : std::string("?")) + " where the field holds a " +
+                          wanted.display_name(),
+                      ref_at_);
 }
 
 std::uint32_t InputArchive::type_index_slow(std::uint32_t id) const noexcept {
@@ -116,6 +149,15 @@ void InputArchive::wrong_type(const Object* o, const detail::TypeInfo& wanted) c
 namespace detail {
 
 namespace {
+/// The anchor of no heap (its tag is never set): a left-out tombstone's handle names it, so that
+/// it reads expired in every build, the collector and verify() pass it by as a handle into
+/// another heap, and a save writes it as left out again.
+alignas(64) constinit HeapAnchor g_no_heap{};
+}  // namespace
+
+HeapTag left_out_tag() noexcept { return reinterpret_cast<HeapTag>(&g_no_heap); }
+
+namespace {
 
 /// Reads the references of the records a little ahead of the one being loaded and prefetches the
 /// ID-table entries they will need: references point anywhere in the snapshot, and waiting for
@@ -127,8 +169,8 @@ class Lookahead {
   static constexpr std::uint32_t kDistance = 16;
 
   Lookahead(const format::Cursor& cursor, Object* const* objects, const std::uint64_t* handles,
-            std::uint32_t count) noexcept
-      : cursor_(cursor), objects_(objects), handles_(handles), count_(count) {}
+            std::uint32_t count, std::uint64_t first_id) noexcept
+      : cursor_(cursor), objects_(objects), handles_(handles), count_(count), first_id_(first_id) {}
 
   void step(std::uint32_t current) noexcept {
     while (ok_ && next_ < count_ && next_ <= current + kDistance) prefetch_record();
@@ -150,11 +192,10 @@ class Lookahead {
     const unsigned char* refs_end = refs + ref_bytes;
     std::int64_t previous = next_;
     while (refs < refs_end) {
-      std::uint64_t code = 0;
-      const std::size_t k = wire::decode_varint(refs, refs_end, code);
+      wire::Ref ref{};
+      const std::size_t k = wire::decode_reference(refs, refs_end, previous, first_id_, ref);
       if (!decoded(k)) return stop();
       refs += k;
-      const wire::Ref ref = wire::decode_ref(code, previous);
       if (ref.kind != wire::RefKind::strong && ref.kind != wire::RefKind::weak) continue;
       if (ref.id < 0 || ref.id >= static_cast<std::int64_t>(count_)) return stop();
       previous = ref.id;
@@ -171,6 +212,7 @@ class Lookahead {
   Object* const* objects_;
   const std::uint64_t* handles_;
   std::uint32_t count_;
+  std::uint64_t first_id_;
   std::uint32_t next_ = 0;
   bool ok_ = true;
 };
@@ -199,19 +241,24 @@ class Staging {
 
 class SnapshotReader {
  public:
-  SnapshotReader(Heap& heap, std::span<const unsigned char> bytes, const LoadOptions& options)
+  /// `detached`: where load_roots() takes the roots instead of the heap's registry (or null).
+  SnapshotReader(Heap& heap, std::span<const unsigned char> bytes, const LoadOptions& options,
+                 RootRegistry::Map* detached)
       : impl_(HeapInternals::of(heap)),
         table_(impl_.table),
         bytes_(bytes),
         options_(options),
+        detached_(detached),
         scratch_(scratch_of(heap)),
         staging_(table_) {}
 
   SnapshotStats run() {
     check_registry_conflicts();
+    check_options();
     format::Cursor cursor = format::open(bytes_, options_.verify_checksum, prefix_);
     format::read_prefix(cursor, prefix_);
     resolve_types();
+    resolve_externals();
     create_objects();
     read_records(cursor);
     const std::vector<format::RootEntry> roots = format::read_roots(cursor, prefix_.object_count);
@@ -221,6 +268,7 @@ class SnapshotReader {
     stats_.weak_targets = archive_.weak_targets_;
     stats_.objects = prefix_.object_count;
     stats_.roots = roots.size();
+    stats_.external_roots = prefix_.externals.size();
     stats_.bytes = bytes_.size();
     return stats_;
   }
@@ -231,6 +279,18 @@ class SnapshotReader {
     const SnapshotHooks* hooks;
     std::uint32_t version;  // as written
   };
+
+  void check_options() const {
+    for (const auto& [from, to] : options_.rename_roots)
+      if (to.empty())
+        throw std::invalid_argument("snapheap: load: LoadOptions::rename_roots maps '" + from + "' to an empty name");
+  }
+
+  // Each external name to the destination's root of that name as the load starts (or null).
+  void resolve_externals() {
+    external_objects_.reserve(prefix_.externals.size());
+    for (const std::string_view name : prefix_.externals) external_objects_.push_back(impl_.roots.find(name));
+  }
 
   void resolve_types() {
     types_.reserve(prefix_.types.size());
@@ -276,7 +336,7 @@ class SnapshotReader {
 
   void read_records(format::Cursor& cursor) {
     prepare_archive();
-    Lookahead ahead(cursor, objects_, handles_, prefix_.object_count);
+    Lookahead ahead(cursor, objects_, handles_, prefix_.object_count, prefix_.first_id_ref());
     std::uint32_t id = 0;
     for (const format::Run& run : prefix_.runs) {
       const FileType& type = types_[run.type];
@@ -299,6 +359,12 @@ class SnapshotReader {
     ar.run_hint_ = 0;
     ar.heap_ = &table_;
     ar.stats_ = &stats_;
+    ar.first_id_ref_ = prefix_.first_id_ref();
+    ar.external_names_ = prefix_.externals.data();
+    ar.external_objects_ = external_objects_.data();
+    ar.external_count_ = prefix_.externals.size();
+    ar.left_out_tag_ = left_out_tag();
+    ar.weak_external_required_ = options_.on_missing_weak_external == MissingExternal::error;
   }
 
   void read_record(const format::Record& record, std::uint32_t id, const FileType& type) {
@@ -323,26 +389,56 @@ class SnapshotReader {
                           static_cast<std::uint64_t>(ar.refs_cur_ - bytes_.data()));
   }
 
+  /// The name a root of the snapshot is bound (or returned) under: LoadOptions' renaming.
+  std::string bound_name(std::string_view name) const {
+    if (const auto found = options_.rename_roots.find(name); found != options_.rename_roots.end())
+      return found->second;
+    std::string bound = options_.root_prefix;
+    bound.append(name);
+    return bound;
+  }
+
+  /// "'model'", or "'model' (bound as 'a/model')" when it was renamed.
+  std::string described(std::string_view name, const std::string& bound) const {
+    std::string text = "'" + std::string(name) + "'";
+    if (bound != name) text += " (bound as '" + bound + "')";
+    return text;
+  }
+
   void commit(const std::vector<format::RootEntry>& roots) {
     // Everything that can fail happens before the first root is bound: the root nodes are
     // built here and spliced into the heap's registry afterwards, without allocating.
     RootRegistry::Map bound;
     for (const format::RootEntry& root : roots) {
-      if (options_.on_root_conflict == RootConflict::error && impl_.roots.contains(root.name))
-        throw SnapshotError(SnapshotErrc::root_conflict, "the snapshot's root '" + std::string(root.name) +
-                                                             "' is already a root of the destination heap");
-      // The file's names are strictly increasing (format::read_roots checks): append at the end.
-      bound.emplace_hint(bound.end(), std::string(root.name), Strong<Object>(objects_[root.id]));
+      std::string name = bound_name(root.name);
+      if (!detached_ && options_.on_root_conflict == RootConflict::error && impl_.roots.contains(name))
+        throw SnapshotError(SnapshotErrc::root_conflict, "the snapshot's root " + described(root.name, name) +
+                                                             " is already a root of the destination heap");
+      // Without renaming the file's names are strictly increasing (format::read_roots checks), so
+      // the hint is exact; a renamed one may land anywhere, and two may collide.
+      const std::size_t before = bound.size();
+      const auto at = bound.emplace_hint(bound.end(), name, Strong<Object>(objects_[root.id]));
+      if (bound.size() == before) {
+        std::string_view other;
+        for (const format::RootEntry& r : roots)
+          if (r.name != root.name && bound_name(r.name) == name) other = r.name;
+        throw SnapshotError(SnapshotErrc::root_conflict, "the snapshot's roots '" + std::string(other) + "' and '" +
+                                                             std::string(root.name) + "' would both be named '" +
+                                                             at->first + "'");
+      }
     }
     staging_.commit();
-    impl_.roots.splice(bound);
+    if (detached_) *detached_ = std::move(bound);
+    else impl_.roots.splice(bound);
   }
 
   HeapImpl& impl_;
   ObjectTable& table_;
   std::span<const unsigned char> bytes_;
   const LoadOptions& options_;
+  RootRegistry::Map* detached_;
   format::Prefix prefix_;
+  std::vector<Object*> external_objects_;  // by index in the snapshot's external table
   std::vector<FileType> types_;
   SnapshotScratch& scratch_;
   Object** objects_ = nullptr;
@@ -354,16 +450,25 @@ class SnapshotReader {
   SnapshotStats stats_;
 };
 
-SnapshotStats read_snapshot(Heap& heap, std::span<const unsigned char> bytes, const LoadOptions& options) {
+SnapshotStats read_snapshot(Heap& heap, std::span<const unsigned char> bytes, const LoadOptions& options,
+                            RootRegistry::Map* detached) {
   SnapshotScope scope(heap, "snapheap::load was called from a destructor or trace(): the collector is running");
-  SnapshotReader reader(heap, bytes, options);
+  SnapshotReader reader(heap, bytes, options, detached);
   return reader.run();
 }
 
 }  // namespace detail
 
 SnapshotStats load(Heap& heap, std::span<const std::byte> bytes, const LoadOptions& options) {
-  return detail::read_snapshot(heap, {reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()}, options);
+  return detail::read_snapshot(heap, {reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()}, options,
+                               nullptr);
+}
+
+LoadedRoots load_roots(Heap& heap, std::span<const std::byte> bytes, const LoadOptions& options) {
+  LoadedRoots loaded;
+  loaded.stats = detail::read_snapshot(heap, {reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()},
+                                       options, &loaded.roots);
+  return loaded;
 }
 
 }  // namespace snapheap

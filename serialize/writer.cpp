@@ -67,10 +67,45 @@ std::uint32_t OutputArchive::lookup_strong(const Object* target) const {
   return ids_[slot];
 }
 
+namespace {
+/// Whether a weak handle's target has died: its slot was reused, or a finished marking left it
+/// unmarked and it awaits the sweep (Weak::expired() reads it dead then, so the save does too).
+bool target_died(const detail::HeapCore& heap, std::uint32_t slot, std::uint32_t generation) noexcept {
+  return heap.generation(slot) != generation || (heap.sweep_pending() && !heap.is_marked(slot));
+}
+}  // namespace
+
+// As resolve_edges decides for the logged edges: another heap's handle (or a left-out
+// tombstone's, which names no heap) is left out, a handle whose target died is expired.
 std::uint32_t OutputArchive::lookup_weak(detail::HeapTag heap, std::uint32_t slot,
                                          std::uint32_t generation) const noexcept {
-  if (heap != heap_->tag() || heap_->generation(slot) != generation || !in_snapshot(slot)) return detail::kNoSlot;
-  return ids_[slot];
+  if (heap != heap_->tag()) return detail::kLeftOutId;
+  if (target_died(*heap_, slot, generation)) return detail::kExpiredId;
+  return in_snapshot(slot) ? ids_[slot] : detail::kLeftOutId;
+}
+
+void OutputArchive::put_special_weak(std::uint32_t id) {
+  if (id == detail::kExpiredId) {
+    ++weak_tombstones_;
+    ++weak_expired_;
+    return put_ref(detail::wire::kExpiredRef);
+  }
+  if (id == detail::kLeftOutId) {
+    ++weak_tombstones_;
+    ++weak_left_out_;
+    return put_ref(detail::wire::kLeftOutRef);
+  }
+  put_external(id, true);
+}
+
+void OutputArchive::put_external(std::uint32_t id, bool weak) {
+  const std::uint32_t k = detail::kFirstExternalId - id;
+  const std::uint32_t index = external_index_[k];
+  if (index == detail::kNoSlot) unsaved_external(k);
+  ++(weak ? weak_external_ : strong_external_);
+  put_ref(weak ? detail::wire::kExternalWeakRef : detail::wire::kExternalStrongRef);
+  if (refs_end_ - refs_cur_ < 10) grow_refs();  // the index, part of the same reference
+  refs_cur_ += detail::wire::encode_varint(refs_cur_, std::uint64_t{index});
 }
 
 void OutputArchive::unsaved_reference(const Object* target) const {
@@ -82,6 +117,16 @@ void OutputArchive::unsaved_reference(const Object* target) const {
                           (foreign ? std::string("that points into another heap")
                                    : "to a " + (to ? to->display_name() : std::string("?")) +
                                          " that its trace() does not visit"));
+}
+
+// The table of external roots lists those the logged edges reach; a reference to another one was
+// written by a serialize() whose trace() does not visit it.
+void OutputArchive::unsaved_external(std::uint32_t k) const {
+  const detail::TypeInfo* holder = detail::type_at(detail::ObjectAccess::type(object_));
+  throw SnapshotError(SnapshotErrc::unsaved_reference,
+                      "a " + (holder ? holder->display_name() : std::string("?")) +
+                          " saved a reference to the object of the external root '" + std::string(external_names_[k]) +
+                          "' that no trace() visits");
 }
 
 namespace detail {
@@ -135,9 +180,11 @@ class SnapshotWriter {
     select_roots();
     number_objects();
     resolve_edges();
+    index_externals();
     map_types();
     write_header();
     write_types();
+    write_externals();
     write_records();
     write_roots();
     out_.finish();
@@ -153,23 +200,69 @@ class SnapshotWriter {
     stats.weak_targets = archive_.weak_targets_;
     stats.weak_tombstones = archive_.weak_tombstones_;
     stats.weak_empty = archive_.weak_empty_;
+    stats.weak_expired = archive_.weak_expired_;
+    stats.weak_left_out = archive_.weak_left_out_;
+    stats.external_roots = external_table_.size();
+    stats.strong_external = archive_.strong_external_;
+    stats.weak_external = archive_.weak_external_;
     stats.bytes = out_.position();
     return stats;
   }
 
-  void select_roots() {
-    const auto& all = impl_.roots.map();
-    if (options_.roots.empty()) {
-      for (const auto& [name, handle] : all) roots_.emplace_back(name, handle.get());
-      return;
-    }
-    std::vector<std::string> names = options_.roots;
+  static std::vector<std::string> sorted_names(std::vector<std::string> names) {
     std::sort(names.begin(), names.end());
     names.erase(std::unique(names.begin(), names.end()), names.end());
-    for (const std::string& name : names) {
+    return names;
+  }
+
+  // The roots to save and the external ones, each in name order; the saved ones are every root
+  // but the external ones unless SaveOptions::roots lists them.
+  void select_roots() {
+    const auto& all = impl_.roots.map();
+    const std::vector<std::string> external = sorted_names(options_.external);
+    for (const std::string& name : external) {
+      auto found = all.find(name);
+      if (found == all.end())
+        throw std::invalid_argument("snapheap: save: the heap has no root named '" + name +
+                                    "' (in SaveOptions::external)");
+      externals_.emplace_back(found->first, found->second.get());
+    }
+    const auto is_external = [&](std::string_view name) {
+      return std::binary_search(external.begin(), external.end(), name);
+    };
+    if (options_.roots.empty()) {
+      for (const auto& [name, handle] : all)
+        if (!is_external(name)) roots_.emplace_back(name, handle.get());
+      return;
+    }
+    for (const std::string& name : sorted_names(options_.roots)) {
+      if (is_external(name))
+        throw std::invalid_argument("snapheap: save: '" + name + "' is in both SaveOptions::roots and SaveOptions::external");
       auto found = all.find(name);
       if (found == all.end()) throw std::invalid_argument("snapheap: save: the heap has no root named '" + name + "'");
       roots_.emplace_back(found->first, found->second.get());
+    }
+  }
+
+  // The objects of the external roots count as visited from the start, with a special ID each, so
+  // that numbering never enters them and every edge to one resolves to its root's name. Where
+  // two names hold one object, the first name (in name order) is the one written.
+  void mark_externals() {
+    special_floor_ = kFirstExternalId + 1 - static_cast<std::uint32_t>(externals_.size());
+    for (std::size_t k = 0; k < externals_.size(); ++k) {
+      const std::uint32_t slot = ObjectAccess::slot(externals_[k].second);
+      std::uint64_t& word = visited_[slot >> 6];
+      const std::uint64_t bit = std::uint64_t{1} << (slot & 63);
+      if (word & bit) continue;
+      word |= bit;
+      ids_[slot] = kFirstExternalId - static_cast<std::uint32_t>(k);
+    }
+    for (const auto& [name, object] : roots_) {
+      const std::uint32_t slot = ObjectAccess::slot(object);
+      if ((visited_[slot >> 6] >> (slot & 63)) & 1u)
+        throw std::invalid_argument("snapheap: save: the root '" + std::string(name) +
+                                    "' holds the object of the external root '" +
+                                    std::string(externals_[kFirstExternalId - ids_[slot]].first) + "'");
     }
   }
 
@@ -190,6 +283,7 @@ class SnapshotWriter {
   // that the cache misses of many edges overlap instead of each waiting for its own.
   void number_objects() {
     clear_scratch();
+    mark_externals();
     NumberingVisitor visitor(table_, scratch_);
     Tracer tracer = TracerAccess::visiting(visitor);
     Buffer<const Object*>& queue = scratch_.queue;
@@ -222,12 +316,15 @@ class SnapshotWriter {
     scratch_.strong_start.push_back(static_cast<std::uint32_t>(scratch_.strong_edges.size()));
     scratch_.weak_start.push_back(static_cast<std::uint32_t>(scratch_.weak_edges.size()));
     constexpr std::size_t kMax = std::numeric_limits<std::uint32_t>::max();
-    if (queue.size() >= kMax || scratch_.strong_edges.size() >= kMax || scratch_.weak_edges.size() >= kMax)
-      throw SnapshotError(SnapshotErrc::unsupported_value, "more than 2^32 - 2 objects or edges in one snapshot");
+    if (queue.size() >= kMax || scratch_.strong_edges.size() >= kMax || scratch_.weak_edges.size() >= kMax ||
+        scratch_.order.size() >= special_floor_)
+      throw SnapshotError(SnapshotErrc::unsupported_value, "more than 2^32 - 3 objects or edges in one snapshot");
   }
 
-  // Strong edges: queue position -> ID. Weak edges: the target's ID if it is in the snapshot
-  // (still the same object, and numbered), else a tombstone (invariant 4).
+  // Strong edges: queue position -> ID (an external root's special ID for its object). Weak edges:
+  // the target's ID if it is in the snapshot (still the same object, and numbered), an external
+  // root's special ID, else a tombstone (invariant 4): expired if the target died, left out if it
+  // lives (or is in another heap).
   void resolve_edges() {
     StrongEdge* strong = scratch_.strong_edges.data();
     const std::size_t strong_count = scratch_.strong_edges.size();
@@ -244,9 +341,27 @@ class SnapshotWriter {
         __builtin_prefetch(&table_.generation(weak[i + kAhead].slot));
       }
       WeakEdge& e = weak[i];
-      const bool kept = e.slot != kNoSlot && table_.generation(e.slot) == e.generation &&
-                        ((visited_[e.slot >> 6] >> (e.slot & 63)) & 1u);
-      e.id = kept ? ids_[e.slot] : kNoSlot;
+      if (e.slot == kNoSlot) e.id = kLeftOutId;
+      else if (target_died(table_, e.slot, e.generation)) e.id = kExpiredId;
+      else e.id = ((visited_[e.slot >> 6] >> (e.slot & 63)) & 1u) ? ids_[e.slot] : kLeftOutId;
+    }
+  }
+
+  // The external table lists, in name order, the external roots the logged edges refer to.
+  void index_externals() {
+    external_index_.assign(externals_.size(), kNoSlot);
+    if (externals_.empty()) return;
+    std::vector<bool> used(externals_.size(), false);
+    const auto note = [&](std::uint32_t id) {
+      if (id >= special_floor_ && id <= kFirstExternalId) used[kFirstExternalId - id] = true;
+    };
+    for (const StrongEdge& e : scratch_.strong_edges) note(e.id);
+    for (const WeakEdge& e : scratch_.weak_edges) note(e.id);
+    for (std::size_t k = 0; k < externals_.size(); ++k) {
+      external_names_.push_back(externals_[k].first);
+      if (!used[k]) continue;
+      external_index_[k] = static_cast<std::uint32_t>(external_table_.size());
+      external_table_.push_back(externals_[k].first);
     }
   }
 
@@ -298,10 +413,18 @@ class SnapshotWriter {
     }
   }
 
+  void write_externals() {
+    out_.put_varint(external_table_.size());
+    for (const std::string_view name : external_table_) put_name(name);
+  }
+
   void write_records() {
     archive_.heap_ = &table_;
     archive_.visited_ = visited_;
     archive_.ids_ = ids_;
+    archive_.special_floor_ = special_floor_;
+    archive_.external_index_ = external_index_.data();
+    archive_.external_names_ = external_names_.data();
     std::uint32_t id = 0;
     for (const format::Run& run : runs_) {
       const SnapshotHooks* hooks = types_[run.type];
@@ -360,6 +483,11 @@ class SnapshotWriter {
   std::uint64_t* visited_ = nullptr;
   std::uint32_t* ids_ = nullptr;
   std::vector<std::pair<std::string_view, const Object*>> roots_;
+  std::vector<std::pair<std::string_view, const Object*>> externals_;  // SaveOptions::external, in name order
+  std::uint32_t special_floor_ = kLeftOutId;
+  std::vector<std::uint32_t> external_index_;   // by external root: its index in the table, or kNoSlot
+  std::vector<std::string_view> external_names_;
+  std::vector<std::string_view> external_table_;  // what the snapshot lists
   std::vector<const SnapshotHooks*> types_;
   std::vector<format::Run> runs_;
   OutputArchive archive_;

@@ -592,11 +592,19 @@ int run_dot(const ParsedArgs& args) {
           os << "  o" << id << " -> tombstone [style=dashed, color=gray40, label=\"[" << ref.position
              << "] tombstone\"];\n";
           break;
+        case SnapshotGraph::RefKind::external_strong:
+        case SnapshotGraph::RefKind::external_weak:
+          os << "  o" << id << " -> x" << ref.external << " [" << (ref.kind == SnapshotGraph::RefKind::external_weak ? "style=dashed, " : "")
+             << "label=\"[" << ref.position << "]" << (ref.kind == SnapshotGraph::RefKind::external_weak ? " weak" : "") << "\"];\n";
+          break;
         case SnapshotGraph::RefKind::empty_strong:
         case SnapshotGraph::RefKind::empty_weak: break;
       }
     });
   }
+  for (std::size_t i = 0; i < graph.externals().size(); ++i)
+    os << "  x" << i << " [shape=ellipse, style=dashed, label=\"external root " << dot_text(graph.externals()[i])
+       << "\\nnot saved\"];\n";
   if (any_tombstone)
     os << "  tombstone [shape=octagon, style=dashed, color=gray40, label=\"(tombstone)\\ntarget not saved\"];\n";
   os << "}\n";

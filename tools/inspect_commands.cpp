@@ -7,6 +7,8 @@
 #include <snapheap/inspect.hpp>
 #include <snapheap/snapshot.hpp>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "cli.hpp"
 #include "json.hpp"
@@ -65,6 +67,18 @@ void write_types_text(std::ostream& out, const snapheap::SnapshotInfo& info) {
         << t.record_bytes << '\n';
 }
 
+// Format 2's tombstone kinds and external roots, after the lines every format has.
+void write_externals_text(std::ostream& out, const snapheap::SnapshotInfo& info) {
+  out << "tombstones:        ";
+  if (info.format_version < 2) out << "format 1 does not record whether expired or left out\n";
+  else out << info.weak_expired << " expired (the target had died), " << info.weak_left_out << " left out\n";
+  out << "external refs:     " << info.strong_external << " Member, " << info.weak_external
+      << " Weak (to roots the destination heap provides)\n"
+      << "external roots:    " << info.externals.size() << " (table " << info.external_table_bytes << " bytes)\n";
+  for (const auto& e : info.externals)
+    out << "  " << printable(e.name) << ": " << e.strong_refs << " Member, " << e.weak_refs << " Weak\n";
+}
+
 void write_text(std::ostream& out, const std::filesystem::path& file, const snapheap::SnapshotInfo& info) {
   out << "file:              " << file.string() << '\n'
       << "format version:    " << info.format_version << '\n'
@@ -83,6 +97,7 @@ void write_text(std::ostream& out, const std::filesystem::path& file, const snap
       << " tombstones, " << info.weak_empty << " empty\n"
       << "unreachable:       " << info.unreachable << " objects\n"
       << "checksum:          " << hex64(info.checksum) << " (XXH3-64)\n";
+  write_externals_text(out, info);
 }
 
 // ---- info: JSON -----------------------------------------------------------------------------------
@@ -94,7 +109,24 @@ void write_sections_json(json::Writer& w, const snapheap::SnapshotInfo& info) {
   w.key("records").value(info.record_bytes);
   w.key("roots").value(info.root_bytes);
   w.key("trailer").value(info.trailer_bytes);
+  w.key("external_table").value(info.external_table_bytes);
   w.end_object();
+}
+
+void write_externals_json(json::Writer& w, const snapheap::SnapshotInfo& info) {
+  w.key("weak_expired").value(info.weak_expired);
+  w.key("weak_left_out").value(info.weak_left_out);
+  w.key("strong_external").value(info.strong_external);
+  w.key("weak_external").value(info.weak_external);
+  w.key("externals").begin_array();
+  for (const auto& e : info.externals) {
+    w.begin_object(true);
+    w.key("name").value(e.name);
+    w.key("strong_refs").value(e.strong_refs);
+    w.key("weak_refs").value(e.weak_refs);
+    w.end_object();
+  }
+  w.end_array();
 }
 
 void write_types_json(json::Writer& w, const snapheap::SnapshotInfo& info) {
@@ -139,6 +171,7 @@ void write_json(std::ostream& out, const std::filesystem::path& file, const snap
   w.key("weak_tombstones").value(info.weak_tombstones);
   w.key("weak_empty").value(info.weak_empty);
   w.key("unreachable").value(info.unreachable);
+  write_externals_json(w, info);
   w.key("checksum_algorithm").value("xxh3-64");
   w.key("checksum").value(hex64(info.checksum));
   w.end_object();
@@ -155,11 +188,48 @@ int run_info(const ParsedArgs& args) {
   return kExitOk;
 }
 
+/// With --provides: whether a heap with those roots would bind every external reference. A
+/// Member to a root it lacks fails the load; a Weak becomes a tombstone, unless --require-weak.
+/// Returns the line that says why it would not load, or an empty string.
+std::string unprovided(const ParsedArgs& args, const std::filesystem::path& file, const snapheap::SnapshotInfo& info,
+                       const std::vector<std::string_view>& provided) {
+  const bool require_weak = args.has("--require-weak");
+  std::string missing;
+  std::size_t count = 0;
+  for (const auto& e : info.externals) {
+    if (std::find(provided.begin(), provided.end(), e.name) != provided.end()) continue;
+    if (e.strong_refs == 0 && !require_weak) continue;
+    missing += (count++ ? ", " : "") + printable(e.name) + " (" + std::to_string(e.strong_refs) + " Member, " +
+               std::to_string(e.weak_refs) + " Weak)";
+  }
+  if (missing.empty()) return {};
+  return file.string() + ": would not load: the destination heap does not provide the external root" +
+         (count > 1 ? "s " : " ") + missing;
+}
+
 int run_verify(const ParsedArgs& args) {
   const std::filesystem::path file(single_operand(args, "FILE"));
   snapheap::SnapshotInfo info;
   if (!inspect_file(file, "", info)) return kExitFailure;
+  const bool destination = args.has("--provides") || args.has("--require-weak");
+  std::vector<std::string_view> provided;
+  for (const auto& [name, value] : args.options)
+    if (name == "--provides" && !value.empty()) provided.push_back(value);
+  if (destination) {
+    if (const std::string why = unprovided(args, file, info, provided); !why.empty()) {
+      std::cerr << why << '\n';
+      return kExitFailure;
+    }
+  }
   std::cout << "ok: " << info.objects << " objects, " << info.bytes << " bytes\n";
+  for (const auto& e : info.externals) {
+    std::cout << "external root " << printable(e.name) << ": " << e.strong_refs << " Member, " << e.weak_refs << " Weak";
+    if (destination) {
+      const bool has = std::find(provided.begin(), provided.end(), e.name) != provided.end();
+      std::cout << (has ? "; provided" : "; not provided: its Weak references load expired");
+    }
+    std::cout << '\n';
+  }
   return kExitOk;
 }
 
@@ -168,8 +238,10 @@ constexpr OptionSpec kInfoOptions[] = {{"--json", false}};
 constexpr std::string_view kInfoHelp =
     "Describes a snapshot file: format version, byte order, the size of each section, objects by\n"
     "type (name, class version, count, record bytes), the named roots, strong references, weak\n"
-    "handles (to targets, tombstones, empty), unreachable objects and the checksum. The file is\n"
-    "checked completely first; the types' code is not needed, so any program's snapshots work.\n"
+    "handles (to targets, tombstones, empty), unreachable objects and the checksum; then the\n"
+    "tombstones by kind (expired or left out), the references to external roots, and the external\n"
+    "roots the snapshot needs a destination heap to provide. The file is checked completely\n"
+    "first; the types' code is not needed, so any program's snapshots work.\n"
     "FILE may be - for standard input.\n\n"
     "Options:\n"
     "  --json       print one JSON object instead of text\n"
@@ -180,8 +252,18 @@ constexpr std::string_view kVerifyHelp =
     "Checks a snapshot file completely (header, trailer, checksum, type table, every record and\n"
     "reference, the roots). Prints \"ok: N objects, B bytes\", or one line naming the first\n"
     "problem and its byte offset: \"FILE: <what is wrong> (at byte N)\". FILE may be - for\n"
-    "standard input.\n\n"
-    "Exit status: 0 valid, 1 not valid or unreadable, 2 bad arguments.\n";
+    "standard input. The external roots the snapshot needs follow, one line each.\n\n"
+    "Options:\n"
+    "  --provides NAME   a root the destination heap will have (repeat it for each; an empty\n"
+    "                    NAME says the destination has none): then verify also says whether the\n"
+    "                    snapshot would load there, and fails if a Member refers to an external\n"
+    "                    root that is not provided (\"FILE: would not load: ...\"); a Weak to one\n"
+    "                    loads expired\n"
+    "  --require-weak    a Weak to an external root not provided fails too\n"
+    "                    (LoadOptions::on_missing_weak_external = MissingExternal::error)\n"
+    "  -h, --help        print this help\n\n"
+    "Exit status: 0 valid (and loadable there), 1 not valid, unreadable or would not load,\n"
+    "2 bad arguments.\n";
 
 }  // namespace
 
@@ -190,8 +272,11 @@ const Command& info_command() {
   return command;
 }
 
+constexpr OptionSpec kVerifyOptions[] = {{"--provides", true}, {"--require-weak", false}};
+
 const Command& verify_command() {
-  static const Command command{"verify", "usage: snapheap verify FILE", kVerifyHelp, {}, &run_verify};
+  static const Command command{"verify", "usage: snapheap verify [--provides NAME]... [--require-weak] FILE",
+                               kVerifyHelp, kVerifyOptions, &run_verify};
   return command;
 }
 

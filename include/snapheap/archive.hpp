@@ -20,8 +20,9 @@
 // their elements, and contiguous arrays of trivially copyable scalars (std::vector<std::int64_t>,
 // std::array<float, N>, anything boost::serialization::is_bitwise_serializable marks) as one
 // block. A Member is written as its target's snapshot ID, a Weak as its target's ID when the
-// target is in the snapshot and as a tombstone otherwise. References are stored apart from the
-// data of a record, so tools read them without the type's code.
+// target is in the snapshot and as a tombstone otherwise (expired or left out), and either as a
+// reference to a root's name when the target is an external root's object (SaveOptions::external).
+// References are stored apart from the data of a record, so tools read them without the type's code.
 #pragma once
 
 #include <boost/mpl/bool.hpp>
@@ -35,6 +36,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -79,8 +81,15 @@ struct StrongEdge {
 struct WeakEdge {
   std::uint32_t slot;  // kNoSlot: the handle points into another heap
   std::uint32_t generation;
-  std::uint32_t id;    // after resolution: the target's ID, or kNoSlot for a tombstone
+  std::uint32_t id;    // after resolution: the target's ID, or one of the writer's special IDs
 };
+
+/// The writer's special IDs, above every object ID of a snapshot: a weak handle's tombstones, and
+/// the objects of external roots (external root k, in SaveOptions::external's name order, is
+/// kFirstExternalId - k).
+inline constexpr std::uint32_t kExpiredId = kNoSlot;
+inline constexpr std::uint32_t kLeftOutId = kNoSlot - 1;
+inline constexpr std::uint32_t kFirstExternalId = kNoSlot - 2;
 
 template <class T>
 void save_value(OutputArchive& ar, const T& value);
@@ -161,28 +170,32 @@ class OutputArchive {
   }
   void put_strong(const Object* target) {
     if (!target) return put_ref(detail::wire::kEmptyStrongRef);
-    ++strong_refs_;
     // The writer logged this object's edges while numbering: when serialize() writes them in
     // the order trace() visits them (the usual case) the ID is the next log entry.
+    std::uint32_t id;
     if (strong_cur_ != strong_end_ && strong_cur_->target == target) [[likely]]
-      return put_id((strong_cur_++)->id, 0);
-    put_id(lookup_strong(target), 0);
+      id = (strong_cur_++)->id;
+    else
+      id = lookup_strong(target);
+    if (id >= special_floor_) [[unlikely]]
+      return put_external(id, false);
+    ++strong_refs_;
+    put_id(id, 0);
   }
   void put_weak(detail::HeapTag heap, std::uint32_t slot, std::uint32_t generation) {
     if (!heap) {
       ++weak_empty_;
       return put_ref(detail::wire::kEmptyWeakRef);
     }
+    // The log holds kNoSlot for a handle into another heap (or a left-out tombstone's).
+    const std::uint32_t logged = heap == heap_->tag() ? slot : detail::kNoSlot;
     std::uint32_t id;
-    if (weak_cur_ != weak_end_ && weak_cur_->slot == slot && weak_cur_->generation == generation &&
-        heap == heap_->tag()) [[likely]]
+    if (weak_cur_ != weak_end_ && weak_cur_->slot == logged && weak_cur_->generation == generation) [[likely]]
       id = (weak_cur_++)->id;
     else
       id = lookup_weak(heap, slot, generation);
-    if (id == detail::kNoSlot) {
-      ++weak_tombstones_;
-      return put_ref(detail::wire::kTombstoneRef);
-    }
+    if (id >= special_floor_) [[unlikely]]
+      return put_special_weak(id);
     ++weak_targets_;
     put_id(id, 1);
   }
@@ -217,6 +230,11 @@ class OutputArchive {
     previous_id_ = id;
     put_ref(code);
   }
+  /// A tombstone (expired or left out) or a Weak to an external root.
+  void put_special_weak(std::uint32_t id);
+  /// A reference to an external root's object (`id` is its special ID): the code, then the
+  /// root's index in the snapshot's external table.
+  void put_external(std::uint32_t id, bool weak);
   bool owned_by_record(const void* owner) noexcept;
   void put_bulk(const void* owner, const void* p, std::size_t n, detail::StillHolds check);
   /// Throws if a container recorded by pointer no longer holds what was written.
@@ -224,6 +242,7 @@ class OutputArchive {
   void grow(std::size_t n);
   void grow_refs();
   [[noreturn]] void unsaved_reference(const Object* target) const;
+  [[noreturn]] void unsaved_external(std::uint32_t k) const;
 
   // The record being written.
   unsigned char* data_ = nullptr;
@@ -253,6 +272,16 @@ class OutputArchive {
   std::size_t weak_targets_ = 0;
   std::size_t weak_tombstones_ = 0;
   std::size_t weak_empty_ = 0;
+  std::size_t weak_expired_ = 0;
+  std::size_t weak_left_out_ = 0;
+  std::size_t strong_external_ = 0;
+  std::size_t weak_external_ = 0;
+  /// IDs from here up are special (detail::kExpiredId, ...): kLeftOutId without external roots.
+  std::uint32_t special_floor_ = detail::kLeftOutId;
+  /// By external root (SaveOptions::external order): its index in the file's table, or kNoSlot
+  /// if the save refers to it nowhere (then it is not in the table).
+  const std::uint32_t* external_index_ = nullptr;
+  const std::string_view* external_names_ = nullptr;
   std::vector<unsigned char> data_storage_;
   std::vector<unsigned char> refs_storage_;
 };
@@ -306,17 +335,25 @@ class InputArchive {
   std::size_t get_count(std::size_t min_bytes);
   template <class T>
   T* get_strong() {
-    const std::int64_t id = get_target(/*weak=*/false, nullptr);
-    if (id < 0) return nullptr;
+    const std::int64_t id = get_target(/*weak=*/false);
+    if (id < 0) return id == kNullTarget ? nullptr : external_as<T>(id, /*weak=*/false);
     return checked_cast<T>(static_cast<std::uint32_t>(id));
   }
   template <class T>
   Weak<T> get_weak() {
-    bool tombstone = false;
-    const std::int64_t id = get_target(/*weak=*/true, &tombstone);
+    const std::int64_t id = get_target(/*weak=*/true);
     if (id < 0) {
-      return tombstone ? detail::HandleAccess::make_weak<T>(heap_->tag(), detail::kTombstoneSlot, 0)
-                       : Weak<T>();
+      switch (id) {
+        case kNullTarget: return Weak<T>();
+        case kExpiredTarget: return detail::HandleAccess::make_weak<T>(heap_->tag(), detail::kTombstoneSlot, 0);
+        case kLeftOutTarget: return detail::HandleAccess::make_weak<T>(left_out_tag_, detail::kTombstoneSlot, 0);
+        default: break;
+      }
+      // A Weak to an external root: its object, or a left-out tombstone if the heap lacks it.
+      const T* target = external_as<T>(id, /*weak=*/true);
+      if (!target) return detail::HandleAccess::make_weak<T>(left_out_tag_, detail::kTombstoneSlot, 0);
+      const std::uint32_t slot = detail::ObjectAccess::slot(target);
+      return detail::HandleAccess::make_weak<T>(heap_->tag(), slot, heap_->generation(slot));
     }
     if (!type_matches<T>(static_cast<std::uint32_t>(id))) checked_cast<T>(static_cast<std::uint32_t>(id));
     const std::uint64_t handle = handles_[id];
@@ -355,16 +392,36 @@ class InputArchive {
       wrong_type(o, detail::type_info_of<T>());
     }
   }
-  /// The ID of the next reference, or -1 for an empty handle or a tombstone.
-  std::int64_t get_target(bool weak, bool* tombstone) {
+  // What get_target returns besides an object ID.
+  static constexpr std::int64_t kNullTarget = -1;     // an empty handle
+  static constexpr std::int64_t kExpiredTarget = -2;  // a tombstone: the target expired (or version 1's)
+  static constexpr std::int64_t kLeftOutTarget = -3;  // a tombstone: the target was left out
+  static constexpr std::int64_t kExternalTarget = -4; // external root k: kExternalTarget - k
+  /// An external root's object as a T, for a reference to it (`target` from get_target). Null
+  /// only for a Weak whose root the heap lacks, where LoadOptions allow a tombstone; a missing
+  /// root otherwise, or one of another type, is a SnapshotError.
+  template <class T>
+  T* external_as(std::int64_t target, bool weak) {
+    const auto k = static_cast<std::size_t>(kExternalTarget - target);
+    Object* o = external_object(k, weak);
+    if constexpr (std::is_same_v<T, Object>) {
+      return o;
+    } else {
+      if (!o) return nullptr;
+      if (detail::ObjectAccess::type(o) == detail::TypeIndex<T>::value) return static_cast<T*>(o);
+      if (T* typed = dynamic_cast<T*>(o)) return typed;  // a field of a base class type
+      wrong_external_type(k, o, detail::type_info_of<T>());
+    }
+  }
+  /// The ID of the next reference, or one of the negative targets above.
+  std::int64_t get_target(bool weak) {
     // The common case inline: a short reference code of the expected kind, in range.
     {
       std::uint64_t code;
       const std::size_t n = detail::wire::decode_short_varint(refs_cur_, code);
-      if (n != 0 && n <= static_cast<std::size_t>(refs_end_ - refs_cur_) && code >= detail::wire::kFirstIdRef &&
-          ((code - detail::wire::kFirstIdRef) & 1) == weak) [[likely]] {
-        const std::int64_t id = static_cast<std::int64_t>(previous_id_) +
-                                detail::wire::unzigzag((code - detail::wire::kFirstIdRef) >> 1);
+      if (n != 0 && n <= static_cast<std::size_t>(refs_end_ - refs_cur_) && code >= first_id_ref_ &&
+          ((code - first_id_ref_) & 1) == weak) [[likely]] {
+        const std::int64_t id = static_cast<std::int64_t>(previous_id_) + detail::wire::unzigzag((code - first_id_ref_) >> 1);
         if (id >= 0 && id < static_cast<std::int64_t>(object_count_)) {
           refs_cur_ += n;
           previous_id_ = static_cast<std::uint32_t>(id);
@@ -373,9 +430,12 @@ class InputArchive {
         }
       }
     }
-    return get_target_slow(weak, tombstone);
+    return get_target_slow(weak);
   }
-  std::int64_t get_target_slow(bool weak, bool* tombstone);
+  std::int64_t get_target_slow(bool weak);
+  /// External root k's object in the destination heap, or null (a Weak, tombstones allowed).
+  Object* external_object(std::size_t k, bool weak);
+  [[noreturn]] void wrong_external_type(std::size_t k, const Object* o, const detail::TypeInfo& wanted) const;
   std::uint32_t type_index_slow(std::uint32_t id) const noexcept;
   std::uint64_t get_varint_slow();
   [[noreturn]] void fail_overrun(std::size_t wanted) const;
@@ -390,6 +450,7 @@ class InputArchive {
   std::uint32_t version_ = 0;
   std::uint32_t record_id_ = 0;
   std::uint32_t object_count_ = 0;
+  std::uint64_t first_id_ref_ = detail::wire::kFirstIdRef;  // wire::first_id_ref(format version)
   Object* const* objects_ = nullptr;        // by snapshot ID
   const std::uint64_t* handles_ = nullptr;  // by snapshot ID: slot | generation << 32
   const std::uint32_t* run_end_ = nullptr;  // type runs: first ID after each run
@@ -401,6 +462,14 @@ class InputArchive {
   SnapshotStats* stats_ = nullptr;
   std::size_t strong_refs_ = 0;
   std::size_t weak_targets_ = 0;
+  // External roots, by index in the snapshot's table: the name and the destination's object
+  // (null where it has none).
+  const std::string_view* external_names_ = nullptr;
+  Object* const* external_objects_ = nullptr;
+  std::size_t external_count_ = 0;
+  detail::HeapTag left_out_tag_ = 0;  // what a left-out tombstone's handle names (no heap)
+  std::uint64_t ref_at_ = 0;          // offset of the last reference read by get_target_slow
+  bool weak_external_required_ = false;
 };
 
 namespace detail {

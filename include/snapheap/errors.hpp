@@ -26,6 +26,8 @@ enum class SnapshotErrc : std::uint8_t {
   unregistered_type,     ///< save reached an object whose type is not registered
   unsaved_reference,     ///< a type's save wrote a Member that its trace() does not visit
   unsupported_value,     ///< save was asked to write a value the format cannot hold
+  missing_external,      ///< a reference to an external root the destination heap does not have
+  external_mismatch,     ///< the destination's root of an external name holds another type than the field
 };
 
 /// A bad snapshot, or a save that could not complete. what() says what is wrong and where:

@@ -54,10 +54,27 @@ struct SnapshotInfo {
   std::size_t unreachable = 0;      ///< objects no root reaches through strong references
   std::uint64_t checksum = 0;       ///< XXH3-64 as stored
   std::uint64_t header_bytes = 0, type_table_bytes = 0, record_bytes = 0, root_bytes = 0, trailer_bytes = 0;
+
+  /// An external root: a root of the destination heap that the snapshot refers to by name
+  /// (SaveOptions::external) and a load binds to.
+  struct External {
+    std::string name;
+    std::size_t strong_refs = 0;  ///< Member references to it: a load needs the root
+    std::size_t weak_refs = 0;    ///< Weak references to it: tombstones where the root is missing
+  };
+  std::vector<External> externals;     ///< in name order (format 2; none in format 1)
+  std::size_t strong_external = 0;     ///< Member references to external roots
+  std::size_t weak_external = 0;       ///< Weak references to external roots
+  /// weak_tombstones by kind: the target had died before the save / was alive but left out.
+  /// Format 1 does not say which: both 0 there.
+  std::size_t weak_expired = 0;
+  std::size_t weak_left_out = 0;
+  std::uint64_t external_table_bytes = 0;  ///< the external-root table (format 2), between the type table and the records
 };
 
-/// Checks a snapshot completely (header, trailer, checksum, type table, every record's length
-/// and references, the roots) and describes it. Throws SnapshotError at the first problem.
+/// Checks a snapshot completely (header, trailer, checksum, type table, external-root table,
+/// every record's length and references, the roots) and describes it. Throws SnapshotError at
+/// the first problem.
 SnapshotInfo inspect(std::span<const std::byte> bytes);
 SnapshotInfo inspect(const std::filesystem::path& path);
 
@@ -71,10 +88,13 @@ SnapshotInfo inspect(const std::filesystem::path& path);
 class SnapshotGraph {
  public:
   static constexpr std::uint32_t kNone = 0xffffffffu;
-  enum class RefKind : std::uint8_t { strong, weak, tombstone, empty_strong, empty_weak };
+  /// A tombstone is any weak handle whose target was not saved (expired or left out); the
+  /// external kinds are references to an external root (SaveOptions::external, format 2).
+  enum class RefKind : std::uint8_t { strong, weak, tombstone, empty_strong, empty_weak, external_strong, external_weak };
   struct Ref {
     RefKind kind = RefKind::empty_strong;
     std::uint32_t target = kNone;  ///< the object referred to (strong and weak), else kNone
+    std::uint32_t external = kNone;  ///< for the external kinds: the index into externals()
     std::uint32_t position = 0;    ///< the reference's index among its record's references
   };
   struct Type {
@@ -87,6 +107,7 @@ class SnapshotGraph {
   };
   struct Counts {
     std::uint64_t strong_refs = 0, strong_empty = 0, weak_targets = 0, weak_tombstones = 0, weak_empty = 0;
+    std::uint64_t strong_external = 0, weak_external = 0;  ///< references to external roots
   };
 
   SnapshotGraph() = default;
@@ -113,6 +134,8 @@ class SnapshotGraph {
   std::span<const unsigned char> record_data(std::uint32_t id) const noexcept;
   /// Named roots in name order (then, for a live heap, objects held by Strong handles).
   const std::vector<Root>& roots() const noexcept { return roots_; }
+  /// The external roots the snapshot refers to by name, in name order (none for a live heap).
+  const std::vector<std::string>& externals() const noexcept { return externals_; }
   const Counts& counts() const noexcept { return counts_; }
   /// True for a graph made by of_heap().
   bool live() const noexcept { return live_; }
@@ -135,6 +158,8 @@ class SnapshotGraph {
   std::vector<std::uint32_t> run_type_;
   std::vector<Type> types_;
   std::vector<Root> roots_;
+  std::vector<std::string> externals_;
+  std::uint64_t first_id_ = detail::wire::kFirstIdRef;  // wire::first_id_ref(the file's format version)
   Counts counts_;
   bool live_ = false;
 };
@@ -183,7 +208,9 @@ std::vector<WeakHolder> tombstones(const SnapshotGraph& graph);
 /// holds each root by a property edge named after it; node 2 "(tombstone)" is the target of
 /// every tombstone (a weak edge); then one "object" node per object, named after its type, with
 /// id 7 + 2 x its ID (odd, as V8 numbers heap objects), its self bytes, an element edge per
-/// strong reference and a weak edge per weak handle (indexed by position in the record).
+/// strong reference and a weak edge per weak handle (indexed by position in the record); after
+/// the objects, a synthetic node "(external root) NAME" per external root, the target of the
+/// references to it (an element edge for a Member, a weak edge for a Weak).
 void export_devtools(const SnapshotGraph& graph, std::ostream& out);
 /// The same from a live heap: SnapshotGraph::of_heap(heap), its named roots and Strong handles.
 void export_devtools(const Heap& heap, std::ostream& out);
@@ -215,15 +242,22 @@ void SnapshotGraph::for_each_ref(std::uint32_t id, Fn&& fn) const {
   const unsigned char* p = refs_begin(id, refs_end);
   std::int64_t previous = id;
   for (std::uint32_t position = 0; p != refs_end; ++position) {
-    std::uint64_t code = 0;
-    p += detail::wire::decode_varint(p, end, code);
-    const detail::wire::Ref ref = detail::wire::decode_ref(code, previous);
+    detail::wire::Ref ref{};
+    p += detail::wire::decode_reference(p, end, previous, first_id_, ref);
     Ref out;
     out.position = position;
     switch (ref.kind) {
       case RefKind::empty_strong: out.kind = SnapshotGraph::RefKind::empty_strong; break;
       case RefKind::empty_weak: out.kind = SnapshotGraph::RefKind::empty_weak; break;
-      case RefKind::tombstone: out.kind = SnapshotGraph::RefKind::tombstone; break;
+      case RefKind::tombstone:
+      case RefKind::expired:
+      case RefKind::left_out: out.kind = SnapshotGraph::RefKind::tombstone; break;
+      case RefKind::external_strong:
+      case RefKind::external_weak:
+        out.kind = ref.kind == RefKind::external_strong ? SnapshotGraph::RefKind::external_strong
+                                                        : SnapshotGraph::RefKind::external_weak;
+        out.external = static_cast<std::uint32_t>(ref.index);
+        break;
       case RefKind::strong:
       case RefKind::weak:
         previous = ref.id;
@@ -237,18 +271,9 @@ void SnapshotGraph::for_each_ref(std::uint32_t id, Fn&& fn) const {
 
 template <class Fn>
 void SnapshotGraph::for_each_strong(std::uint32_t id, Fn&& fn) const {
-  const auto* end = reinterpret_cast<const unsigned char*>(bytes_.data()) + bytes_.size();
-  const unsigned char* refs_end = nullptr;
-  const unsigned char* p = refs_begin(id, refs_end);
-  std::int64_t previous = id;
-  for (std::uint32_t position = 0; p != refs_end; ++position) {
-    std::uint64_t code = 0;
-    p += detail::wire::decode_varint(p, end, code);
-    if (code < detail::wire::kFirstIdRef) continue;
-    const detail::wire::Ref ref = detail::wire::decode_ref(code, previous);
-    previous = ref.id;
-    if (ref.kind == detail::wire::RefKind::strong) fn(static_cast<std::uint32_t>(ref.id), position);
-  }
+  for_each_ref(id, [&](const Ref& ref) {
+    if (ref.kind == RefKind::strong) fn(ref.target, ref.position);
+  });
 }
 
 }  // namespace snapheap

@@ -10,6 +10,14 @@
 // handle in it is its target's ID when the target is in the snapshot and a tombstone otherwise;
 // an empty handle stays empty. Loading rebuilds the objects with identity, sharing and cycles as
 // they were; restored weak handles point at restored objects, tombstones restore as expired.
+//
+// External roots: a snapshot can leave out the objects of roots it names instead, and the load
+// links to the destination heap's roots of those names (pickle's persistent_id):
+//
+//     snapheap::save(heap, "model.snap", {.roots = {"model"}, .external = {"large_data"}});
+//     other.set_root("large_data", dataset);                      // the destination has its own
+//     snapheap::load(other, "model.snap");                         // the model's Member -> dataset
+//     auto a = snapheap::load_roots(other, "ckpt-a.snap");         // roots as handles, no names
 #pragma once
 
 #include <algorithm>
@@ -19,8 +27,11 @@
 #include <cstring>
 #include <filesystem>
 #include <iosfwd>
+#include <map>
 #include <span>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "snapheap/errors.hpp"
@@ -60,8 +71,15 @@ class ByteBuffer {
 };
 
 struct SaveOptions {
-  /// The named roots to save; empty saves every root of the heap.
+  /// The named roots to save; empty saves every root of the heap (except the external ones).
   std::vector<std::string> roots{};
+  /// Roots whose objects are not saved: every reference, strong or weak, from a saved object to
+  /// an external root's object is written as a reference to that root's name, and a load binds
+  /// it to the destination heap's root of that name. What only external objects reach is left
+  /// out like any unreached object. Each name must be a root of the heap and not one of `roots`;
+  /// a saved root may not hold an external root's object. Where two external names hold the
+  /// same object, references to it are written under the first name in name order.
+  std::vector<std::string> external{};
   /// For files: fsync the data and the directory, so the new snapshot survives a power cut.
   bool sync = true;
 };
@@ -72,23 +90,49 @@ enum class RootConflict : std::uint8_t {
   replace,  ///< the snapshot's root replaces the heap's
 };
 
+/// What a Weak in the snapshot that refers to an external root becomes when the destination heap
+/// has no root of that name. (A Member that does is always an error: SnapshotErrc::missing_external.)
+enum class MissingExternal : std::uint8_t {
+  tombstone,  ///< the handle is restored expired, as a tombstone of a left-out target
+  error,      ///< throw SnapshotError(missing_external) before anything changes
+};
+
 struct LoadOptions {
   RootConflict on_root_conflict = RootConflict::error;
   /// Checking the checksum first keeps a damaged file away from the types' load code. A hostile
   /// file can carry a valid checksum, so the reader never relies on it for memory safety; tools
   /// and fuzzers turn it off to reach the structural checks.
   bool verify_checksum = true;
+  /// A Weak to an external root the destination heap lacks.
+  MissingExternal on_missing_weak_external = MissingExternal::tombstone;
+  /// Renames the snapshot's roots on load: a root listed here is bound (or returned, by
+  /// load_roots) under the name it maps to; every other root under `root_prefix` + its name.
+  /// External references are bound by their own names, to the roots the heap holds when the
+  /// load starts. Mapped names must not be empty; two roots renamed to one name are an error
+  /// (root_conflict). Entries for roots the snapshot does not have are ignored.
+  std::map<std::string, std::string, std::less<>> rename_roots{};
+  std::string root_prefix{};
 };
 
 /// What a save wrote or a load restored.
 struct SnapshotStats {
   std::size_t objects = 0;          ///< objects in the snapshot
   std::size_t roots = 0;            ///< named roots
-  std::size_t strong_refs = 0;      ///< non-empty Member references
+  std::size_t strong_refs = 0;      ///< Member references to objects in the snapshot
   std::size_t weak_targets = 0;     ///< weak handles whose target is in the snapshot
   std::size_t weak_tombstones = 0;  ///< weak handles whose target is not (restored expired)
   std::size_t weak_empty = 0;       ///< empty weak handles
   std::uint64_t bytes = 0;          ///< size of the snapshot
+  /// The tombstones by kind: the target had died before the save, or was alive but left out
+  /// (not reached, or in another heap). Together weak_tombstones, except for a format-1
+  /// snapshot, which does not say (both 0).
+  std::size_t weak_expired = 0;
+  std::size_t weak_left_out = 0;
+  std::size_t external_roots = 0;   ///< names in the snapshot's external-root table
+  std::size_t strong_external = 0;  ///< Member references to external roots
+  std::size_t weak_external = 0;    ///< Weak references to external roots
+  /// Load only: weak references to external roots the destination lacked (restored expired).
+  std::size_t weak_unbound = 0;
 };
 
 /// Saves to a file, atomically: the data goes to an unnamed (O_TMPFILE) or fixed temporary file
@@ -111,6 +155,35 @@ SnapshotStats load(Heap& heap, std::istream& in, const LoadOptions& options = {}
 SnapshotStats load(Heap& heap, std::span<const std::byte> bytes, const LoadOptions& options = {});
 inline SnapshotStats load(Heap& heap, const ByteBuffer& bytes, const LoadOptions& options = {}) {
   return load(heap, bytes.view(), options);
+}
+
+/// What load_roots() gives back: the statistics and the snapshot's roots as handles, by name
+/// (after LoadOptions' renaming), none of them named in the heap.
+struct LoadedRoots {
+  SnapshotStats stats;
+  std::map<std::string, Strong<Object>, std::less<>> roots;
+
+  /// The root of that name as a T: empty if there is none; std::invalid_argument if it holds
+  /// something that is not a T (as Heap::root).
+  template <class T>
+  Strong<T> root(std::string_view name) const {
+    const auto found = roots.find(name);
+    if (found == roots.end()) return Strong<T>();
+    Strong<T> typed = dynamic_handle_cast<T>(found->second);
+    if (!typed)
+      throw std::invalid_argument("snapheap: the loaded root '" + std::string(name) + "' does not hold the type asked for");
+    return typed;
+  }
+};
+
+/// Loads like load() but names nothing in the heap: the snapshot's roots come back as Strong
+/// handles, so that snapshots with the same root names (two checkpoints of one model) can be
+/// loaded side by side. on_root_conflict does not apply; the rest of LoadOptions does.
+LoadedRoots load_roots(Heap& heap, std::span<const std::byte> bytes, const LoadOptions& options = {});
+LoadedRoots load_roots(Heap& heap, const std::filesystem::path& path, const LoadOptions& options = {});
+LoadedRoots load_roots(Heap& heap, std::istream& in, const LoadOptions& options = {});
+inline LoadedRoots load_roots(Heap& heap, const ByteBuffer& bytes, const LoadOptions& options = {}) {
+  return load_roots(heap, bytes.view(), options);
 }
 
 /// Reads a whole file into `out` (throws SnapshotError(io_error) if it cannot).

@@ -4,6 +4,8 @@
 // bit of one payload snapshot). A load either throws SnapshotError
 // and leaves the destination heap as it was, or (resealed only) loads a heap that verifies and
 // saves again. Never a crash (the ASan build runs these too), a hang, or an undetected change.
+// The subjects include snapshots with external roots (fuzz/samples.hpp's external-*), loaded into
+// the fuzzers' destination heap, which has those roots.
 #include <catch2/catch.hpp>
 
 #include <cstddef>
@@ -127,7 +129,7 @@ std::vector<Subject> small_subjects() {
   };
   for (snapheap_fuzz::Sample& s : snapheap_fuzz::make_samples())
     if (s.name == "handles" || s.name == "features" || s.name == "graph-1-20" || s.name == "graph-5-4" ||
-        s.name == "empty")
+        s.name == "empty" || s.name == "external-seed-strong-ref" || s.name == "external-cycle")
       out.push_back({s.name, std::move(s.bytes)});
   return out;
 }

@@ -13,7 +13,7 @@ TEST_CASE("inspect describes a snapshot as save wrote it", "[serialize][inspect]
   ByteBuffer bytes;
   const SnapshotStats all = save(heap, bytes);
   const SnapshotInfo info = inspect(bytes.view());
-  CHECK(info.format_version == 1);
+  CHECK(info.format_version == 2);
   CHECK(info.bytes == bytes.size());
   CHECK(info.objects == all.objects);
   CHECK(info.weak_targets == 1);
@@ -23,8 +23,11 @@ TEST_CASE("inspect describes a snapshot as save wrote it", "[serialize][inspect]
   CHECK(info.roots[0].name == "large_data");
   CHECK(info.roots[0].type == "seed::Payload");
   CHECK(info.roots[1].name == "model");
-  CHECK(info.header_bytes + info.type_table_bytes + info.record_bytes + info.root_bytes + info.trailer_bytes ==
+  CHECK(info.header_bytes + info.type_table_bytes + info.external_table_bytes + info.record_bytes +
+            info.root_bytes + info.trailer_bytes ==
         info.bytes);
+  CHECK(info.external_table_bytes == 1);  // no external roots: a count of 0
+  CHECK(info.externals.empty());
   std::size_t objects = 0;
   for (const auto& t : info.types) objects += t.objects;
   CHECK(objects == info.objects);
@@ -32,6 +35,8 @@ TEST_CASE("inspect describes a snapshot as save wrote it", "[serialize][inspect]
   save(heap, bytes, {.roots = {"model"}});
   const SnapshotInfo model = inspect(bytes.view());
   CHECK(model.weak_tombstones == 1);
+  CHECK(model.weak_left_out == 1);  // the payload lives: left out, not expired
+  CHECK(model.weak_expired == 0);
   CHECK(model.objects == 2);
 }
 

@@ -41,14 +41,16 @@ void put_varint(std::vector<unsigned char>& out, std::uint64_t v) {
   out.insert(out.end(), buffer, buffer + n);
 }
 
-std::uint64_t ref_code(std::int64_t from, std::int64_t to, bool weak) {
-  return ((snapheap::detail::wire::zigzag(to - from) << 1) | (weak ? 1u : 0u)) + snapheap::detail::wire::kFirstIdRef;
+std::uint64_t ref_code(std::int64_t from, std::int64_t to, bool weak, std::uint16_t version) {
+  return ((snapheap::detail::wire::zigzag(to - from) << 1) | (weak ? 1u : 0u)) +
+         snapheap::detail::wire::first_id_ref(version);
 }
 
 std::vector<std::byte> build(const RawSnapshot& raw) {
   namespace format = snapheap::detail::format;
   std::vector<unsigned char> out(snapheap::detail::wire::kMagic, snapheap::detail::wire::kMagic + 8);
-  out.insert(out.end(), {1, 0, snapheap::detail::wire::native_byte_order(), snapheap::detail::wire::kIeee754, 0, 0, 0, 0});
+  out.insert(out.end(), {static_cast<unsigned char>(raw.version), static_cast<unsigned char>(raw.version >> 8),
+                         snapheap::detail::wire::native_byte_order(), snapheap::detail::wire::kIeee754, 0, 0, 0, 0});
   put_varint(out, raw.types.size());
   for (const auto& [name, version] : raw.types) {
     put_varint(out, name.size());
@@ -60,6 +62,13 @@ std::vector<std::byte> build(const RawSnapshot& raw) {
   for (const auto& [type, count] : raw.runs) {
     put_varint(out, type);
     put_varint(out, count);
+  }
+  if (raw.version >= 2) {
+    put_varint(out, raw.externals.size());
+    for (const std::string& name : raw.externals) {
+      put_varint(out, name.size());
+      out.insert(out.end(), name.begin(), name.end());
+    }
   }
   for (const RawRecord& r : raw.records) {
     std::vector<unsigned char> refs;

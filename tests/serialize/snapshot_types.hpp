@@ -58,15 +58,18 @@ struct RawRecord {
   std::vector<unsigned char> data;
 };
 struct RawSnapshot {
+  std::uint16_t version = 1;  // format version of the header (2: with the external-root table)
   std::vector<std::pair<std::string, std::uint64_t>> types;  // name, class version
   std::uint64_t objects = 0;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> runs;  // type index, count
+  std::vector<std::string> externals;  // version 2: the external-root table
   std::vector<RawRecord> records;
   std::vector<std::pair<std::string, std::uint64_t>> roots;  // name, object ID
 };
 std::vector<std::byte> build(const RawSnapshot& raw);
-/// The code of a reference from `from` (the record's ID, or the previous reference's target) to `to`.
-std::uint64_t ref_code(std::int64_t from, std::int64_t to, bool weak);
+/// The code of a reference from `from` (the record's ID, or the previous reference's target) to
+/// `to`, in format `version`'s reference codes.
+std::uint64_t ref_code(std::int64_t from, std::int64_t to, bool weak, std::uint16_t version = 1);
 void put_varint(std::vector<unsigned char>& out, std::uint64_t v);
 
 /// A heap's observable state, to check that a failed load left it exactly as it was: the objects

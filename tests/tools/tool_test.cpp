@@ -119,7 +119,7 @@ TEST_CASE("snapheap info describes a snapshot as text", "[tool]") {
   const ToolResult r = run_tool({"info", file.string()}, tmp);
   INFO(r);
   REQUIRE(r.exit_code == 0);
-  CHECK_THAT(r.out, Catch::Matchers::Contains("format version:    1"));
+  CHECK_THAT(r.out, Catch::Matchers::Contains("format version:    2"));
   CHECK_THAT(r.out, Catch::Matchers::Contains("bytes:             " + std::to_string(fs::file_size(file)) +
                                               " (header 16,"));
   CHECK_THAT(r.out, Catch::Matchers::Contains("seed::Payload") && Catch::Matchers::Contains("seed::WeakRefLayer"));
@@ -136,7 +136,7 @@ TEST_CASE("snapheap info --json: the model-only weak-ref snapshot holds one tomb
   INFO(r);
   REQUIRE(r.exit_code == 0);
   CHECK(JsonChecker(r.out).valid());
-  CHECK(top_level_field(r.out, "format_version") == "1");
+  CHECK(top_level_field(r.out, "format_version") == "2");
   CHECK(top_level_field(r.out, "byte_order") == "\"little\"");
   CHECK(top_level_field(r.out, "bytes") == std::to_string(fs::file_size(file)));
   CHECK(top_level_field(r.out, "objects") == "2");

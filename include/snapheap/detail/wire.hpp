@@ -104,33 +104,90 @@ constexpr int128 unzigzag128(uint128 v) noexcept {
 
 // ---- references ---------------------------------------------------------------------------------------
 
-// Reference codes, as stored: 0 an empty Member, 1 an empty Weak, 2 a tombstone; otherwise
-// code - 3 = zigzag(id - previous id in this record) << 1 | weak. The first reference of a record
-// is relative to the record's own ID: chains and arrays of neighbours cost one byte each.
+// Reference codes, as stored, format version 2 (what this library writes):
+//   0 an empty Member                 3 a tombstone: the target was left out (alive, not saved)
+//   1 an empty Weak                   4 a Member to an external root, then varint: its index
+//   2 a tombstone: the target expired 5 a Weak to an external root, then varint: its index
+//   otherwise code - 6 = zigzag(id - previous id in this record) << 1 | weak.
+// The index is into the snapshot's external-root table; external references do not move the
+// previous ID. The first ID reference of a record is relative to the record's own ID: chains and
+// arrays of neighbours cost one byte each.
+// Format version 1: 0, 1 as above, 2 a tombstone (the file does not say which kind), and ID
+// references from code 3 (code - 3 = zigzag(delta) << 1 | weak); no external references.
 inline constexpr std::uint64_t kEmptyStrongRef = 0;
 inline constexpr std::uint64_t kEmptyWeakRef = 1;
+inline constexpr std::uint64_t kExpiredRef = 2;
+inline constexpr std::uint64_t kLeftOutRef = 3;
+inline constexpr std::uint64_t kExternalStrongRef = 4;
+inline constexpr std::uint64_t kExternalWeakRef = 5;
+inline constexpr std::uint64_t kFirstIdRef = 6;
+/// Version 1: a tombstone of either kind (the same code as version 2's expired one).
 inline constexpr std::uint64_t kTombstoneRef = 2;
-inline constexpr std::uint64_t kFirstIdRef = 3;
+inline constexpr std::uint64_t kFirstIdRefV1 = 3;
 
-inline std::uint64_t encode_ref(std::uint32_t id, std::uint32_t previous, bool weak) noexcept {
-  const std::int64_t delta = static_cast<std::int64_t>(id) - static_cast<std::int64_t>(previous);
-  return ((zigzag(delta) << 1) | (weak ? 1u : 0u)) + kFirstIdRef;
+/// The first ID reference code of a format version (the reader accepts 1 and 2).
+constexpr std::uint64_t first_id_ref(std::uint16_t format_version) noexcept {
+  return format_version == 1 ? kFirstIdRefV1 : kFirstIdRef;
 }
 
-enum class RefKind : std::uint8_t { empty_strong, empty_weak, tombstone, strong, weak };
+inline std::uint64_t encode_ref(std::uint32_t id, std::uint32_t previous, bool weak,
+                                std::uint64_t first_id = kFirstIdRef) noexcept {
+  const std::int64_t delta = static_cast<std::int64_t>(id) - static_cast<std::int64_t>(previous);
+  return ((zigzag(delta) << 1) | (weak ? 1u : 0u)) + first_id;
+}
+
+enum class RefKind : std::uint8_t {
+  empty_strong,
+  empty_weak,
+  tombstone,        // version 1: a tombstone of either kind
+  expired,          // version 2: the target had died when the snapshot was written
+  left_out,         // version 2: the target was alive but not in the snapshot
+  external_strong,  // version 2: a Member to the external root `index`
+  external_weak,    // version 2: a Weak to the external root `index`
+  strong,
+  weak,
+};
 struct Ref {
   RefKind kind;
   std::int64_t id;  // for strong and weak: the target's ID (checked by the caller against the count)
+  std::uint64_t index = 0;  // for the external kinds (checked by the caller against the table)
 };
-inline Ref decode_ref(std::uint64_t code, std::int64_t previous) noexcept {
+constexpr bool is_weak(RefKind kind) noexcept {
+  return kind == RefKind::empty_weak || kind == RefKind::tombstone || kind == RefKind::expired ||
+         kind == RefKind::left_out || kind == RefKind::external_weak || kind == RefKind::weak;
+}
+constexpr bool is_external(RefKind kind) noexcept {
+  return kind == RefKind::external_strong || kind == RefKind::external_weak;
+}
+/// Decodes the code of one reference (for the external kinds, the index that follows is read by
+/// decode_reference). `first_id` is first_id_ref(format version).
+inline Ref decode_ref(std::uint64_t code, std::int64_t previous, std::uint64_t first_id = kFirstIdRef) noexcept {
   switch (code) {
     case kEmptyStrongRef: return {RefKind::empty_strong, -1};
     case kEmptyWeakRef: return {RefKind::empty_weak, -1};
-    case kTombstoneRef: return {RefKind::tombstone, -1};
+    case kExpiredRef: return {first_id == kFirstIdRefV1 ? RefKind::tombstone : RefKind::expired, -1};
     default: break;
   }
-  const std::uint64_t d = code - kFirstIdRef;
+  if (code < first_id) {
+    if (code == kLeftOutRef) return {RefKind::left_out, -1};
+    return {code == kExternalStrongRef ? RefKind::external_strong : RefKind::external_weak, -1};
+  }
+  const std::uint64_t d = code - first_id;
   return {(d & 1) ? RefKind::weak : RefKind::strong, previous + unzigzag(d >> 1)};
+}
+/// Decodes one whole reference from [p, end): its code and, for an external one, the index.
+/// Returns the bytes used, 0 if cut short, or kMalformed. The one reference decoder of the
+/// reader's slow path, its lookahead and inspect().
+inline std::size_t decode_reference(const unsigned char* p, const unsigned char* end, std::int64_t previous,
+                                    std::uint64_t first_id, Ref& out) noexcept {
+  std::uint64_t code = 0;
+  const std::size_t n = decode_varint(p, end, code);
+  if (n == 0 || n == kMalformed) return n;
+  out = decode_ref(code, previous, first_id);
+  if (!is_external(out.kind)) return n;
+  const std::size_t m = decode_varint(p + n, end, out.index);
+  if (m == 0 || m == kMalformed) return m;
+  return n + m;
 }
 
 // ---- little-endian integers ---------------------------------------------------------------------------
@@ -148,7 +205,9 @@ inline void store_le(unsigned char* p, std::uint64_t v, int bytes) noexcept {
 
 inline constexpr unsigned char kMagic[8] = {0x89, 'S', 'N', 'H', '\r', '\n', 0x1a, '\n'};
 inline constexpr unsigned char kEndMagic[8] = {'S', 'N', 'H', 'E', 'N', 'D', 0x1a, '\n'};
-inline constexpr std::uint16_t kFormatVersion = 1;
+/// The version this library writes; it reads 1 and 2 (serialize/format.hpp).
+inline constexpr std::uint16_t kFormatVersion = 2;
+inline constexpr std::uint16_t kOldestFormatVersion = 1;
 inline constexpr std::size_t kHeaderSize = 16;
 inline constexpr std::size_t kTrailerSize = 24;
 // Header fields, by offset.
