@@ -32,7 +32,7 @@ void check_no_strong_outlives(const ObjectTable& table) noexcept {
     const Object* o = table.object_at(s);
     if (!o || table.root_counts()[s] == 0) continue;
     if (++outstanding <= 3) {
-      const TypeInfo* type = type_at(ObjectAccess::type(o));
+      const TypeInfo* type = type_at(ObjectAccess::type_at(o));  // its destructor has run
       types += (outstanding > 1 ? ", " : "") + (type ? type->display_name() : std::string("?"));
     }
   }

@@ -28,7 +28,8 @@ constexpr std::string_view kMeta =
 constexpr unsigned kNodeObject = 3, kNodeSynthetic = 9;
 constexpr unsigned kEdgeElement = 1, kEdgeProperty = 2, kEdgeWeak = 6;
 constexpr std::uint64_t kNodeFields = 7;
-constexpr std::uint64_t kRootNode = 0, kGcRootsNode = 1, kTombstoneNode = 2, kFirstObjectNode = 3;
+// Node 0 is the synthetic root; then (GC roots), (tombstone), and the objects.
+constexpr std::uint64_t kGcRootsNode = 1, kTombstoneNode = 2, kFirstObjectNode = 3;
 
 /// Buffered output: numbers through to_chars, flushed to the stream in 1 MiB pieces.
 class Out {

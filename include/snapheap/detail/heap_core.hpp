@@ -93,7 +93,9 @@ class ObjectAccess {
   static std::uint32_t type(const Object* o) noexcept { return o->type_; }
   static void set_header(Object* o, std::uint32_t slot, std::uint32_t type) noexcept {
     SNAPHEAP_DCHECK(reinterpret_cast<const char*>(&o->slot_) - reinterpret_cast<const char*>(o) ==
-                        static_cast<std::ptrdiff_t>(kSlotOffset),
+                            static_cast<std::ptrdiff_t>(kSlotOffset) &&
+                        reinterpret_cast<const char*>(&o->type_) - reinterpret_cast<const char*>(&o->slot_) ==
+                            static_cast<std::ptrdiff_t>(sizeof(std::uint32_t)),
                     "snapheap::Object's header is not laid out as ObjectAccess::slot_at expects");
     o->slot_ = slot;
     o->type_ = type;
@@ -106,6 +108,13 @@ class ObjectAccess {
     std::uint32_t slot;
     std::memcpy(&slot, static_cast<const char*>(address) + kSlotOffset, sizeof slot);
     return slot;
+  }
+  /// The type word of an object whose destructor has already run (its header bytes are intact
+  /// until the cell is freed), read as bytes for the same reason.
+  static std::uint32_t type_at(const void* address) noexcept {
+    std::uint32_t type;
+    std::memcpy(&type, static_cast<const char*>(address) + kSlotOffset + sizeof(std::uint32_t), sizeof type);
+    return type;
   }
 
  private:
