@@ -53,6 +53,7 @@ class ObjectTable final : public HeapCore {
   std::size_t live_objects() const noexcept { return live_objects_; }
   std::size_t live_bytes() const noexcept { return live_bytes_; }
   std::size_t committed_bytes() const noexcept { return pages_.committed_bytes(); }
+  std::size_t table_bytes() const noexcept { return slots_table_.bytes(); }
   static constexpr std::size_t cell_bytes_for(std::size_t bytes) noexcept {
     return PageAllocator::cell_bytes_for(bytes);
   }

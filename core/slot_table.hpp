@@ -38,6 +38,10 @@ class SlotTable {
   }
   void clear_marks() noexcept;
   std::size_t bit_words() const noexcept { return live_bits_.size(); }
+  /// Bytes of the per-slot arrays in use (what the slots handed out so far can have touched).
+  std::size_t bytes() const noexcept {
+    return objects_.size() * (sizeof(Object*) + 3 * sizeof(std::uint32_t)) + 2 * live_bits_.size() * sizeof(std::uint64_t);
+  }
 
   /// The first problem with the free stack or the tombstone slot, or an empty string.
   std::string check() const;

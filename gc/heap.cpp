@@ -110,6 +110,7 @@ HeapStats Heap::stats() const noexcept {
   s.live_bytes = impl_->table.live_bytes();
   s.external_bytes = impl_->table.external_bytes();
   s.committed_bytes = impl_->table.committed_bytes();
+  s.table_bytes = impl_->table.table_bytes();
   s.allocated_since_collection = impl_->table.allocated_since_collection();
   s.cycle_running = detail::incremental_running(*impl_);
   return s;

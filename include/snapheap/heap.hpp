@@ -92,6 +92,7 @@ struct HeapStats {
   /// Heap::adjust_external_memory count them. The trigger and max_bytes see live + external.
   std::size_t external_bytes = 0;
   std::size_t committed_bytes = 0;     ///< bytes of pages the heap holds (live, free and cached)
+  std::size_t table_bytes = 0;         ///< bytes of the object table's per-slot arrays in use
   std::uint64_t collections = 0;       ///< collections run so far
   std::size_t last_freed_objects = 0;  ///< objects the last collection freed
   std::size_t last_freed_bytes = 0;    ///< bytes the last collection freed
