@@ -373,25 +373,14 @@ class ModelRun {
 
   /// Marks unreachable objects dead; returns how many weak edges held by survivors expired.
   std::size_t model_collect() {
-    std::vector<char> reached(objects_.size(), 0);
-    std::vector<int> queue;
-    auto reach = [&](int id) {
-      if (id != kNone && !reached[static_cast<std::size_t>(id)]) {
-        reached[static_cast<std::size_t>(id)] = 1;
-        queue.push_back(id);
-      }
-    };
-    for (int id : held_ids_) reach(id);
-    for (const auto& [name, id] : roots_) reach(id);
-    for (std::size_t head = 0; head < queue.size(); ++head)
-      for (int next : objects_[static_cast<std::size_t>(queue[head])].strong) reach(next);
-
+    const std::vector<char> reached = reachable();
     std::size_t weak_expired = 0;
-    for (int id : queue)
-      for (int target : objects_[static_cast<std::size_t>(id)].weak)
-        if (target != kNone && objects_[static_cast<std::size_t>(target)].alive &&
-            !reached[static_cast<std::size_t>(target)])
-          ++weak_expired;
+    for (std::size_t id = 0; id < objects_.size(); ++id)
+      if (reached[id])
+        for (int target : objects_[id].weak)
+          if (target != kNone && objects_[static_cast<std::size_t>(target)].alive &&
+              !reached[static_cast<std::size_t>(target)])
+            ++weak_expired;
     alive_.clear();
     for (std::size_t id = 0; id < objects_.size(); ++id) {
       if (objects_[id].alive && !reached[id]) objects_[id].alive = false;
