@@ -75,7 +75,27 @@ struct Record final : snapheap::Object {
   }
 };
 
+/// Weak structures: ephemeron fields, a weak-keyed map and a weak-valued cache.
+struct WeakTable final : snapheap::Object {
+  std::vector<snapheap::Ephemeron<Record, Record>> pairs;
+  snapheap::Member<snapheap::WeakKeyMap<Record, Leaf>> by_record;
+  snapheap::Member<snapheap::WeakValueMap<std::string, Record>> by_name;
+
+  void trace(snapheap::Tracer& t) const override {
+    t.trace(pairs);
+    t.trace(by_record);
+    t.trace(by_name);
+  }
+  template <class Archive>
+  void serialize(Archive& ar, unsigned) {
+    ar & pairs & by_record & by_name;
+  }
+};
+
 }  // namespace snapheap_fuzz
 
 SNAPHEAP_REGISTER(snapheap_fuzz::Leaf);
 SNAPHEAP_REGISTER(snapheap_fuzz::Record);
+SNAPHEAP_REGISTER(snapheap_fuzz::WeakTable);
+SNAPHEAP_REGISTER(snapheap::WeakKeyMap<snapheap_fuzz::Record, snapheap_fuzz::Leaf>);
+SNAPHEAP_REGISTER(snapheap::WeakValueMap<std::string, snapheap_fuzz::Record>);

@@ -11,6 +11,9 @@
 //   many-types   every registered type in one snapshot
 //   many-roots   forty roots, one of them named like a root of the fuzzers' destination heap
 //   graph-*      random graphs of Records with strong, weak and dead edges
+//   weak-*       (format 3) weak structures: Ephemeron fields, a WeakKeyMap and a WeakValueMap
+//                with keys and values in and out of the saved set, a chain resolved through
+//                ephemeron values, dead keys; saved whole and with one root left out
 //   external-*   snapshots with external roots (SaveOptions::external), named like the roots of
 //                the fuzzers' destination heap (fuzz/harness.hpp) so that they load there:
 //                external-seed-*  the seed's three scenarios with the payload (the DataProxy for
@@ -162,6 +165,46 @@ inline void build_external_graph(snapheap::Heap& heap, std::uint32_t seed, std::
   all.clear();
   hidden.clear();
   doomed.clear();
+  heap.collect();
+}
+
+/// A WeakTable over Records: pairs whose keys are saved (one only through another pair's value),
+/// a pair whose key lives but is left out when "records" is not saved, a pair whose key died, an
+/// empty pair; the same in the two maps.
+inline void build_weak_structures(snapheap::Heap& heap) {
+  auto table = heap.make<WeakTable>();
+  table->by_record = heap.make<snapheap::WeakKeyMap<Record, Leaf>>().get();
+  table->by_name = heap.make<snapheap::WeakValueMap<std::string, Record>>().get();
+  auto records = heap.make<Record>();  // holds the keys of the second root
+  auto a = heap.make<Record>();
+  auto b = heap.make<Record>();
+  auto c = heap.make<Record>();
+  a->name = "a";
+  b->name = "b";
+  c->name = "c";
+  table->pairs.emplace_back(b, c);  // b is saved only as a's value
+  table->pairs.emplace_back(a, b);
+  records->children = {c};
+  auto outside = heap.make<Record>();
+  outside->name = "outside";
+  records->children.emplace_back(outside);
+  table->pairs.emplace_back(outside, heap.make<Record>());
+  {
+    auto dead = heap.make<Record>();
+    table->pairs.emplace_back(dead, a);
+    table->by_record->set(dead, heap.make<Leaf>());
+    table->by_name->set("dead", dead);
+  }
+  table->pairs.emplace_back();
+  for (const auto& r : {a, b, outside}) {
+    auto leaf = heap.make<Leaf>();
+    leaf->x = static_cast<double>(r->name.size());
+    table->by_record->set(r, leaf);
+    table->by_name->set(r->name, r);
+  }
+  heap.set_root("table", table);
+  heap.set_root("a", a);
+  heap.set_root("records", records);
   heap.collect();
 }
 
@@ -324,6 +367,9 @@ inline std::vector<Sample> make_samples() {
   for (std::uint32_t seed = 1; seed <= 3; ++seed)
     add("external-graph-" + std::to_string(seed), [&](Heap& heap) { build_external_graph(heap, seed, 24); },
         {.external = {"existing.records", "existing.payload"}});
+
+  add("weak-structures", build_weak_structures);
+  add("weak-left-out", build_weak_structures, {.roots = {"a", "table"}});
   return out;
 }
 

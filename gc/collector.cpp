@@ -90,6 +90,8 @@ void end_collection(HeapImpl& heap, std::chrono::nanoseconds mark_time, std::chr
   s.last_mark_time = mark_time;
   s.last_sweep_time = sweep_time;
   Collector::set_next_trigger(heap);
+  queue_death_batch(heap);
+  if (!heap.weak.ready.empty()) heap.table.set_inline_budget(0);  // make()'s slow path runs them
   heap.after_collection();
   heap.table.trim(kWarmPoolBytes, ns_since_epoch(Clock::now()), kPageIdleNs);
   if (heap.options.verify_after_collect) {
@@ -105,6 +107,8 @@ void full_collection(HeapImpl& heap, bool keep_marks) noexcept {
   CollectionScope scope(heap);
   check_traces_or_stop(heap);
   mark_roots(heap);
+  settle_ephemerons(heap);
+  note_weak_deaths(heap);
   scope.end_marking(count_expired_weak(heap));
   scope.end_sweeping(sweep(heap, keep_marks));
 }
@@ -179,8 +183,16 @@ void Collector::set_next_trigger(HeapImpl& heap) noexcept {
   heap.table.reset_allocation_count();
   heap.cycle.step_at = 0;
   heap.cycle.stepped_at = 0;
-  const bool inline_path = !o.stress && o.max_bytes == 0;
-  heap.table.set_inline_budget(inline_path ? next : 0);
+  refresh_inline_budget(heap);
+}
+
+void Collector::refresh_inline_budget(HeapImpl& heap) noexcept {
+  const HeapOptions& o = heap.options;
+  ObjectTable& table = heap.table;
+  if (table.phase() != Phase::kIdle) return;  // the collector keeps it at 0 while it runs
+  const bool inline_path = !o.stress && o.max_bytes == 0 && heap.weak.ready.empty();
+  const std::size_t until = incremental_running(heap) ? heap.cycle.step_at : heap.stats.next_collection_bytes;
+  table.set_inline_budget(inline_path ? until : 0);
 }
 
 void Collector::prepare_make(HeapImpl& heap, std::size_t bytes) {

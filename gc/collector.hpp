@@ -51,6 +51,10 @@ class Collector {
   static void make_room(HeapImpl& heap, std::size_t bytes);
   /// Where the next collection (or incremental step) starts; see HeapOptions.
   static void set_next_trigger(HeapImpl& heap) noexcept;
+  /// make()'s inline path for the next allocations: up to the next trigger or incremental step,
+  /// none while death callbacks wait to run (make()'s slow path runs them) or in stress mode or
+  /// with a limit.
+  static void refresh_inline_budget(HeapImpl& heap) noexcept;
   /// Destroys every object (for ~Heap): expire all, run all destructors, check that no Strong
   /// handle outlives the heap, free.
   static void tear_down(HeapImpl& heap) noexcept;

@@ -35,7 +35,11 @@ void mark_young_roots(ObjectTable& table) noexcept {
     if (table.object_at(s) && counts[s] != 0) table.shade(table.object_at(s));
   for (const Object* o : table.remembered()) {
     const std::uint32_t s = ObjectAccess::slot(o);
-    if (s < table.slot_limit() && table.object_at(s) == o) table.shade(o);
+    if (s >= table.slot_limit() || table.object_at(s) != o) continue;
+    // A marked (old) object here is a weak map given a young key (detail::note_young_key):
+    // traced again, so that the key's death reaches it.
+    if (table.is_marked(s)) table.mark_stack().push_back(o);
+    else table.shade(o);
   }
 }
 
@@ -57,6 +61,8 @@ void minor_collection(HeapImpl& heap) noexcept {
     stack.pop_back();
     o->trace(tracer);
   }
+  settle_ephemerons(heap);
+  note_weak_deaths(heap);
   const std::size_t expired = count_expired_weak(heap);
   table.set_phase(Phase::kIdle);
   const auto marked = Clock::now();

@@ -53,6 +53,7 @@ void Heap::set_options(const HeapOptions& options) {
   core_->check_thread();
   impl_->table.set_zero_cells(detail::checks_traces(options));
   detail::Collector::apply_options(*impl_, options);
+  detail::run_death_callbacks(*impl_);
 }
 
 void Heap::attach_to_current_thread() noexcept { core_->attach_to_current_thread(); }
@@ -80,14 +81,23 @@ std::size_t Heap::adjust_external_memory(std::ptrdiff_t delta) {
   core_->check_thread();
   if (delta > 0) detail::charge_external(core_->tag(), static_cast<std::size_t>(delta));
   if (delta < 0) detail::refund_external(core_->tag(), static_cast<std::size_t>(-(delta + 1)) + 1);
+  detail::run_death_callbacks(*impl_);
   return core_->external_bytes();
 }
 
-void Heap::prepare_make(std::size_t bytes) { detail::Collector::prepare_make(*impl_, bytes); }
+void Heap::prepare_make(std::size_t bytes) {
+  detail::run_death_callbacks(*impl_);
+  detail::Collector::prepare_make(*impl_, bytes);
+  detail::run_death_callbacks(*impl_);
+  detail::Collector::refresh_inline_budget(*impl_);
+}
 
 void Heap::run_deferred_collection() noexcept {
   if (core_->collection_deferred() && core_->can_collect()) detail::Collector::collect(*impl_);
+  detail::run_death_callbacks(*impl_);
 }
+
+bool Heap::checks_captures() const noexcept { return detail::checks_traces(impl_->options); }
 
 void Heap::collect() noexcept {
   core_->check_thread();
@@ -97,11 +107,14 @@ void Heap::collect() noexcept {
     return;
   }
   detail::Collector::collect(*impl_);
+  detail::run_death_callbacks(*impl_);
 }
 
 bool Heap::step(std::chrono::nanoseconds budget) noexcept {
   core_->check_thread();
-  return detail::Collector::step(*impl_, budget);
+  const bool running = detail::Collector::step(*impl_, budget);
+  detail::run_death_callbacks(*impl_);
+  return running;
 }
 
 HeapStats Heap::stats() const noexcept {

@@ -10,6 +10,7 @@
 
 #include "core/object_table.hpp"
 #include "gc/roots.hpp"
+#include "gc/weak.hpp"
 #include "snapheap/heap.hpp"
 
 namespace snapheap::detail {
@@ -36,6 +37,7 @@ class HeapImpl {
   HeapOptions options;
   HeapStats stats;  // the counters; live figures are read from the table
   RootRegistry roots;
+  WeakState weak;  // death watches, weak maps' dead entries (gc/weak.hpp)
 
   /// An incremental cycle's progress between steps (gc/incremental.cpp).
   struct Cycle {
@@ -45,6 +47,7 @@ class HeapImpl {
     std::size_t census_next = 0;    // the next weak census entry to count
     std::size_t sweep_word = 0;     // the next word of the live and mark bitmaps to sweep
     std::size_t clear_word = 0;     // the next word of the mark bitmap to clear
+    int ephemeron_rounds = 0;       // rounds over the pending ephemerons at the end of marking
     std::size_t weak_expired = 0;
     std::size_t freed_objects = 0;
     std::size_t freed_bytes = 0;

@@ -103,6 +103,11 @@ class TriColorCheck final : public EdgeVisitor {
     if (!table_.is_marked(ObjectAccess::slot(target))) broken_ = true;
   }
   void visit_weak(HeapTag, std::uint32_t, std::uint32_t, const void*) override {}
+  // An ephemeron's value must be marked only if its key is.
+  void visit_ephemeron(HeapTag, std::uint32_t slot, std::uint32_t, const void*, const Object* value, const void*,
+                       const Object*) override {
+    if (value && table_.is_marked(slot) && !table_.is_marked(ObjectAccess::slot(value))) broken_ = true;
+  }
   bool broken() const noexcept { return broken_; }
 
  private:
@@ -144,9 +149,12 @@ void mark_some(HeapImpl& heap, Budget& budget) noexcept {
         if (counts[s] != 0 && ((live[s >> 6] >> (s & 63)) & 1u)) table.shade(table.object_at(s));
       c.root_block = end;
       budget.spend(64);
+    } else if (ephemeron_round(heap)) {
+      budget.spend(64);  // an ephemeron's key was marked: its value is gray now
     } else {
-      // Roots scanned and nothing gray: what is white now is garbage.
+      // Roots scanned, nothing gray, ephemerons settled: what is white now is garbage.
       if (SNAPHEAP_DCHECK_IS_ON || heap.options.verify_after_collect) check_tri_color(table);
+      note_weak_deaths(heap);
       table.set_marking(false);
       table.set_sweep_pending(true);
       c.stage = Stage::census;

@@ -55,6 +55,8 @@ void Collector::tear_down(HeapImpl& heap) noexcept {
   table.set_black_allocation(false);
   table.set_generational(false);
   heap.cycle = {};
+  drop_watches(heap);  // pending death callbacks are dropped, not run
+  table.ephemerons().clear();
   heap.roots.clear();
   table.clear_marks();
   const std::uint64_t* none = table.mark_bits();  // all clear: every object is ended

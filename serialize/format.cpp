@@ -258,10 +258,25 @@ std::vector<RootEntry> read_roots(Cursor& c, std::uint32_t object_count) {
   return roots;
 }
 
+Summary read_summary(Cursor& c, std::uint16_t format_version) {
+  Summary s;
+  if (format_version < 3) return s;
+  const std::uint64_t fields = c.varint("the summary's field count");
+  if (fields < 4 || fields > c.remaining())
+    c.fail(SnapshotErrc::malformed, "a summary of " + std::to_string(fields) + " fields (at least 4, at most " +
+                                        std::to_string(c.remaining()) + " here)");
+  s.ephemerons_saved = c.varint("the summary's ephemerons saved");
+  s.ephemerons_dropped = c.varint("the summary's ephemerons dropped");
+  s.weak_values_saved = c.varint("the summary's weak-value entries saved");
+  s.weak_values_dropped = c.varint("the summary's weak-value entries dropped");
+  for (std::uint64_t i = 4; i < fields; ++i) c.varint("a summary field");
+  return s;
+}
+
 void expect_end(const Cursor& c) {
   if (c.remaining() != 0)
     c.fail(SnapshotErrc::malformed,
-           std::to_string(c.remaining()) + " unexpected bytes between the root table and the trailer");
+           std::to_string(c.remaining()) + " unexpected bytes between the root table (or summary) and the trailer");
 }
 
 }  // namespace snapheap::detail::format

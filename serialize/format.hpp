@@ -1,4 +1,4 @@
-// The snapshot format, version 2 (this library writes version 2 and reads 1 and 2). All integers
+// The snapshot format, version 3 (this library writes versions 2 and 3 and reads 1 to 3). All integers
 // are little-endian; "varint" is unsigned LEB128 in its shortest form (a longer encoding of the
 // same value is rejected).
 //
@@ -14,10 +14,15 @@
 //              references (see snapheap/detail/wire.hpp), the rest the type's data }
 //   roots      varint count, then { varint name length, name bytes, varint object ID } in
 //              strictly increasing name order
+//   summary    (version 3) varint F, then F varints: what the weak structures kept, F >= 4:
+//              Ephemeron fields and WeakKeyMap entries saved (their key was saved) and dropped
+//              (not written), WeakValueMap entries saved and dropped; fields past the fourth are
+//              for later versions and skipped
 //   trailer    24 bytes   u64 total length of the snapshot, end magic "SNHEND\x1a\n",
 //                         u64 XXH3-64 of every byte before this field
 //
-// Version 1 is the same without the externals section, and with version 1's reference codes
+// The writer uses version 3 only for a snapshot that holds weak structures; version 2 is version 3
+// without the summary. Version 1 is version 2 without the externals section, and with version 1's reference codes
 // (one tombstone code, ID references from code 3: wire.hpp).
 //
 // Objects are numbered 0..N-1 in the order the writer reached them from the roots (breadth
@@ -139,6 +144,11 @@ inline Record read_record(Cursor& cursor, std::uint32_t id) {
   return read_record_slow(cursor, id);
 }
 std::vector<RootEntry> read_roots(Cursor& cursor, std::uint32_t object_count);
+/// Version 3's summary (after the roots); all zero for older versions.
+struct Summary {
+  std::uint64_t ephemerons_saved = 0, ephemerons_dropped = 0, weak_values_saved = 0, weak_values_dropped = 0;
+};
+Summary read_summary(Cursor& cursor, std::uint16_t format_version);
 /// After the roots: nothing may be left before the trailer.
 void expect_end(const Cursor& cursor);
 

@@ -69,6 +69,7 @@ struct GraphBuilder {
     }
     g.record_at_.push_back(cursor.offset());
     for (const auto& r : detail::format::read_roots(cursor, n)) g.roots_.push_back({std::string(r.name), r.id});
+    detail::format::read_summary(cursor, prefix.format_version);
     detail::format::expect_end(cursor);
     return g;
   }

@@ -81,8 +81,15 @@ SnapshotInfo inspect(std::span<const std::byte> bytes) {
   info.record_bytes = cursor.offset() - records_start;
   const std::uint64_t roots_start = cursor.offset();
   const auto roots = detail::format::read_roots(cursor, prefix.object_count);
-  detail::format::expect_end(cursor);
   info.root_bytes = cursor.offset() - roots_start;
+  const std::uint64_t summary_start = cursor.offset();
+  const detail::format::Summary summary = detail::format::read_summary(cursor, prefix.format_version);
+  detail::format::expect_end(cursor);
+  info.summary_bytes = cursor.offset() - summary_start;
+  info.ephemerons_saved = summary.ephemerons_saved;
+  info.ephemerons_dropped = summary.ephemerons_dropped;
+  info.weak_values_saved = summary.weak_values_saved;
+  info.weak_values_dropped = summary.weak_values_dropped;
   for (const auto& r : roots) info.roots.push_back({std::string(r.name), r.id, info.types[type_of[r.id]].name});
 
   std::vector<bool> reached(prefix.object_count, false);

@@ -262,10 +262,15 @@ class SnapshotReader {
     create_objects();
     read_records(cursor);
     const std::vector<format::RootEntry> roots = format::read_roots(cursor, prefix_.object_count);
+    format::read_summary(cursor, prefix_.format_version);
     format::expect_end(cursor);
     commit(roots);
     stats_.strong_refs = archive_.strong_refs_;
     stats_.weak_targets = archive_.weak_targets_;
+    stats_.ephemerons_saved = archive_.ephemeron_counts_[0];
+    stats_.ephemerons_dropped = archive_.ephemeron_counts_[1];
+    stats_.weak_values_saved = archive_.weak_value_counts_[0];
+    stats_.weak_values_dropped = archive_.weak_value_counts_[1];
     stats_.objects = prefix_.object_count;
     stats_.roots = roots.size();
     stats_.external_roots = prefix_.externals.size();

@@ -38,10 +38,10 @@ unsigned char native_byte_order() noexcept {
   return std::endian::native == std::endian::little ? kLittleEndian : kBigEndian;
 }
 
-void write_header(unsigned char (&out)[kHeaderSize]) noexcept {
+void write_header(unsigned char (&out)[kHeaderSize], std::uint16_t version) noexcept {
   std::fill(std::begin(out), std::end(out), 0);
   std::copy(std::begin(kMagic), std::end(kMagic), out);
-  store_le(out + kVersionAt, kFormatVersion, 2);
+  store_le(out + kVersionAt, version, 2);
   out[kByteOrderAt] = native_byte_order();
   out[kFloatFormatAt] = kIeee754;
 }

@@ -6,6 +6,7 @@
 #include <ostream>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -148,9 +149,26 @@ namespace {
 
 /// The writer's view of the edges: every Member target is queued unread and logged with its
 /// queue position, every weak handle logged; IDs are filled in once the numbering is done.
+/// Ephemerons met while numbering whose keys were not numbered yet: key slot -> values.
+using PendingValues = std::unordered_map<std::uint32_t, std::vector<const Object*>>;
+
 class NumberingVisitor final : public EdgeVisitor {
  public:
-  NumberingVisitor(const HeapCore& heap, SnapshotScratch& scratch) noexcept : heap_(heap), scratch_(scratch) {}
+  NumberingVisitor(const HeapCore& heap, SnapshotScratch& scratch, const std::uint64_t* visited,
+                   PendingValues& pending) noexcept
+      : heap_(heap), scratch_(scratch), visited_(visited), pending_(pending) {}
+  // An ephemeron's value is saved iff its key is (the fixpoint marking computes): queued now if
+  // the key is numbered already, else when the key is (SnapshotWriter::number_objects). Neither
+  // part is logged: the archive looks both up when the record is written.
+  void visit_ephemeron(HeapTag heap, std::uint32_t slot, std::uint32_t, const void*, const Object* value, const void*,
+                       const Object*) override {
+    has_weak_structures_ = true;
+    if (!value || heap != heap_.tag()) return;
+    if ((visited_[slot >> 6] >> (slot & 63)) & 1u) scratch_.queue.push_back(value);
+    else pending_[slot].push_back(value);
+  }
+  void visit_weak_structure() override { has_weak_structures_ = true; }
+  bool has_weak_structures() const noexcept { return has_weak_structures_; }
   void visit_strong(const Object* target, const void*) override {
     SNAPHEAP_DCHECK(&HeapCore::of(target) == &heap_, "a Member points into another heap: edges must stay within one heap");
     scratch_.strong_edges.push_back({target, static_cast<std::uint32_t>(scratch_.queue.size())});
@@ -163,6 +181,9 @@ class NumberingVisitor final : public EdgeVisitor {
  private:
   const HeapCore& heap_;
   SnapshotScratch& scratch_;
+  const std::uint64_t* visited_;
+  PendingValues& pending_;
+  bool has_weak_structures_ = false;
 };
 
 // Prefetch distances: far enough for a read from memory to arrive before it is needed.
@@ -182,11 +203,12 @@ class SnapshotWriter {
     resolve_edges();
     index_externals();
     map_types();
-    write_header();
+    write_header(has_weak_structures_ ? wire::kFormatVersion : wire::kFormatVersionWithoutSummary);
     write_types();
     write_externals();
     write_records();
     write_roots();
+    if (has_weak_structures_) write_summary();
     out_.finish();
     return stats();
   }
@@ -205,6 +227,10 @@ class SnapshotWriter {
     stats.external_roots = external_table_.size();
     stats.strong_external = archive_.strong_external_;
     stats.weak_external = archive_.weak_external_;
+    stats.ephemerons_saved = archive_.ephemeron_counts_[0];
+    stats.ephemerons_dropped = archive_.ephemeron_counts_[1];
+    stats.weak_values_saved = archive_.weak_value_counts_[0];
+    stats.weak_values_dropped = archive_.weak_value_counts_[1];
     stats.bytes = out_.position();
     return stats;
   }
@@ -284,7 +310,8 @@ class SnapshotWriter {
   void number_objects() {
     clear_scratch();
     mark_externals();
-    NumberingVisitor visitor(table_, scratch_);
+    pending_values_.clear();
+    NumberingVisitor visitor(table_, scratch_, visited_, pending_values_);
     Tracer tracer = TracerAccess::visiting(visitor);
     Buffer<const Object*>& queue = scratch_.queue;
     for (const auto& root : roots_) queue.push_back(root.second);
@@ -312,13 +339,25 @@ class SnapshotWriter {
       scratch_.strong_start.push_back(static_cast<std::uint32_t>(scratch_.strong_edges.size()));
       scratch_.weak_start.push_back(static_cast<std::uint32_t>(scratch_.weak_edges.size()));
       o->trace(tracer);
+      if (!pending_values_.empty()) [[unlikely]]
+        queue_values_keyed_by(slot);
     }
+    has_weak_structures_ = visitor.has_weak_structures();
     scratch_.strong_start.push_back(static_cast<std::uint32_t>(scratch_.strong_edges.size()));
     scratch_.weak_start.push_back(static_cast<std::uint32_t>(scratch_.weak_edges.size()));
     constexpr std::size_t kMax = std::numeric_limits<std::uint32_t>::max();
     if (queue.size() >= kMax || scratch_.strong_edges.size() >= kMax || scratch_.weak_edges.size() >= kMax ||
         scratch_.order.size() >= special_floor_)
       throw SnapshotError(SnapshotErrc::unsupported_value, "more than 2^32 - 3 objects or edges in one snapshot");
+  }
+
+  // The object at `slot` was just numbered: the ephemerons waiting for it as their key have their
+  // values saved too.
+  void queue_values_keyed_by(std::uint32_t slot) {
+    const auto found = pending_values_.find(slot);
+    if (found == pending_values_.end()) return;
+    for (const Object* value : found->second) scratch_.queue.push_back(value);
+    pending_values_.erase(found);
   }
 
   // Strong edges: queue position -> ID (an external root's special ID for its object). Weak edges:
@@ -388,10 +427,19 @@ class SnapshotWriter {
     }
   }
 
-  void write_header() {
+  void write_header(std::uint16_t version) {
     unsigned char header[wire::kHeaderSize];
-    wire::write_header(header);
+    wire::write_header(header, version);
     out_.put(header, sizeof header);
+  }
+
+  // Format 3: what the weak structures kept (serialize/format.hpp).
+  void write_summary() {
+    out_.put_varint(4);
+    out_.put_varint(archive_.ephemeron_counts_[0]);
+    out_.put_varint(archive_.ephemeron_counts_[1]);
+    out_.put_varint(archive_.weak_value_counts_[0]);
+    out_.put_varint(archive_.weak_value_counts_[1]);
   }
 
   void put_name(std::string_view name) {
@@ -488,6 +536,8 @@ class SnapshotWriter {
   std::vector<std::uint32_t> external_index_;   // by external root: its index in the table, or kNoSlot
   std::vector<std::string_view> external_names_;
   std::vector<std::string_view> external_table_;  // what the snapshot lists
+  PendingValues pending_values_;
+  bool has_weak_structures_ = false;
   std::vector<const SnapshotHooks*> types_;
   std::vector<format::Run> runs_;
   OutputArchive archive_;

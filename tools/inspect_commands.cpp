@@ -77,6 +77,14 @@ void write_externals_text(std::ostream& out, const snapheap::SnapshotInfo& info)
       << "external roots:    " << info.externals.size() << " (table " << info.external_table_bytes << " bytes)\n";
   for (const auto& e : info.externals)
     out << "  " << printable(e.name) << ": " << e.strong_refs << " Member, " << e.weak_refs << " Weak\n";
+  out << "weak structures:   ";
+  if (info.format_version < 3) {
+    out << "none (format " << info.format_version << " has no summary)\n";
+    return;
+  }
+  out << info.ephemerons_saved << " ephemerons saved, " << info.ephemerons_dropped
+      << " dropped (key not saved); " << info.weak_values_saved << " weak-value entries saved, "
+      << info.weak_values_dropped << " dropped (value not saved)\n";
 }
 
 void write_text(std::ostream& out, const std::filesystem::path& file, const snapheap::SnapshotInfo& info) {
@@ -110,12 +118,17 @@ void write_sections_json(json::Writer& w, const snapheap::SnapshotInfo& info) {
   w.key("roots").value(info.root_bytes);
   w.key("trailer").value(info.trailer_bytes);
   w.key("external_table").value(info.external_table_bytes);
+  w.key("summary").value(info.summary_bytes);
   w.end_object();
 }
 
 void write_externals_json(json::Writer& w, const snapheap::SnapshotInfo& info) {
   w.key("weak_expired").value(info.weak_expired);
   w.key("weak_left_out").value(info.weak_left_out);
+  w.key("ephemerons_saved").value(info.ephemerons_saved);
+  w.key("ephemerons_dropped").value(info.ephemerons_dropped);
+  w.key("weak_values_saved").value(info.weak_values_saved);
+  w.key("weak_values_dropped").value(info.weak_values_dropped);
   w.key("strong_external").value(info.strong_external);
   w.key("weak_external").value(info.weak_external);
   w.key("externals").begin_array();

@@ -72,6 +72,13 @@ bool still_holds(const void* container, const void* data, std::size_t bytes) noe
   return static_cast<const void*>(c.data()) == data && c.size() * sizeof(typename C::value_type) == bytes;
 }
 
+/// The weak structures whose entries a snapshot keeps or drops (counted by the archives, written
+/// in the snapshot's summary and reported by `snapheap info`).
+enum class WeakEntryKind : std::uint8_t {
+  ephemeron,   ///< an Ephemeron field or a WeakKeyMap entry: saved iff its key is saved
+  weak_value,  ///< a WeakValueMap entry: saved iff its value is saved
+};
+
 /// The edges the snapshot writer logged while numbering, which OutputArchive reads back in the
 /// order serialize() writes them, so that writing needs no lookups.
 struct StrongEdge {
@@ -204,6 +211,22 @@ class OutputArchive {
   std::size_t progress() const noexcept {
     return static_cast<std::size_t>(cur_ - data_) + bulk_bytes_ + ref_count_;
   }
+  /// Whether this snapshot saves the weak handle's target (it is in the snapshot or an external
+  /// root's object): what decides if an ephemeron or a weak map's entry is written.
+  template <class T>
+  bool saves(const Weak<T>& handle) const noexcept {
+    const detail::HeapTag heap = detail::HandleAccess::tag(handle);
+    if (!heap) return false;
+    const std::uint32_t id =
+        lookup_weak(heap, detail::HandleAccess::slot(handle), detail::HandleAccess::generation(handle));
+    return id != detail::kLeftOutId && id != detail::kExpiredId;
+  }
+  /// Counts entries of a weak structure written and left out (SnapshotStats, the summary).
+  void count_weak_entries(detail::WeakEntryKind kind, std::size_t saved, std::size_t dropped) noexcept {
+    std::size_t* counts = kind == detail::WeakEntryKind::ephemeron ? ephemeron_counts_ : weak_value_counts_;
+    counts[0] += saved;
+    counts[1] += dropped;
+  }
 
  private:
   friend class detail::SnapshotWriter;
@@ -276,6 +299,8 @@ class OutputArchive {
   std::size_t weak_left_out_ = 0;
   std::size_t strong_external_ = 0;
   std::size_t weak_external_ = 0;
+  std::size_t ephemeron_counts_[2] = {0, 0};   // saved, dropped
+  std::size_t weak_value_counts_[2] = {0, 0};
   /// IDs from here up are special (detail::kExpiredId, ...): kLeftOutId without external roots.
   std::uint32_t special_floor_ = detail::kLeftOutId;
   /// By external root (SaveOptions::external order): its index in the file's table, or kNoSlot
@@ -362,6 +387,12 @@ class InputArchive {
   }
   /// Throws SnapshotError (record_mismatch or malformed) at the current offset.
   [[noreturn]] void fail(SnapshotErrc code, const std::string& what) const;
+  /// Counts entries of a weak structure read back and dropped (SnapshotStats).
+  void count_weak_entries(detail::WeakEntryKind kind, std::size_t saved, std::size_t dropped) noexcept {
+    std::size_t* counts = kind == detail::WeakEntryKind::ephemeron ? ephemeron_counts_ : weak_value_counts_;
+    counts[0] += saved;
+    counts[1] += dropped;
+  }
   /// Byte offset of the read cursor in the snapshot.
   std::uint64_t offset() const noexcept { return static_cast<std::uint64_t>(cur_ - begin_); }
 
@@ -462,6 +493,8 @@ class InputArchive {
   SnapshotStats* stats_ = nullptr;
   std::size_t strong_refs_ = 0;
   std::size_t weak_targets_ = 0;
+  std::size_t ephemeron_counts_[2] = {0, 0};   // saved, dropped
+  std::size_t weak_value_counts_[2] = {0, 0};
   // External roots, by index in the snapshot's table: the name and the destination's object
   // (null where it has none).
   const std::string_view* external_names_ = nullptr;

@@ -20,6 +20,9 @@ template <class T>
 class Member;
 template <class T>
 class Weak;
+template <class K, class V>
+class Ephemeron;
+class Tracer;
 
 namespace detail {
 struct AdoptRoot {};
@@ -43,6 +46,22 @@ inline void remove_root(const Object* o) noexcept {
   HeapCore::of(o).remove_root(ObjectAccess::slot(o));
 }
 void check_member_deref(const Object* o) noexcept;  // defined in every build (core/checks.cpp)
+
+/// The object a weak handle's {tag, slot, generation} names, or null if it has died, the handle
+/// is empty, or its heap is gone.
+inline const Object* live_target(HeapTag tag, std::uint32_t slot, std::uint32_t generation) noexcept {
+  if (tag == 0) return nullptr;
+  // The anchor outlives the heap: a handle whose heap is gone reads empty, never freed memory.
+  const HeapAnchor* anchor = anchor_of(tag);
+  if (anchor->tag != tag) [[unlikely]]
+    return nullptr;
+  anchor->heap->dcheck_thread();
+  if (anchor->generations[slot] != generation) return nullptr;
+  // A finished marking left the target white but its word is not swept yet: it is dead.
+  if (anchor->sweep_pending && !((anchor->mark_bits[slot >> 6] >> (slot & 63)) & 1u)) [[unlikely]]
+    return nullptr;
+  return anchor->objects[slot];
+}
 
 template <class From, class To>
 concept HandleConvertible = std::is_convertible_v<From*, To*>;
@@ -249,23 +268,63 @@ class Weak {
         --generation_;
     }
   }
-  const Object* live_target() const noexcept {
-    if (tag_ == 0) return nullptr;
-    // The anchor outlives the heap: a handle whose heap is gone reads empty, never freed memory.
-    const detail::HeapAnchor* anchor = detail::anchor_of(tag_);
-    if (anchor->tag != tag_) [[unlikely]]
-      return nullptr;
-    anchor->heap->dcheck_thread();
-    if (anchor->generations[slot_] != generation_) return nullptr;
-    // A finished marking left the target white but its word is not swept yet: it is dead.
-    if (anchor->sweep_pending && !((anchor->mark_bits[slot_ >> 6] >> (slot_ & 63)) & 1u)) [[unlikely]]
-      return nullptr;
-    return anchor->objects[slot_];
-  }
+  const Object* live_target() const noexcept { return detail::live_target(tag_, slot_, generation_); }
 
   detail::HeapTag tag_ = 0;
   std::uint32_t slot_ = 0;
   std::uint32_t generation_ = 0;
+};
+
+/// A field of a managed object that holds a key weakly and a value strongly only while the key is
+/// alive through other paths (an ephemeron: cppgc's EphemeronPair, a JavaScript WeakMap entry, a
+/// Lua weak-keyed table's entry). A value that refers back to its own key does not keep the key
+/// alive. Trace it like a handle (`tracer.trace(pair)`); marking reaches the fixpoint without
+/// recursion. Snapshots save it only when its key is in the snapshot.
+///
+/// It is a Weak<K> and a Member<V> (24 bytes). After the collection that finds the key dead it
+/// reads empty: key() and value() return empty handles, and the value is no longer held.
+template <class K, class V>
+class Ephemeron {
+ public:
+  constexpr Ephemeron() noexcept = default;
+  Ephemeron(K* key, V* value) noexcept { set(key, value); }
+  template <class A, class B>
+    requires detail::HandleConvertible<A, K> && detail::HandleConvertible<B, V>
+  Ephemeron(const Strong<A>& key, const Strong<B>& value) noexcept {
+    set(key.get(), value.get());
+  }
+
+  /// Sets both parts (a null key makes the pair empty and holds no value).
+  void set(K* key, V* value) noexcept {
+    key_ = Weak<K>(key);
+    value_ = key ? value : nullptr;
+  }
+  template <class A, class B>
+    requires detail::HandleConvertible<A, K> && detail::HandleConvertible<B, V>
+  void set(const Strong<A>& key, const Strong<B>& value) noexcept {
+    set(key.get(), value.get());
+  }
+  void reset() noexcept {
+    key_.reset();
+    value_.reset();
+  }
+  /// The key, or empty if it has died (or was never set).
+  Strong<K> key() const noexcept { return key_.lock(); }
+  /// The value while the key lives, else empty.
+  Strong<V> value() const noexcept {
+    if (key_.expired() || !value_) return Strong<V>();
+    return Strong<V>(value_.get());
+  }
+  /// True if the key has died or was never set.
+  bool expired() const noexcept { return key_.expired(); }
+  /// The key as a weak handle (what snapshots and comparisons use).
+  const Weak<K>& weak_key() const noexcept { return key_; }
+
+ private:
+  friend class Tracer;
+  friend class detail::HandleAccess;
+  Weak<K> key_;
+  Member<V> value_;  // may dangle once the key has died: read only after the key is checked
 };
 
 // ---- comparisons: by target identity, across related types and with nullptr --------------------
@@ -338,6 +397,28 @@ class HandleAccess {
   template <class T>
   static std::uint32_t generation(const Weak<T>& w) noexcept {
     return w.generation_;
+  }
+  /// An ephemeron's parts, for the archives (the value may dangle if the key has died).
+  template <class K, class V>
+  static Weak<K>& key(Ephemeron<K, V>& e) noexcept {
+    return e.key_;
+  }
+  template <class K, class V>
+  static Member<V>& value(Ephemeron<K, V>& e) noexcept {
+    return e.value_;
+  }
+  template <class K, class V>
+  static const Weak<K>& key(const Ephemeron<K, V>& e) noexcept {
+    return e.key_;
+  }
+  template <class K, class V>
+  static const Member<V>& value(const Ephemeron<K, V>& e) noexcept {
+    return e.value_;
+  }
+  /// A weak handle's identity: slot | generation << 32 (unique over the heap's life).
+  template <class T>
+  static std::uint64_t identity(const Weak<T>& w) noexcept {
+    return std::uint64_t{w.slot_} | (std::uint64_t{w.generation_} << 32);
   }
 };
 }  // namespace detail

@@ -5,11 +5,14 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <typeinfo>
 #include <vector>
 
@@ -84,6 +87,48 @@ struct HeapOptions {
   bool verify_after_collect = detail::env_flag("SNAPHEAP_GC_VERIFY");
 };
 
+namespace detail {
+struct DeathWatchAccess;
+}  // namespace detail
+
+/// A death callback's registration (Heap::on_death). Destroying it, or cancel(), unregisters the
+/// callback (as a Python weakref's callback goes with the weakref); detach() lets it run without
+/// a watch kept. Move-only. It is host state: snapshots do not save it. It may outlive its heap
+/// (it then reads not pending).
+class DeathWatch {
+ public:
+  DeathWatch() noexcept = default;
+  DeathWatch(DeathWatch&& other) noexcept;
+  DeathWatch& operator=(DeathWatch&& other) noexcept;
+  DeathWatch(const DeathWatch&) = delete;
+  DeathWatch& operator=(const DeathWatch&) = delete;
+  ~DeathWatch();
+  /// Unregisters the callback; true if it was still pending (it will not run).
+  bool cancel() noexcept;
+  /// True until the callback has run or been cancelled.
+  bool pending() const noexcept;
+  /// Keeps the registration without this handle: the callback runs when the object dies.
+  void detach() noexcept { tag_ = 0; }
+
+ private:
+  friend struct detail::DeathWatchAccess;
+  detail::HeapTag tag_ = 0;
+  std::uint32_t index_ = 0;
+  std::uint64_t serial_ = 0;
+};
+
+namespace detail {
+struct DeathWatchAccess {
+  static DeathWatch make(HeapTag tag, std::uint32_t index, std::uint64_t serial) noexcept {
+    DeathWatch w;
+    w.tag_ = tag;
+    w.index_ = index;
+    w.serial_ = serial;
+    return w;
+  }
+};
+}  // namespace detail
+
 /// What the heap holds and what its collections did.
 struct HeapStats {
   std::size_t live_objects = 0;        ///< objects allocated and not yet freed
@@ -125,6 +170,8 @@ struct HeapStats {
   std::uint64_t major_collections = 0;        ///< generational mode (collect() is one)
   std::chrono::nanoseconds minor_time{0};     ///< in all minor collections
   std::chrono::nanoseconds major_time{0};     ///< in all major collections
+  std::uint64_t callbacks_run = 0;            ///< death callbacks run (Heap::on_death)
+  std::uint64_t callback_exceptions = 0;      ///< of them, those that threw (reported, not fatal)
 };
 
 /// The result of Heap::verify(): ok, or the first broken invariant.
@@ -220,6 +267,25 @@ class Heap {
   /// Empty if nothing else keeps it alive (or the handle is empty). Walks the heap: O(objects +
   /// edges). Defined by the snapshot module (serialize/graph.cpp); snapheap::SnapshotGraph and
   /// shortest_path() (snapheap/inspect.hpp) give the same for a snapshot file.
+  /// Registers `callback` (a callable taking no arguments) to run once after the collection that
+  /// finds the object dead: after every weak handle to it has expired and its destructor has run,
+  /// outside the collector, at the end of the collect(), step() or make() that ran that
+  /// collection (a collection started by owned memory growing runs its callbacks at the next of
+  /// these). A callback may allocate, set roots and call collect() (whose callbacks then run after
+  /// the rest of the current batch). The callbacks of one collection run newest registration
+  /// first; one that throws is reported on stderr and counted (HeapStats::callback_exceptions),
+  /// and the others still run. A callback that holds a Strong to its own object keeps it alive
+  /// forever: debug builds, stress and verify modes throw std::invalid_argument for a callback
+  /// whose copy adds a root to the object (capture a Weak, or nothing). Pending callbacks are
+  /// dropped, not run, when the heap is destroyed. std::invalid_argument for an empty handle or
+  /// one whose object has died.
+  template <class T, class F>
+  [[nodiscard]] DeathWatch on_death(const Strong<T>& target, F&& callback);
+  template <class T, class F>
+  [[nodiscard]] DeathWatch on_death(const Weak<T>& target, F&& callback) {
+    return on_death(target.lock(), std::forward<F>(callback));
+  }
+
   template <class T>
   std::vector<Strong<Object>> retainer_path(const Strong<T>& target) const {
     return retainer_path_of(target.get(), target ? 1u : 0u);
@@ -232,6 +298,9 @@ class Heap {
 
  private:
   std::vector<Strong<Object>> retainer_path_of(const Object* target, std::uint32_t own_handles) const;
+  DeathWatch on_death_of(const Object* target, std::function<void()> callback);
+  /// Whether on_death checks a callback's captures (debug builds, stress and verify modes).
+  bool checks_captures() const noexcept;
 
   friend struct detail::HeapInternals;
 
@@ -268,6 +337,30 @@ Strong<T> Heap::make(Args&&... args) {
   if (core.collection_deferred()) [[unlikely]]
     run_deferred_collection();
   return Strong<T>(detail::adopt_root, object);
+}
+
+template <class T, class F>
+DeathWatch Heap::on_death(const Strong<T>& target, F&& callback) {
+  using Callable = std::decay_t<F>;
+  static_assert(std::is_invocable_v<Callable&>, "Heap::on_death takes a callable with no arguments");
+  if (!target) throw std::invalid_argument("snapheap: on_death: the handle is empty (or its object has died)");
+  if constexpr (std::is_copy_constructible_v<Callable>) {
+    if (checks_captures()) {
+      // A copy of the callable that adds a root to the target holds a Strong to it.
+      const std::uint32_t slot = detail::ObjectAccess::slot(target.get());
+      const std::uint32_t before = core_->root_count(slot);
+      bool holds;
+      {
+        const Callable copy(callback);
+        holds = core_->root_count(slot) > before;
+      }
+      if (holds)
+        throw std::invalid_argument(
+            "snapheap: on_death: the callback holds a Strong handle to the object it watches, which keeps "
+            "that object alive forever (capture a Weak, or nothing)");
+    }
+  }
+  return on_death_of(target.get(), std::function<void()>(std::forward<F>(callback)));
 }
 
 template <class T>

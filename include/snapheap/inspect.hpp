@@ -70,6 +70,14 @@ struct SnapshotInfo {
   std::size_t weak_expired = 0;
   std::size_t weak_left_out = 0;
   std::uint64_t external_table_bytes = 0;  ///< the external-root table (format 2), between the type table and the records
+  /// Format 3's summary of weak structures (0 in older formats, which have none): Ephemeron
+  /// fields and WeakKeyMap entries saved and dropped (key not saved), WeakValueMap entries saved
+  /// and dropped (value not saved).
+  std::size_t ephemerons_saved = 0;
+  std::size_t ephemerons_dropped = 0;
+  std::size_t weak_values_saved = 0;
+  std::size_t weak_values_dropped = 0;
+  std::uint64_t summary_bytes = 0;  ///< the summary section (format 3), between the roots and the trailer
 };
 
 /// Checks a snapshot completely (header, trailer, checksum, type table, external-root table,

@@ -13,3 +13,4 @@
 #include "snapheap/registry.hpp"
 #include "snapheap/snapshot.hpp"
 #include "snapheap/tracer.hpp"
+#include "snapheap/weak_map.hpp"

@@ -133,6 +133,13 @@ struct SnapshotStats {
   std::size_t weak_external = 0;    ///< Weak references to external roots
   /// Load only: weak references to external roots the destination lacked (restored expired).
   std::size_t weak_unbound = 0;
+  /// Weak structures: Ephemeron fields and WeakKeyMap entries saved (their key was saved) and
+  /// dropped (it was not: the entry is not written); WeakValueMap entries saved (their value
+  /// was saved) and dropped. A load reports what the file's records held.
+  std::size_t ephemerons_saved = 0;
+  std::size_t ephemerons_dropped = 0;
+  std::size_t weak_values_saved = 0;
+  std::size_t weak_values_dropped = 0;
 };
 
 /// Saves to a file, atomically: the data goes to an unnamed (O_TMPFILE) or fixed temporary file

@@ -25,6 +25,17 @@ class EdgeVisitor {
   /// A container, pair, tuple, optional or variant trace() was given, by its address and size
   /// (stale bytes in its storage are its own business: the forgotten-trace check skips them).
   virtual void visit_value(const void* /*value*/, std::size_t /*bytes*/) {}
+  /// An ephemeron (an Ephemeron field or a weak map's entry): its key as a weak edge, and its
+  /// value, null if the key has died. `owner` is the weak map holding the entry, or null. By
+  /// default: a weak edge and, while the key lives, a strong one.
+  virtual void visit_ephemeron(HeapTag heap, std::uint32_t slot, std::uint32_t generation, const void* key_handle,
+                               const Object* value, const void* value_handle, const Object* /*owner*/) {
+    visit_weak(heap, slot, generation, key_handle);
+    if (value) visit_strong(value, value_handle);
+  }
+  /// The object being traced holds a weak structure (an Ephemeron or a weak map): snapshots of it
+  /// need the format that counts what they keep.
+  virtual void visit_weak_structure() {}
 
  protected:
   ~EdgeVisitor() = default;
@@ -50,6 +61,8 @@ template <class T>
 struct may_hold_handles<Member<T>> : std::true_type {};
 template <class T>
 struct may_hold_handles<Weak<T>> : std::true_type {};
+template <class K, class V>
+struct may_hold_handles<Ephemeron<K, V>> : std::true_type {};
 template <class T>
 struct may_hold_handles<Strong<T>> : std::true_type {};  // so that trace() refuses it
 template <class A, class B>
@@ -85,6 +98,17 @@ class Tracer {
     if (const detail::HeapTag heap = detail::HandleAccess::tag(weak))
       visit_weak(heap, detail::HandleAccess::slot(weak), detail::HandleAccess::generation(weak), &weak);
   }
+  /// An ephemeron: the key weakly, the value strongly while the key is alive through other paths.
+  template <class K, class V>
+  void trace(const Ephemeron<K, V>& pair) noexcept {
+    note_value(pair);
+    if (visitor_) [[unlikely]]
+      visitor_->visit_weak_structure();
+    visit_ephemeron(pair.key_, pair.value_, nullptr);
+  }
+  /// True while the collector marks through this tracer (false for the snapshot writer, verify()
+  /// and the other walks). A structure holding only weak handles may skip them when marking.
+  bool marking() const noexcept { return visitor_ == nullptr; }
   template <class T>
   void trace(const Strong<T>&) noexcept {
     static_assert(detail::kAlwaysFalse<T>,
@@ -144,7 +168,7 @@ class Tracer {
   /// Marking `heap`: its mark bits, mark stack and weak census.
   explicit Tracer(detail::HeapCore& heap) noexcept
       : heap_(&heap), tag_(heap.tag()), bits_(heap.mark_bits()), stack_(&heap.mark_stack()),
-        census_(&heap.weak_census()) {}
+        census_(&heap.weak_census()), ephemerons_(&heap.ephemerons()) {}
   /// Handing every edge to `visitor`.
   explicit Tracer(detail::EdgeVisitor& visitor) noexcept : visitor_(&visitor) {}
 
@@ -169,11 +193,37 @@ class Tracer {
     if (heap == tag_ && !((bits_[slot >> 6] >> (slot & 63)) & 1u)) census_->push_back({slot, generation});
   }
 
-  [[maybe_unused]] const detail::HeapCore* heap_ = nullptr;  // read by a debug check only
+  template <class K, class V>
+  void visit_ephemeron(const Weak<K>& key, const Member<V>& value, const Object* owner) noexcept {
+    const detail::HeapTag tag = detail::HandleAccess::tag(key);
+    if (tag == 0) return;
+    const std::uint32_t slot = detail::HandleAccess::slot(key);
+    const std::uint32_t generation = detail::HandleAccess::generation(key);
+    if (visitor_) [[unlikely]] {
+      const Object* target = detail::live_target(tag, slot, generation) ? value.get() : nullptr;
+      return visitor_->visit_ephemeron(tag, slot, generation, &key, target, &value, owner);
+    }
+    SNAPHEAP_DCHECK(tag == tag_, "an Ephemeron's key is in another heap: edges must stay within one heap");
+    if (tag != tag_) return;
+    if (heap_->generation(slot) != generation) {
+      // The key died in an earlier collection: a map's entry still there is reported again.
+      if (owner) ephemerons_->push_back({slot, generation, nullptr, owner});
+      return;
+    }
+    if ((bits_[slot >> 6] >> (slot & 63)) & 1u) {
+      if (value) visit(value.get(), &value);
+      return;
+    }
+    census_->push_back({slot, generation});
+    if (value || owner) ephemerons_->push_back({slot, generation, value.get(), owner});
+  }
+
+  const detail::HeapCore* heap_ = nullptr;
   detail::HeapTag tag_ = 0;
   std::uint64_t* bits_ = nullptr;
   detail::MarkStack* stack_ = nullptr;
   detail::WeakCensus* census_ = nullptr;
+  detail::EphemeronList* ephemerons_ = nullptr;
   detail::EdgeVisitor* visitor_ = nullptr;
 };
 
@@ -183,6 +233,20 @@ class TracerAccess {
  public:
   static Tracer marking(HeapCore& heap) noexcept { return Tracer(heap); }
   static Tracer visiting(EdgeVisitor& visitor) noexcept { return Tracer(visitor); }
+  /// A weak map's entry: an ephemeron whose owner is told when its key dies.
+  template <class K, class V>
+  static void entry(Tracer& tracer, const Weak<K>& key, const Member<V>& value, const Object* owner) noexcept {
+    tracer.visit_ephemeron(key, value, owner);
+  }
+  /// A weak map announces itself to the walks (not to marking).
+  static void weak_structure(Tracer& tracer) noexcept {
+    if (tracer.visitor_) tracer.visitor_->visit_weak_structure();
+  }
+  /// A weak handle, for a weak map's value.
+  template <class T>
+  static void weak(Tracer& tracer, const Weak<T>& handle) noexcept {
+    tracer.trace(handle);
+  }
 };
 }  // namespace detail
 

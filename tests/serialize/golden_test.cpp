@@ -1,5 +1,7 @@
 // Format stability.
-//  - tests/data/format-v2: what today's library writes for fuzz/samples.hpp's heaps, byte for byte;
+//  - tests/data/format-v3: what today's library writes for fuzz/samples.hpp's heaps with weak
+//    structures (the weak-* samples), byte for byte; each loads and saves back to itself.
+//  - tests/data/format-v2: what today's library writes for fuzz/samples.hpp's other heaps, byte for byte;
 //    each file loads (one with external roots into the fuzzers' destination heap, which has them)
 //    and saves back to itself.
 //  - tests/data/format-v1: the same heaps as the library wrote them in format 1 (at commit
@@ -10,6 +12,7 @@
 //    those bytes to differ, as many as the format-2 file has left-out tombstones.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -23,6 +26,9 @@ namespace {
 const std::filesystem::path kData = std::filesystem::path(SNAPHEAP_SOURCE_DIR) / "tests/data";
 const std::filesystem::path kGolden1 = kData / "format-v1";
 const std::filesystem::path kGolden2 = kData / "format-v2";
+const std::filesystem::path kGolden3 = kData / "format-v3";
+
+bool has_weak_structures(const std::string& sample) { return sample.rfind("weak-", 0) == 0; }
 
 std::vector<unsigned char> read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -46,22 +52,33 @@ snapheap::SnapshotInfo info_of(const std::vector<unsigned char>& bytes) {
 TEST_CASE("the library writes the committed format-2 snapshots byte for byte", "[serialize][golden]") {
   const std::vector<snapheap_fuzz::Sample> samples = snapheap_fuzz::make_samples();
   REQUIRE(samples.size() >= 50);
-  CHECK(snapshots_in(kGolden2).size() == samples.size());  // no sample without its golden file, and none left over
-  std::size_t with_externals = 0;
+  // No sample without its golden file, and none left over.
+  const auto weak = static_cast<std::size_t>(std::count_if(
+      samples.begin(), samples.end(), [](const snapheap_fuzz::Sample& s) { return has_weak_structures(s.name); }));
+  CHECK(weak >= 2);
+  CHECK(snapshots_in(kGolden3).size() == weak);
+  CHECK(snapshots_in(kGolden2).size() == samples.size() - weak);
+  std::size_t with_externals = 0, with_ephemerons = 0;
   for (const snapheap_fuzz::Sample& sample : samples) {
     INFO(sample.name);
-    const std::vector<unsigned char> golden = read_file(kGolden2 / sample.name);
+    const bool v3 = has_weak_structures(sample.name);
+    const std::vector<unsigned char> golden = read_file((v3 ? kGolden3 : kGolden2) / sample.name);
     CHECK(sample.bytes == golden);
     const snapheap::SnapshotInfo info = info_of(golden);
-    CHECK(info.format_version == 2);
+    CHECK(info.format_version == (v3 ? 3 : 2));
     with_externals += !info.externals.empty();
+    with_ephemerons += info.ephemerons_saved != 0 && info.ephemerons_dropped != 0 && info.weak_values_saved != 0 &&
+                       info.weak_values_dropped != 0;
   }
   CHECK(with_externals >= 7);  // external-seed-*, external-cycle, external-graph-*
+  CHECK(with_ephemerons >= 1);  // weak-left-out
 }
 
-TEST_CASE("every committed format-2 snapshot loads and saves back to itself", "[serialize][golden]") {
+TEST_CASE("every committed format-2 and format-3 snapshot loads and saves back to itself", "[serialize][golden]") {
   std::size_t checked = 0;
-  for (const std::filesystem::path& file : snapshots_in(kGolden2)) {
+  std::vector<std::filesystem::path> files = snapshots_in(kGolden2);
+  for (const auto& file : snapshots_in(kGolden3)) files.push_back(file);
+  for (const std::filesystem::path& file : files) {
     INFO(file.filename().string());
     const std::vector<unsigned char> bytes = read_file(file);
     CHECK_NOTHROW(snapheap_fuzz::check_resaves_identically(bytes));

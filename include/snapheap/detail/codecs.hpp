@@ -30,7 +30,7 @@ void load_value(InputArchive& ar, T& value);
 
 enum class Family {
   boolean, wide_integer, integer, floating, enumeration,           // scalars
-  member, weak, strong, pointer,                              // handles, and what is refused
+  member, weak, ephemeron, strong, pointer,                   // handles, and what is refused
   nvp, base_ref, managed,                                     // Boost's wrappers, base parts
   string, vector, fixed_array, array_wrapper, binary_object,  // contiguous
   pair, tuple, optional, unique_ptr, variant,                 // wrappers of other values
@@ -48,6 +48,7 @@ constexpr Family family_of() {
   else if constexpr (std::is_enum_v<T>) return Family::enumeration;
   else if constexpr (is_member<T>::value) return Family::member;
   else if constexpr (is_weak<T>::value) return Family::weak;
+  else if constexpr (is_ephemeron<T>::value) return Family::ephemeron;
   else if constexpr (is_strong<T>::value) return Family::strong;
   else if constexpr (std::is_pointer_v<T>) return Family::pointer;
   else if constexpr (is_nvp<T>::value) return Family::nvp;
@@ -176,6 +177,48 @@ struct Codec<T, Family::weak> {
     ar.put_weak(HandleAccess::tag(value), HandleAccess::slot(value), HandleAccess::generation(value));
   }
   static void load(InputArchive& ar, T& value) { value = ar.template get_weak<typename T::element_type>(); }
+};
+
+// An ephemeron: a varint state, 0 empty, 1 dropped (its key was not saved: then the key as a
+// tombstone, and it loads expired, with no value), 2 saved, then its key (a weak reference) and
+// its value (a strong one).
+template <class T>
+struct Codec<T, Family::ephemeron> {
+  static void save(OutputArchive& ar, const T& value) {
+    const auto& key = HandleAccess::key(value);
+    if (HandleAccess::tag(key) == 0) return ar.put_varint(0);
+    if (!ar.saves(key)) {
+      ar.count_weak_entries(WeakEntryKind::ephemeron, 0, 1);
+      ar.put_varint(1);
+      return save_value(ar, key);  // a tombstone
+    }
+    ar.put_varint(2);
+    save_value(ar, key);
+    save_value(ar, HandleAccess::value(value));
+    ar.count_weak_entries(WeakEntryKind::ephemeron, 1, 0);
+  }
+  static void load(InputArchive& ar, T& value) {
+    switch (ar.get_varint()) {
+      case 0: value.reset(); return;
+      case 1: {
+        value.reset();
+        load_value(ar, HandleAccess::key(value));
+        if (!HandleAccess::key(value).expired())
+          ar.fail(SnapshotErrc::malformed, "a dropped Ephemeron's key is in the snapshot");
+        ar.count_weak_entries(WeakEntryKind::ephemeron, 0, 1);
+        return;
+      }
+      case 2: {
+        auto& key = HandleAccess::key(value);
+        auto& held = HandleAccess::value(value);
+        load_value(ar, key);
+        load_value(ar, held);
+        ar.count_weak_entries(WeakEntryKind::ephemeron, 1, 0);
+        return;
+      }
+      default: ar.fail(SnapshotErrc::malformed, "an Ephemeron's state is not 0, 1 or 2");
+    }
+  }
 };
 
 template <class T>

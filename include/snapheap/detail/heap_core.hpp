@@ -137,6 +137,16 @@ struct WeakVisit {
   std::uint32_t generation;
 };
 using WeakCensus = boost::container::vector<WeakVisit>;
+/// An ephemeron marking met whose key was still white: its value is marked if the key is, and
+/// what is left when marking ends had a dead key (gc/mark.cpp). `owner` is the weak map holding
+/// the entry (told which of its entries died), or null for an Ephemeron field.
+struct PendingEphemeron {
+  std::uint32_t key_slot;
+  std::uint32_t key_generation;
+  const Object* value;
+  const Object* owner;
+};
+using EphemeronList = boost::container::vector<PendingEphemeron>;
 
 /// A heap's identity as weak handles and allocators hold it: a process-wide record that outlives
 /// its heap. While the heap lives, the anchor's tag is the heap's tag and it points at the heap's
@@ -209,6 +219,7 @@ class HeapCore {
     ++slots_.root_counts[slot];
   }
   void remove_root(std::uint32_t slot) noexcept { --slots_.root_counts[slot]; }
+  std::uint32_t root_count(std::uint32_t slot) const noexcept { return slots_.root_counts[slot]; }
   const std::uint32_t& generation(std::uint32_t slot) const noexcept { return slots_.generations[slot]; }
   Object* object_at(std::uint32_t slot) const noexcept { return slots_.objects[slot]; }
   bool is_marked(std::uint32_t slot) const noexcept { return (slots_.mark_bits[slot >> 6] >> (slot & 63)) & 1u; }
@@ -325,6 +336,13 @@ class HeapCore {
   std::uint64_t* mark_bits() noexcept { return slots_.mark_bits; }
   MarkStack& mark_stack() noexcept { return mark_stack_; }
   WeakCensus& weak_census() noexcept { return weak_census_; }
+  EphemeronList& ephemerons() noexcept { return ephemerons_; }
+
+  // ---- weak maps: entries the collector found dead, for the maps to drop (gc/weak.cpp) ---------
+
+  /// Some weak map has dead entries to drop: its next operation asks for them.
+  bool dead_entries_pending() const noexcept { return dead_entries_pending_; }
+  void set_dead_entries_pending(bool pending) noexcept { dead_entries_pending_ = pending; }
 
  protected:
   HeapCore();  // takes an anchor (core/anchors.cpp)
@@ -347,11 +365,13 @@ class HeapCore {
   std::size_t external_bytes_ = 0;
   MarkStack mark_stack_;
   WeakCensus weak_census_;
+  EphemeronList ephemerons_;
   MarkStack remembered_;
   boost::container::vector<std::uint32_t> young_;
   std::uint64_t black_mask_ = 0;
   std::uint32_t no_collect_depth_ = 0;
   bool has_destructors_ = false;
+  bool dead_entries_pending_ = false;
   bool collection_deferred_ = false;
   bool root_barrier_ = false;  // add_root's slow path: the collector runs, marking, or sweep pending
   bool marking_ = false;

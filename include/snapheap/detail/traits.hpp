@@ -117,6 +117,10 @@ struct is_weak : std::false_type {};
 template <class T>
 struct is_weak<Weak<T>> : std::true_type {};
 template <class T>
+struct is_ephemeron : std::false_type {};
+template <class K, class V>
+struct is_ephemeron<Ephemeron<K, V>> : std::true_type {};
+template <class T>
 struct is_strong : std::false_type {};
 template <class T>
 struct is_strong<Strong<T>> : std::true_type {};

@@ -205,8 +205,11 @@ inline void store_le(unsigned char* p, std::uint64_t v, int bytes) noexcept {
 
 inline constexpr unsigned char kMagic[8] = {0x89, 'S', 'N', 'H', '\r', '\n', 0x1a, '\n'};
 inline constexpr unsigned char kEndMagic[8] = {'S', 'N', 'H', 'E', 'N', 'D', 0x1a, '\n'};
-/// The version this library writes; it reads 1 and 2 (serialize/format.hpp).
-inline constexpr std::uint16_t kFormatVersion = 2;
+/// The newest version this library writes; it reads 1 to 3 (serialize/format.hpp). A snapshot
+/// without weak structures (Ephemeron fields, weak maps) is written in version 2, which has no
+/// summary section, so that it stays readable by the libraries that read version 2.
+inline constexpr std::uint16_t kFormatVersion = 3;
+inline constexpr std::uint16_t kFormatVersionWithoutSummary = 2;
 inline constexpr std::uint16_t kOldestFormatVersion = 1;
 inline constexpr std::size_t kHeaderSize = 16;
 inline constexpr std::size_t kTrailerSize = 24;
@@ -224,7 +227,7 @@ inline constexpr std::size_t kEndMagicAt = 8;
 inline constexpr std::size_t kChecksumAt = 16;    // u64: XXH3-64 of every byte before this field
 
 unsigned char native_byte_order() noexcept;
-/// The header this library writes.
-void write_header(unsigned char (&out)[kHeaderSize]) noexcept;
+/// The header this library writes, for a format version it writes.
+void write_header(unsigned char (&out)[kHeaderSize], std::uint16_t version) noexcept;
 
 }  // namespace snapheap::detail::wire

@@ -1,0 +1,420 @@
+// Ephemeron marking, death watches and weak maps' dead entries (gc/weak.hpp).
+#include "gc/weak.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include "gc/collector.hpp"
+#include "snapheap/weak_map.hpp"
+
+namespace snapheap::detail {
+
+namespace {
+
+std::uint64_t identity_of(const ObjectTable& table, const Object* o) noexcept {
+  const std::uint32_t slot = ObjectAccess::slot(o);
+  return std::uint64_t{slot} | (std::uint64_t{table.generation(slot)} << 32);
+}
+
+// ---- ephemerons ------------------------------------------------------------------------------------
+
+void drain(MarkStack& stack, Tracer& tracer) noexcept {
+  while (!stack.empty()) {
+    const Object* o = stack.back();
+    stack.pop_back();
+    o->trace(tracer);
+  }
+}
+
+/// One pass over the pending ephemerons: those whose key is marked now shade their value and
+/// leave the list, as do those whose key died before this marking. Returns whether any shaded.
+bool scan_pending(ObjectTable& table) noexcept {
+  EphemeronList& pending = table.ephemerons();
+  bool shaded = false;
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    const PendingEphemeron e = pending[i];
+    if (table.generation(e.key_slot) != e.key_generation) {
+      if (e.owner) pending[kept++] = e;  // dead already: kept to tell its map
+      continue;
+    }
+    if (table.is_marked(e.key_slot)) {
+      if (e.value && !table.is_marked(ObjectAccess::slot(e.value))) {
+        table.shade(e.value);
+        shaded = true;
+      }
+      continue;
+    }
+    pending[kept++] = e;
+  }
+  pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(kept), pending.end());
+  return shaded;
+}
+
+/// The fixpoint through an index from key slot to pending entries: every object the drain takes
+/// off the stack is looked up, so each ephemeron is resolved once (linear in the ephemerons, however
+/// they chain). Entries that tracing adds meanwhile join the index. Resolved entries are removed
+/// from the list, so what is left has white keys.
+void settle_indexed(ObjectTable& table) noexcept {
+  EphemeronList& pending = table.ephemerons();
+  std::unordered_multimap<std::uint32_t, std::size_t> by_key;
+  std::vector<bool> resolved;
+  std::size_t indexed = 0;
+  const auto index_new = [&] {
+    for (; indexed < pending.size(); ++indexed) {
+      const PendingEphemeron& e = pending[indexed];
+      resolved.push_back(false);
+      if (table.generation(e.key_slot) != e.key_generation) continue;  // dead already
+      if (table.is_marked(e.key_slot)) {
+        if (e.value) table.shade(e.value);
+        resolved[indexed] = true;
+      } else {
+        by_key.emplace(e.key_slot, indexed);
+      }
+    }
+  };
+  index_new();
+  MarkStack& stack = table.mark_stack();
+  Tracer tracer = TracerAccess::marking(table);
+  while (!stack.empty()) {
+    const Object* o = stack.back();
+    stack.pop_back();
+    o->trace(tracer);
+    index_new();
+    const auto [from, to] = by_key.equal_range(ObjectAccess::slot(o));
+    for (auto it = from; it != to; ++it) {
+      const PendingEphemeron& e = pending[it->second];
+      if (e.value) table.shade(e.value);
+      resolved[it->second] = true;
+    }
+    by_key.erase(from, to);
+  }
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < pending.size(); ++i)
+    if (!resolved[i]) pending[kept++] = pending[i];
+  pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(kept), pending.end());
+}
+
+/// Rounds over the list before the index is built: a round is a pass over the pending entries,
+/// cheap while few rounds resolve everything (the common case: keys marked later in the same
+/// marking, or dead).
+constexpr int kPlainRounds = 2;
+
+}  // namespace
+
+void settle_ephemerons(HeapImpl& heap) noexcept {
+  ObjectTable& table = heap.table;
+  if (table.ephemerons().empty()) return;
+  Tracer tracer = TracerAccess::marking(table);
+  for (int round = 0; round < kPlainRounds; ++round) {
+    if (!scan_pending(table)) return;
+    drain(table.mark_stack(), tracer);
+    if (table.ephemerons().empty()) return;
+  }
+  settle_indexed(table);
+}
+
+bool ephemeron_round(HeapImpl& heap) noexcept {
+  ObjectTable& table = heap.table;
+  if (table.ephemerons().empty()) return false;
+  HeapImpl::Cycle& c = heap.cycle;
+  if (c.ephemeron_rounds >= kPlainRounds) {
+    settle_indexed(table);
+    return false;
+  }
+  ++c.ephemeron_rounds;
+  return scan_pending(table);
+}
+
+namespace {
+void free_record(WeakState& w, std::uint32_t r) noexcept {
+  w.watches[r] = WeakState::Watch{};
+  w.watches[r].next = w.free_watch;
+  w.free_watch = r;
+  --w.active_watches;
+}
+}  // namespace
+
+// ---- the end of marking ----------------------------------------------------------------------------
+
+void note_weak_deaths(HeapImpl& heap) noexcept {
+  ObjectTable& table = heap.table;
+  WeakState& w = heap.weak;
+  // Ephemerons still pending have white keys: they die now. Entries of weak maps are logged;
+  // an entry whose key had died before is logged only for a map with no log waiting (else it
+  // is in that log already, or joins it once the map has taken it).
+  if (!table.ephemerons().empty()) {
+    std::vector<std::uint64_t> had_log;
+    for (const auto& [owner, log] : w.dead_entries) had_log.push_back(owner);
+    std::sort(had_log.begin(), had_log.end());
+    for (const PendingEphemeron& e : table.ephemerons()) {
+      if (!e.owner) continue;
+      const std::uint64_t owner = identity_of(table, e.owner);
+      if (table.generation(e.key_slot) != e.key_generation && std::binary_search(had_log.begin(), had_log.end(), owner))
+        continue;
+      w.dead_entries[owner].push_back(std::uint64_t{e.key_slot} | (std::uint64_t{e.key_generation} << 32));
+    }
+    table.ephemerons().clear();
+  }
+
+  // Watched objects that die now: their records join this collection's batch (a map's watch
+  // logs a dead entry instead, at once: the map is told at its next operation).
+  if (w.active_watches != 0) {
+    const std::uint64_t* live = table.live_bits();
+    const std::uint64_t* marks = table.mark_bits();
+    const std::size_t words = std::min(w.watched_bits.size(), table.bit_words());
+    for (std::size_t word = 0; word < words; ++word) {
+      std::uint64_t dying = w.watched_bits[word] & live[word] & ~marks[word];
+      if (dying == 0) continue;
+      w.watched_bits[word] &= ~dying;
+      for (; dying; dying &= dying - 1) {
+        const auto slot = static_cast<std::uint32_t>(word * 64 + static_cast<unsigned>(std::countr_zero(dying)));
+        const auto found = w.by_slot.find(slot);
+        if (found == w.by_slot.end()) continue;
+        const std::uint32_t generation = table.generation(slot);
+        for (std::uint32_t r = found->second; r != WeakState::kNone;) {
+          WeakState::Watch& watch = w.watches[r];
+          const std::uint32_t next = watch.next;
+          watch.next = WeakState::kNone;
+          if (watch.serial != 0 && watch.generation != generation) {
+            free_record(w, r);  // its object died outside a collection (a failed load's)
+          } else if (watch.serial != 0) {
+            if (watch.owner != 0) {
+              w.dead_entries[watch.owner].push_back(std::uint64_t{slot} | (std::uint64_t{generation} << 32));
+              free_record(w, r);
+            } else {
+              w.dying.emplace_back(r, watch.serial);
+            }
+          }
+          r = next;
+        }
+        w.by_slot.erase(found);
+      }
+    }
+  }
+
+  // Logs of maps that die now (or died before their next operation) go with them.
+  for (auto it = w.dead_entries.begin(); it != w.dead_entries.end();) {
+    const auto slot = static_cast<std::uint32_t>(it->first);
+    const auto generation = static_cast<std::uint32_t>(it->first >> 32);
+    const bool lives = slot < table.slot_limit() && table.generation(slot) == generation && table.object_at(slot) &&
+                       table.is_marked(slot);
+    it = lives ? std::next(it) : w.dead_entries.erase(it);
+  }
+  table.set_dead_entries_pending(!w.dead_entries.empty());
+}
+
+void queue_death_batch(HeapImpl& heap) noexcept {
+  WeakState& w = heap.weak;
+  if (w.dying.empty()) return;
+  w.ready.push_back(std::move(w.dying));
+  w.dying.clear();
+}
+
+// ---- running callbacks -----------------------------------------------------------------------------
+
+namespace {
+
+void report_callback_exception(std::exception_ptr error) noexcept {
+  std::string what = "unknown exception";
+  try {
+    std::rethrow_exception(std::move(error));
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+  }
+  std::fprintf(stderr, "snapheap: warning: a death callback threw: %s\n", what.c_str());
+}
+
+}  // namespace
+
+void run_death_callbacks(HeapImpl& heap) noexcept {
+  WeakState& w = heap.weak;
+  if (w.ready.empty() || w.draining || !heap.table.can_collect()) return;
+  w.draining = true;
+  while (!w.ready.empty()) {
+    WeakState::Batch batch = std::move(w.ready.front());
+    w.ready.pop_front();
+    // Newest registration first, as CPython runs a dying object's weakref callbacks.
+    std::sort(batch.begin(), batch.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    // Each record is checked as its turn comes: a destructor or an earlier callback may have
+    // cancelled it (and a new registration may have reused it).
+    for (const auto& [r, serial] : batch) {
+      if (r >= w.watches.size() || w.watches[r].serial != serial) continue;
+      std::function<void()> callback = std::move(w.watches[r].callback);
+      free_record(w, r);
+      try {
+        callback();
+      } catch (...) {
+        ++heap.stats.callback_exceptions;
+        report_callback_exception(std::current_exception());
+      }
+      ++heap.stats.callbacks_run;
+    }
+  }
+  w.draining = false;
+}
+
+void drop_watches(HeapImpl& heap) noexcept {
+  WeakState& w = heap.weak;
+  // The callables are destroyed here, before the heap checks that no Strong outlives it: a
+  // callback holding a Strong to some object of this heap releases it now.
+  std::vector<WeakState::Watch> watches = std::move(w.watches);
+  w = WeakState{};
+  watches.clear();
+  heap.table.set_dead_entries_pending(false);
+}
+
+// ---- registering and cancelling ------------------------------------------------------------------
+
+namespace {
+
+std::uint32_t add_watch(HeapImpl& heap, const Object* target, std::uint64_t owner, std::function<void()> callback) {
+  WeakState& w = heap.weak;
+  ObjectTable& table = heap.table;
+  const std::uint32_t slot = ObjectAccess::slot(target);
+  std::uint32_t r = w.free_watch;
+  if (r == WeakState::kNone) {
+    r = static_cast<std::uint32_t>(w.watches.size());
+    w.watches.emplace_back();
+  } else {
+    w.free_watch = w.watches[r].next;
+  }
+  WeakState::Watch& watch = w.watches[r];
+  watch.slot = slot;
+  watch.generation = table.generation(slot);
+  watch.serial = w.next_serial++;
+  watch.owner = owner;
+  watch.callback = std::move(callback);
+  const auto [it, inserted] = w.by_slot.try_emplace(slot, r);
+  watch.next = inserted ? WeakState::kNone : it->second;
+  it->second = r;
+  if (w.watched_bits.size() <= slot / 64) w.watched_bits.resize(slot / 64 + 1, 0);
+  w.watched_bits[slot / 64] |= std::uint64_t{1} << (slot & 63);
+  ++w.active_watches;
+  return r;
+}
+
+/// Takes record r out of its slot's chain and frees it.
+void remove_watch(HeapImpl& heap, std::uint32_t r) noexcept {
+  WeakState& w = heap.weak;
+  const std::uint32_t slot = w.watches[r].slot;
+  if (const auto found = w.by_slot.find(slot); found != w.by_slot.end()) {
+    if (found->second == r) {
+      if (w.watches[r].next == WeakState::kNone) {
+        w.by_slot.erase(found);
+        if (slot / 64 < w.watched_bits.size()) w.watched_bits[slot / 64] &= ~(std::uint64_t{1} << (slot & 63));
+      } else {
+        found->second = w.watches[r].next;
+      }
+    } else {
+      for (std::uint32_t p = found->second; p != WeakState::kNone; p = w.watches[p].next) {
+        if (w.watches[p].next == r) {
+          w.watches[p].next = w.watches[r].next;
+          break;
+        }
+      }
+    }
+  }
+  // A record already in a batch (dying or ready) is skipped there: its serial is cleared.
+  std::function<void()> callback = std::move(w.watches[r].callback);
+  free_record(w, r);
+}
+
+HeapImpl* live_heap(HeapTag tag) noexcept {
+  HeapCore* core = heap_of(tag);
+  return core ? &HeapImpl::of(ObjectTable::of(*core)) : nullptr;
+}
+
+}  // namespace
+
+DeathWatch register_death(HeapImpl& heap, const Object* target, std::function<void()> callback) {
+  heap.table.check_thread();
+  if (!callback) throw std::invalid_argument("snapheap: on_death: the callback is empty");
+  const std::uint32_t r = add_watch(heap, target, 0, std::move(callback));
+  return DeathWatchAccess::make(heap.table.tag(), r, heap.weak.watches[r].serial);
+}
+
+bool watch_pending(HeapTag tag, std::uint32_t index, std::uint64_t serial) noexcept {
+  const HeapImpl* heap = live_heap(tag);
+  return heap && index < heap->weak.watches.size() && heap->weak.watches[index].serial == serial;
+}
+
+bool cancel_watch(HeapTag tag, std::uint32_t index, std::uint64_t serial) noexcept {
+  HeapImpl* heap = live_heap(tag);
+  if (!heap || index >= heap->weak.watches.size() || heap->weak.watches[index].serial != serial) return false;
+  remove_watch(*heap, index);
+  return true;
+}
+
+WatchId watch_map_value(const Object* owner, const Object* value) {
+  ObjectTable& table = ObjectTable::of(owner);
+  HeapImpl& heap = HeapImpl::of(table);
+  SNAPHEAP_CHECK(&HeapCore::of(value) == &table, "a WeakValueMap's value is in another heap than the map");
+  const std::uint32_t r = add_watch(heap, value, identity_of(table, owner), {});
+  return {r, heap.weak.watches[r].serial};
+}
+
+void cancel_map_watch(const Object* owner, WatchId id) noexcept {
+  ObjectTable& table = ObjectTable::of(owner);
+  cancel_watch(table.tag(), id.index, id.serial);
+}
+
+void note_young_key(const Object* owner, const Object* key) noexcept {
+  HeapCore& core = HeapCore::of(owner);
+  // Only an old map needs it: a young one is traced by the minor collection if it survives.
+  if (!core.generational() || !core.is_marked(ObjectAccess::slot(owner)) || core.is_marked(ObjectAccess::slot(key)))
+    return;
+  MarkStack& remembered = core.remembered();
+  if (remembered.empty() || remembered.back() != owner) remembered.push_back(owner);
+}
+
+bool take_dead_entries(const Object* owner, std::vector<std::uint64_t>& out) {
+  ObjectTable& table = ObjectTable::of(owner);
+  if (!table.dead_entries_pending()) return false;
+  HeapImpl& heap = HeapImpl::of(table);
+  const auto found = heap.weak.dead_entries.find(identity_of(table, owner));
+  if (found == heap.weak.dead_entries.end()) return false;
+  out = std::move(found->second);
+  heap.weak.dead_entries.erase(found);
+  table.set_dead_entries_pending(!heap.weak.dead_entries.empty());
+  return true;
+}
+
+}  // namespace snapheap::detail
+
+namespace snapheap {
+
+DeathWatch::DeathWatch(DeathWatch&& other) noexcept
+    : tag_(std::exchange(other.tag_, 0)), index_(other.index_), serial_(other.serial_) {}
+
+DeathWatch& DeathWatch::operator=(DeathWatch&& other) noexcept {
+  if (this != &other) {
+    cancel();
+    tag_ = std::exchange(other.tag_, 0);
+    index_ = other.index_;
+    serial_ = other.serial_;
+  }
+  return *this;
+}
+
+DeathWatch::~DeathWatch() { cancel(); }
+
+bool DeathWatch::cancel() noexcept {
+  const bool cancelled = tag_ != 0 && detail::cancel_watch(tag_, index_, serial_);
+  tag_ = 0;
+  return cancelled;
+}
+
+bool DeathWatch::pending() const noexcept { return tag_ != 0 && detail::watch_pending(tag_, index_, serial_); }
+
+DeathWatch Heap::on_death_of(const Object* target, std::function<void()> callback) {
+  return detail::register_death(*impl_, target, std::move(callback));
+}
+
+}  // namespace snapheap

@@ -1,0 +1,87 @@
+// What a heap keeps for the weak semantics beyond a plain Weak: death watches (Heap::on_death and
+// the watches WeakValueMap puts on its values) and the dead entries of weak maps, waiting for
+// their maps to drop them.
+//
+// Death watches: a record per registration and a bit per watched slot. When marking ends, the
+// watched slots that are live and unmarked are the dying ones: their records move to the batch
+// of that collection (one pass over the bitmap of watched slots, so a heap that watches nothing
+// pays nothing, and one that watches many pays a bit per slot). When the collection ends the
+// batch is ready; the heap's entry points (collect, step, make, the end of a load or a save) run
+// ready batches outside the collector, newest registration first, each batch whole before the
+// next (a collect() from a callback adds its batch after the current one).
+//
+// Dead entries: when marking ends, an ephemeron left with a white key whose owner is a weak map
+// names a dead entry of that map (key identity), and a watch of a weak map's value that fires
+// names one too (value identity). They are logged by the map's own identity; the map drops them
+// at its next operation, so nothing but the map changes the map, and a map that lost nothing
+// costs nothing.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "snapheap/heap.hpp"
+
+namespace snapheap::detail {
+
+class HeapImpl;
+
+struct WeakState {
+  struct Watch {
+    std::uint32_t slot = 0;
+    std::uint32_t generation = 0;
+    std::uint64_t serial = 0;    // 0 while the record is free
+    std::uint32_t next = kNone;  // the next record watching the same slot (or the next free one)
+    std::uint64_t owner = 0;     // a weak map's identity (slot | generation << 32), or 0: a callback
+    std::function<void()> callback;
+  };
+  static constexpr std::uint32_t kNone = 0xFFFFFFFFu;
+
+  std::vector<Watch> watches;
+  std::uint32_t free_watch = kNone;
+  std::size_t active_watches = 0;
+  std::uint64_t next_serial = 1;
+  std::unordered_map<std::uint32_t, std::uint32_t> by_slot;  // slot -> first record
+  std::vector<std::uint64_t> watched_bits;                    // a bit per slot with records
+  /// Records of this collection, and batches whose callbacks may run: {record, serial}. A record
+  /// cancelled meanwhile (a destructor of the same sweep may drop a DeathWatch) no longer has
+  /// that serial and is skipped.
+  using Batch = std::vector<std::pair<std::uint32_t, std::uint64_t>>;
+  Batch dying;
+  std::deque<Batch> ready;
+  bool draining = false;
+
+  /// Dead entries by weak map identity.
+  std::unordered_map<std::uint64_t, std::vector<std::uint64_t>> dead_entries;
+};
+
+/// The end of marking in every mode (marks are final): ephemerons with dead keys and watched
+/// objects that die are noted, logs of maps that die are dropped.
+void note_weak_deaths(HeapImpl& heap) noexcept;
+/// The end of a collection: this collection's dying watches become a ready batch.
+void queue_death_batch(HeapImpl& heap) noexcept;
+/// Runs the ready batches, if the heap may run host code now.
+void run_death_callbacks(HeapImpl& heap) noexcept;
+/// Heap teardown: every watch is dropped (its callable destroyed, not called).
+void drop_watches(HeapImpl& heap) noexcept;
+
+/// Heap::on_death's registration.
+DeathWatch register_death(HeapImpl& heap, const Object* target, std::function<void()> callback);
+bool watch_pending(HeapTag tag, std::uint32_t index, std::uint64_t serial) noexcept;
+bool cancel_watch(HeapTag tag, std::uint32_t index, std::uint64_t serial) noexcept;
+
+/// Marking's ephemeron fixpoint, once the mark stack is empty: values of ephemerons whose keys
+/// are marked now are shaded and traced, until nothing changes. Never recursive; linear in the
+/// ephemerons (a chain of a million keys resolves through a key -> values index).
+void settle_ephemerons(HeapImpl& heap) noexcept;
+/// Incremental marking's version: one round over the pending ephemerons; true if it shaded
+/// anything (marking then goes on). After a few rounds that each shaded something, the rest is
+/// settled at once through the index.
+bool ephemeron_round(HeapImpl& heap) noexcept;
+
+}  // namespace snapheap::detail
