@@ -351,7 +351,7 @@ DeathWatch Heap::on_death(const Strong<T>& target, F&& callback) {
       const std::uint32_t before = core_->root_count(slot);
       bool holds;
       {
-        const Callable copy(callback);
+        [[maybe_unused]] const Callable copy(callback);
         holds = core_->root_count(slot) > before;
       }
       if (holds)

@@ -104,7 +104,7 @@ class Tracer {
     note_value(pair);
     if (visitor_) [[unlikely]]
       visitor_->visit_weak_structure();
-    visit_ephemeron(pair.key_, pair.value_, nullptr);
+    visit_ephemeron(pair.key_, pair.value_.get(), &pair.value_, nullptr);
   }
   /// True while the collector marks through this tracer (false for the snapshot writer, verify()
   /// and the other walks). A structure holding only weak handles may skip them when marking.
@@ -193,15 +193,15 @@ class Tracer {
     if (heap == tag_ && !((bits_[slot >> 6] >> (slot & 63)) & 1u)) census_->push_back({slot, generation});
   }
 
-  template <class K, class V>
-  void visit_ephemeron(const Weak<K>& key, const Member<V>& value, const Object* owner) noexcept {
+  template <class K>
+  void visit_ephemeron(const Weak<K>& key, const Object* value, const void* value_handle, const Object* owner) noexcept {
     const detail::HeapTag tag = detail::HandleAccess::tag(key);
     if (tag == 0) return;
     const std::uint32_t slot = detail::HandleAccess::slot(key);
     const std::uint32_t generation = detail::HandleAccess::generation(key);
     if (visitor_) [[unlikely]] {
-      const Object* target = detail::live_target(tag, slot, generation) ? value.get() : nullptr;
-      return visitor_->visit_ephemeron(tag, slot, generation, &key, target, &value, owner);
+      const Object* target = detail::live_target(tag, slot, generation) ? value : nullptr;
+      return visitor_->visit_ephemeron(tag, slot, generation, &key, target, value_handle, owner);
     }
     SNAPHEAP_DCHECK(tag == tag_, "an Ephemeron's key is in another heap: edges must stay within one heap");
     if (tag != tag_) return;
@@ -211,11 +211,11 @@ class Tracer {
       return;
     }
     if ((bits_[slot >> 6] >> (slot & 63)) & 1u) {
-      if (value) visit(value.get(), &value);
+      if (value) visit(value, value_handle);
       return;
     }
     census_->push_back({slot, generation});
-    if (value || owner) ephemerons_->push_back({slot, generation, value.get(), owner});
+    if (value || owner) ephemerons_->push_back({slot, generation, value, owner});
   }
 
   const detail::HeapCore* heap_ = nullptr;
@@ -233,10 +233,12 @@ class TracerAccess {
  public:
   static Tracer marking(HeapCore& heap) noexcept { return Tracer(heap); }
   static Tracer visiting(EdgeVisitor& visitor) noexcept { return Tracer(visitor); }
-  /// A weak map's entry: an ephemeron whose owner is told when its key dies.
-  template <class K, class V>
-  static void entry(Tracer& tracer, const Weak<K>& key, const Member<V>& value, const Object* owner) noexcept {
-    tracer.visit_ephemeron(key, value, owner);
+  /// A weak map's entry: an ephemeron whose owner is told when its key dies. `value` is the
+  /// pointer at `value_handle` (null for none).
+  template <class K>
+  static void entry(Tracer& tracer, const Weak<K>& key, const Object* value, const void* value_handle,
+                    const Object* owner) noexcept {
+    tracer.visit_ephemeron(key, value, value_handle, owner);
   }
   /// A weak map announces itself to the walks (not to marking).
   static void weak_structure(Tracer& tracer) noexcept {

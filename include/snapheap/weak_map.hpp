@@ -143,7 +143,7 @@ class DenseEntries {
 /// not written (SnapshotStats and `snapheap info` count them as ephemerons dropped). Do not
 /// change the map from inside for_each().
 template <class K, class V>
-class WeakKeyMap : public Object {
+class WeakKeyMap final : public Object {
  public:
   WeakKeyMap() = default;
   WeakKeyMap(const WeakKeyMap&) = delete;
@@ -162,7 +162,8 @@ class WeakKeyMap : public Object {
     bool made;
     Entry& e = entries_.get_or_add(detail::HandleAccess::identity(weak), made);
     e.key = weak;
-    e.value = const_cast<V*>(value);
+    e.value = value;
+    detail::write_barrier(value);  // the one barrier a value passes: moving entries needs none
     detail::note_young_key(this, key);
   }
   template <class A, class B>
@@ -173,7 +174,7 @@ class WeakKeyMap : public Object {
   /// The value for `key`, or an empty handle.
   Strong<V> get(const K* key) const {
     const Entry* e = find(key);
-    return e ? Strong<V>(e->value.get()) : Strong<V>();
+    return e ? Strong<V>(const_cast<V*>(e->value)) : Strong<V>();
   }
   template <class A>
     requires detail::HandleConvertible<A, K>
@@ -209,7 +210,7 @@ class WeakKeyMap : public Object {
   void for_each(Fn&& fn) const {
     drop_dead();
     for (const Entry& e : entries_.slots())
-      if (Strong<K> key = e.key.lock()) fn(key, Strong<V>(e.value.get()));
+      if (Strong<K> key = e.key.lock()) fn(key, Strong<V>(const_cast<V*>(e.value)));
   }
   /// The live entries, rooted.
   std::vector<std::pair<Strong<K>, Strong<V>>> entries() const {
@@ -220,7 +221,7 @@ class WeakKeyMap : public Object {
 
   void trace(Tracer& tracer) const override {
     detail::TracerAccess::weak_structure(tracer);
-    for (const Entry& e : entries_.slots()) detail::TracerAccess::entry(tracer, e.key, e.value, this);
+    for (const Entry& e : entries_.slots()) detail::TracerAccess::entry(tracer, e.key, e.value, &e.value, this);
   }
 
   template <class Archive>
@@ -230,8 +231,11 @@ class WeakKeyMap : public Object {
     for (const Entry& e : entries_.slots())
       if (e.used() && !e.key.expired() && ar.saves(e.key)) ++saved;
     ar << saved;
-    for (const Entry& e : entries_.slots())
-      if (e.used() && !e.key.expired() && ar.saves(e.key)) ar << e.key << e.value;
+    for (const Entry& e : entries_.slots()) {
+      if (!e.used() || e.key.expired() || !ar.saves(e.key)) continue;
+      ar << e.key;
+      ar.put_strong(e.value);
+    }
     ar.count_weak_entries(detail::WeakEntryKind::ephemeron, saved, entries_.size() - saved);
   }
   template <class Archive>
@@ -240,26 +244,29 @@ class WeakKeyMap : public Object {
     const std::size_t count = ar.get_count(0);
     for (std::size_t i = 0; i < count; ++i) {
       Weak<K> key;
-      Member<V> value;
-      ar >> key >> value;
+      ar >> key;
+      const V* value = ar.template get_strong<V>();
       const Strong<K> live = key.lock();
       if (!live || !value) continue;  // a key the destination lacks (an external root)
-      set(live.get(), value.get());
+      set(live.get(), value);
     }
     ar.count_weak_entries(detail::WeakEntryKind::ephemeron, count, 0);
   }
   BOOST_SERIALIZATION_SPLIT_MEMBER()
 
  private:
+  // The value is a plain pointer, not a Member: set() passes it through the write barrier once,
+  // and the vector's growth moves entries without shading every value (which would keep values
+  // of dying keys through an incremental cycle).
   struct Entry {
     Weak<K> key;
-    Member<V> value;  // may dangle once the key has died, until the entry is dropped
+    const V* value = nullptr;  // may dangle once the key has died, until the entry is dropped
     bool used() const noexcept { return !key.empty(); }
     std::uint64_t id() const noexcept { return detail::HandleAccess::identity(key); }
   };
   static void clear_entry(Entry& e) noexcept {
     e.key.reset();
-    e.value.reset();
+    e.value = nullptr;
   }
 
   const Entry* find(const K* key) const {
@@ -288,7 +295,7 @@ class WeakKeyMap : public Object {
 /// entries dropped). The key type must be one snapshots can save. Do not change the map from
 /// inside for_each().
 template <class Key, class V, class Hash = std::hash<Key>, class Eq = std::equal_to<Key>>
-class WeakValueMap : public Object {
+class WeakValueMap final : public Object {
  public:
   WeakValueMap() = default;
   WeakValueMap(const WeakValueMap&) = delete;

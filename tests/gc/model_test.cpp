@@ -5,8 +5,13 @@
 // reachability over the model and requires the heap to agree: which objects live (count, and each
 // object's host-side Weak), where every surviving edge leads, which weak edges expired,
 // stats().last_weak_expired, which destructors ran (each exactly once), and heap.verify().
+// Each object also holds an Ephemeron, and the host holds a WeakKeyMap over the objects: the
+// model computes the ephemeron fixpoint on its own (a value is reachable through a pair or an
+// entry only once its key is reachable otherwise) and checks every pair and entry after each
+// collection.
 #include <catch2/catch.hpp>
 #include <snapheap/heap.hpp>
+#include <snapheap/weak_map.hpp>
 
 #include <array>
 #include <chrono>
@@ -37,19 +42,24 @@ struct MNode final : snapheap::Object {
   std::vector<std::uint32_t>* deaths;  // host-side: destructor runs per id
   std::array<Member<MNode>, kStrongSlots> strong;
   std::array<Weak<MNode>, kWeakSlots> weak;
+  snapheap::Ephemeron<MNode, MNode> pair;
 
   MNode(std::int64_t i, std::vector<std::uint32_t>* d) : id(i), deaths(d) {}
   ~MNode() { ++(*deaths)[static_cast<std::size_t>(id)]; }
   void trace(snapheap::Tracer& t) const override {
     t.trace(strong);
     t.trace(weak);
+    t.trace(pair);
   }
 };
+using MMap = snapheap::WeakKeyMap<MNode, MNode>;
 
 struct ModelObject {
   bool alive = true;  // not yet found dead by a collection (it may be unreachable already)
   std::array<int, kStrongSlots> strong{kNone, kNone, kNone};
   std::array<int, kWeakSlots> weak{kNone, kNone};
+  int pair_key = kNone;  // the Ephemeron (a value only with a key)
+  int pair_value = kNone;
   Weak<MNode> handle;  // host-side weak handle, never traced
 };
 
@@ -68,9 +78,11 @@ class ModelRun {
     {
       Heap heap(options_);
       heap_ = &heap;
+      map_ = heap.make<MMap>();
       for (op_ = 0; op_ < ops_ && !failure_; ++op_) step();
       if (!failure_) op_collect();
       strongs_.clear();
+      map_.reset();
       heap_ = nullptr;
     }  // ~Heap: every object still alive dies now
     if (!failure_) {
@@ -98,7 +110,9 @@ class ModelRun {
     if (dice < 77) return op_take_strong();
     if (dice < 84) return op_set_root();
     if (dice < 87) return op_remove_root();
-    if (dice < 94) return op_read();
+    if (dice < 92) return op_read();
+    if (dice < 94) return op_pair();
+    if (dice < 97) return op_map_set();
     return op_collect();
   }
 
@@ -151,6 +165,47 @@ class ModelRun {
     s->weak[static_cast<std::size_t>(slot)] =
         target == kNone ? Weak<MNode>() : objects_[static_cast<std::size_t>(target)].handle;
     objects_[static_cast<std::size_t>(source)].weak[static_cast<std::size_t>(slot)] = target;
+  }
+
+  void op_pair() {
+    const int source = pick_alive();
+    const int key = rng_() % 6 == 0 ? kNone : pick_alive();
+    const int value = rng_() % 6 == 0 ? kNone : pick_alive();
+    note("pair " + std::to_string(source) + ": " + std::to_string(key) + " -> " + std::to_string(value));
+    Strong<MNode> s = lock(source);
+    if (!s) return;
+    Strong<MNode> k = key == kNone ? Strong<MNode>() : lock(key);
+    Strong<MNode> v = value == kNone ? Strong<MNode>() : lock(value);
+    ModelObject& m = objects_[static_cast<std::size_t>(source)];
+    if (!k) {
+      s->pair.reset();
+      m.pair_key = m.pair_value = kNone;
+      return;
+    }
+    s->pair.set(k.get(), v.get());
+    m.pair_key = key;
+    m.pair_value = v ? value : kNone;
+  }
+
+  void op_map_set() {
+    const int key = pick_alive();
+    const int value = rng_() % 5 == 0 ? kNone : pick_alive();
+    note("map " + std::to_string(key) + " -> " + std::to_string(value));
+    Strong<MNode> k = lock(key);
+    if (!k) return;
+    Strong<MNode> v = value == kNone ? Strong<MNode>() : lock(value);
+    // The map's storage counts as owned memory: growing it may run a collection, with both
+    // handles held by the host meanwhile.
+    hold(k, key);
+    if (v) hold(v, value);
+    const std::uint64_t before = heap_->stats().collections;
+    const bool running_before = heap_->stats().cycle_running;
+    map_->set(k.get(), v.get());
+    if (v) map_entries_[key] = value;
+    else map_entries_.erase(key);
+    const std::uint64_t ran = heap_->stats().collections - before;
+    if (!running_before && heap_->stats().cycle_running && ran == 0) begin_cycle();
+    if (ran) on_automatic_collections(ran);
   }
 
   void op_drop_strong() {
@@ -271,6 +326,8 @@ class ModelRun {
   struct CycleStart {
     std::vector<char> reached;
     std::vector<std::array<int, kStrongSlots>> edges;
+    std::vector<std::pair<int, int>> pairs;  // each object's Ephemeron: key, value
+    std::map<int, int> map_entries;
   };
 
   /// Snapshots the model as a cycle begins; objects from `made_from` on were made during it.
@@ -278,7 +335,11 @@ class ModelRun {
     CycleStart c;
     c.reached = reachable();
     if (made_from < c.reached.size()) c.reached.resize(made_from);
-    for (const auto& o : objects_) c.edges.push_back(o.strong);
+    for (const auto& o : objects_) {
+      c.edges.push_back(o.strong);
+      c.pairs.emplace_back(o.pair_key, o.pair_value);
+    }
+    c.map_entries = map_entries_;
     cycle_start_ = std::move(c);
     touched_.assign(objects_.size(), 0);
   }
@@ -309,9 +370,11 @@ class ModelRun {
       if (m.alive) alive_.push_back(static_cast<int>(id));
     }
     cycle_start_.reset();
+    forget_dead_entries();
     if (heap_->stats().cycle_running) begin_cycle(made_from);  // the next began in the same step
     ++collections_checked_;
     for (std::size_t id = 0; id < objects_.size() && !failure_; ++id) check_object(id);
+    if (!failure_) check_map();
     if (failure_) return;
     if (const auto v = heap_->verify(); !v.ok) fail("verify: " + v.problem);
     (void)count;
@@ -339,11 +402,24 @@ class ModelRun {
     };
     for (std::size_t id = 0; id < touched_.size(); ++id)
       if (touched_[id]) reach(static_cast<int>(id));
-    for (std::size_t head = 0; head < queue.size(); ++head) {
-      const auto id = static_cast<std::size_t>(queue[head]);
-      for (int next : objects_[id].strong) reach(next);
-      if (id < cycle_start_->edges.size())
-        for (int next : cycle_start_->edges[id]) reach(next);
+    // Conservatively, a pair or map entry (now or at the cycle's start) whose key is in the
+    // closure keeps its value, whoever holds it.
+    for (bool grew = true; grew;) {
+      for (std::size_t head = 0; head < queue.size(); ++head) {
+        const auto id = static_cast<std::size_t>(queue[head]);
+        for (int next : objects_[id].strong) reach(next);
+        if (id < cycle_start_->edges.size())
+          for (int next : cycle_start_->edges[id]) reach(next);
+      }
+      const std::size_t before = queue.size();
+      const auto keyed = [&](int key, int value) {
+        if (key != kNone && seen[static_cast<std::size_t>(key)]) reach(value);
+      };
+      for (const auto& o : objects_) keyed(o.pair_key, o.pair_value);
+      for (const auto& [key, value] : cycle_start_->pairs) keyed(key, value);
+      for (const auto& [key, value] : map_entries_) keyed(key, value);
+      for (const auto& [key, value] : cycle_start_->map_entries) keyed(key, value);
+      grew = queue.size() != before;
     }
     return seen;
   }
@@ -359,8 +435,21 @@ class ModelRun {
     };
     for (int id : held_ids_) reach(id);
     for (const auto& [name, id] : roots_) reach(id);
-    for (std::size_t head = 0; head < queue.size(); ++head)
-      for (int next : objects_[static_cast<std::size_t>(queue[head])].strong) reach(next);
+    // The ephemeron fixpoint: strong edges, then the pairs of reached objects and the map's
+    // entries (the map is rooted) whose keys are reached, until nothing changes.
+    std::size_t head = 0;
+    for (bool grew = true; grew;) {
+      for (; head < queue.size(); ++head)
+        for (int next : objects_[static_cast<std::size_t>(queue[head])].strong) reach(next);
+      const std::size_t before = queue.size();
+      for (std::size_t id = 0; id < objects_.size(); ++id) {
+        const ModelObject& o = objects_[id];
+        if (reached[id] && o.pair_key != kNone && reached[static_cast<std::size_t>(o.pair_key)]) reach(o.pair_value);
+      }
+      for (const auto& [key, value] : map_entries_)
+        if (reached[static_cast<std::size_t>(key)]) reach(value);
+      grew = queue.size() != before;
+    }
     return reached;
   }
 
@@ -375,23 +464,33 @@ class ModelRun {
   std::size_t model_collect() {
     const std::vector<char> reached = reachable();
     std::size_t weak_expired = 0;
-    for (std::size_t id = 0; id < objects_.size(); ++id)
-      if (reached[id])
-        for (int target : objects_[id].weak)
-          if (target != kNone && objects_[static_cast<std::size_t>(target)].alive &&
-              !reached[static_cast<std::size_t>(target)])
-            ++weak_expired;
+    const auto expires = [&](int target) {
+      return target != kNone && objects_[static_cast<std::size_t>(target)].alive && !reached[static_cast<std::size_t>(target)];
+    };
+    for (std::size_t id = 0; id < objects_.size(); ++id) {
+      if (!reached[id]) continue;
+      for (int target : objects_[id].weak) weak_expired += expires(target);
+      weak_expired += expires(objects_[id].pair_key);  // an Ephemeron's key is a weak handle
+    }
+    for (const auto& [key, value] : map_entries_) weak_expired += expires(key);
     alive_.clear();
     for (std::size_t id = 0; id < objects_.size(); ++id) {
       if (objects_[id].alive && !reached[id]) objects_[id].alive = false;
       if (objects_[id].alive) alive_.push_back(static_cast<int>(id));
     }
+    forget_dead_entries();
     return weak_expired;
+  }
+
+  /// Map entries whose key died are gone (the map drops them at its next operation).
+  void forget_dead_entries() {
+    for (auto it = map_entries_.begin(); it != map_entries_.end();)
+      it = objects_[static_cast<std::size_t>(it->first)].alive ? std::next(it) : map_entries_.erase(it);
   }
 
   void check_after_collection(std::size_t weak_expired) {
     const auto stats = heap_->stats();
-    if (stats.live_objects != alive_.size())
+    if (stats.live_objects != alive_.size() + 1)  // and the map
       return fail("heap holds " + std::to_string(stats.live_objects) + " objects, model " +
                   std::to_string(alive_.size()));
     if (check_weak_stat_ && stats.last_weak_expired != weak_expired)
@@ -399,7 +498,24 @@ class ModelRun {
                   std::to_string(weak_expired));
     for (std::size_t id = 0; id < objects_.size() && !failure_; ++id) check_object(id);
     if (failure_) return;
+    check_map();
+    if (failure_) return;
     if (const auto v = heap_->verify(); !v.ok) fail("verify: " + v.problem);
+  }
+
+  /// The map holds exactly the model's entries whose keys live, each with its value.
+  void check_map() {
+    if (map_->size() != map_entries_.size())
+      return fail("the map holds " + std::to_string(map_->size()) + " entries, model " +
+                  std::to_string(map_entries_.size()));
+    for (const auto& [key, value] : map_entries_) {
+      const Strong<MNode> k = objects_[static_cast<std::size_t>(key)].handle.lock();
+      if (!k) return fail("map key " + std::to_string(key) + " is alive in the model but expired");
+      const Strong<MNode> v = map_->get(k.get());
+      if (!v || v->id != value)
+        return fail("map entry " + std::to_string(key) + " leads to " + (v ? std::to_string(v->id) : "nothing") +
+                    ", model " + std::to_string(value));
+    }
   }
 
   void check_object(std::size_t id) {
@@ -445,6 +561,27 @@ class ModelRun {
         return fail(who + " weak slot " + std::to_string(k) + " leads to " + std::to_string(t->id) +
                     ", model " + std::to_string(target));
     }
+    // The Ephemeron: its key and value while the key lives, empty once it has died.
+    if (m.pair_key == kNone) {
+      if (!s->pair.expired()) fail(who + "'s pair should be empty");
+      return;
+    }
+    swept_meanwhile(static_cast<std::size_t>(m.pair_key));
+    const bool key_alive = objects_[static_cast<std::size_t>(m.pair_key)].alive;
+    if (static_cast<std::size_t>(m.pair_key) < touched_.size()) touched_[static_cast<std::size_t>(m.pair_key)] = 1;
+    const Strong<MNode> pk = s->pair.key();
+    const Strong<MNode> pv = s->pair.value();
+    if (static_cast<bool>(pk) != key_alive)
+      return fail(who + "'s pair key " + std::to_string(m.pair_key) + " reads " + (pk ? "alive" : "expired") +
+                  ", model says " + (key_alive ? "alive" : "dead"));
+    if (!key_alive) {
+      if (pv) fail(who + "'s pair has a value though its key died");
+      return;
+    }
+    if (pk->id != m.pair_key) return fail(who + "'s pair key leads to " + std::to_string(pk->id));
+    const int got = pv ? static_cast<int>(pv->id) : kNone;
+    if (got != m.pair_value)
+      return fail(who + "'s pair value is " + std::to_string(got) + ", model " + std::to_string(m.pair_value));
   }
 
   void note(std::string what) {
@@ -470,6 +607,8 @@ class ModelRun {
   std::vector<int> alive_;
   std::vector<Strong<MNode>> strongs_;
   std::vector<int> held_ids_;
+  Strong<MMap> map_;
+  std::map<int, int> map_entries_;  // key id -> value id
   std::map<std::string, int> roots_;
   std::deque<std::string> recent_;
   std::optional<Failure> failure_;
