@@ -19,6 +19,7 @@ void register_memory_benchmarks();
 void register_alloc_benchmarks();
 void register_collect_benchmarks();
 void register_weak_benchmarks();
+void register_weak_map_benchmarks();
 void register_payload_benchmarks();
 void register_graph_benchmarks();
 void register_seed_benchmarks();
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
   snapbench::register_barrier_benchmarks();
   snapbench::register_collect_benchmarks();
   snapbench::register_weak_benchmarks();
+  snapbench::register_weak_map_benchmarks();
   snapbench::register_payload_benchmarks();
   snapbench::register_graph_benchmarks();
   snapbench::register_seed_benchmarks();

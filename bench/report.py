@@ -878,6 +878,95 @@ def containers_table(report):
     return "\n".join(rows) if len(rows) > 2 else None
 
 
+# bench/bench_weak_maps.cpp: (group, workload, what is measured). Each other system's ratio is its
+# time over snapheap's (the reference), within each pass, as in the workload tables.
+WEAK_MAP_WORKLOADS = [
+    ("weak_map", "set", "WeakKeyMap::set of every key"),
+    ("weak_map", "get", "WeakKeyMap::get of every key"),
+    ("weak_map", "collect_half", "half the keys die"),
+    ("weak_value_map", "get", "WeakValueMap::get of every key"),
+    ("weak_value_map", "expire_half", "half the values die"),
+    ("death", "register", "an on_death registration per object"),
+    ("death", "half_fire", "half the watched objects die"),
+]
+
+
+def difference(report, group, workload, a, b, n=None):
+    """a's time minus b's, in seconds: the median of the differences taken within each pass."""
+    x, y = report.get(group, workload, a, n), report.get(group, workload, b, n)
+    if not x or not y:
+        return None
+    diffs = [p.time - q.time for p, q in zip(x.passes, y.passes)
+             if p and q and not p.error and not q.error and not math.isnan(p.time) and not math.isnan(q.time)]
+    return statistics.median(diffs) if diffs else None
+
+
+def fmt_signed_time(s):
+    if s is None:
+        return "–"
+    return ("−" if s < 0 else "") + fmt_time(abs(s))
+
+
+def weak_maps_table(report):
+    rows = ["| workload | system | timed | time (median) | per element | ratio | other counters |",
+            "|---|---|---|---:|---:|---|---|"]
+    for group, workload, what in WEAK_MAP_WORKLOADS:
+        present = report.systems(group, workload)
+        for system in present:
+            m = report.m[(group, workload, system, report.n)]
+            if m.error:
+                rows.append(f"| {group}/{workload}: {cell(what)} | {code(system)} | | error: {cell(m.error)} | | | |")
+                continue
+            if system == REFERENCE:
+                ratio = "reference"
+            else:
+                r = report.ratio(group, workload, system, REFERENCE)
+                span = report.ratio_range(group, workload, system, REFERENCE)
+                ratio = f"{fmt_ratio(r)} snapheap's time" if r else "–"
+                if r and span:
+                    ratio += f" ({span[0]:.3g}–{span[1]:.3g})"
+            rows.append(f"| {group}/{workload}: {cell(what)} | {code(system)} | {cell(m.label)} | {fmt_time(m.time)} | "
+                        f"{fmt_time(m.per_element)} | {ratio} | {cell(extras(m))} |")
+    return "\n".join(rows) if len(rows) > 2 else None
+
+
+def weak_maps_summary(report):
+    """The derived figures: what the map adds to a collection per dead entry, per callback run."""
+    n = report.n
+    dead = n - (n + 1) // 2
+    parts = []
+
+    def per(group, workload, system, name):
+        m = report.get(group, workload, system)
+        return m.counters.get(name) if m else None
+
+    key_map = difference(report, "weak_map", "collect_half", "snapheap", "snapheap_no_map")
+    if key_map is not None and dead:
+        drop = per("weak_map", "collect_half", "snapheap", "drop_ns_per_dead_entry")
+        parts.append(f"A WeakKeyMap adds {fmt_signed_time(key_map / dead)} per dead entry to the collection that "
+                     f"kills half its keys (collect_half: snapheap − snapheap_no_map, the median of the per-pass "
+                     f"differences, over {dead:,} dead entries)"
+                     + (f", of which the next size() dropping them takes {fmt_time(drop * 1e-9)}" if drop is not None else ""))
+    value_map = difference(report, "weak_value_map", "expire_half", "snapheap", "snapheap_no_map")
+    if value_map is not None and dead:
+        parts.append(f"a WeakValueMap adds {fmt_signed_time(value_map / dead)} per expired entry (expire_half: "
+                     "snapheap − snapheap_no_map)")
+    reg = per("death", "register", "snapheap", "ns_per_registration")
+    kept = per("death", "register", "snapheap_kept", "ns_per_registration")
+    if reg is not None:
+        parts.append(f"on_death() costs {fmt_time(reg * 1e-9)} per registration detached"
+                     + (f", {fmt_time(kept * 1e-9)} kept in a std::vector<DeathWatch>" if kept is not None else ""))
+    fire = difference(report, "death", "half_fire", "snapheap", "snapheap_no_callbacks")
+    cb = per("death", "half_fire", "snapheap", "callbacks_per_iteration")
+    paired = per("death", "half_fire", "snapheap", "ns_per_callback")
+    if fire is not None and cb:
+        parts.append(f"a callback run costs {fmt_signed_time(fire / cb)} (half_fire: snapheap − snapheap_no_callbacks "
+                     f"over {cb:,.0f} callbacks)"
+                     + (f"; {fmt_signed_time(paired * 1e-9)} paired within each iteration (ns_per_callback)"
+                        if paired is not None else ""))
+    return ("; ".join(parts) + ".") if parts else ""
+
+
 def chain_sizes_text(report):
     """The chain lengths snapheap saved and loaded in this run (it does not recurse)."""
     sizes = sorted({k[3] for k in list(report.m) + list(report.scaling_m)
@@ -1183,6 +1272,16 @@ def write_report(report, out_dir):
            "root count, mark and live bits, free-slot list), grown by doubling. heap: Boehm's heap size "
            "growth. rss: resident-set growth (0 when memory freed by earlier runs was reused). peak rss: "
            "the process's peak so far (these runs come first).", "", memory_table(report), ""]
+    weak_maps = weak_maps_table(report)
+    if weak_maps:
+        md += ["## Weak maps and death callbacks", "",
+               "`bench/bench_weak_maps.cpp`: snapheap::WeakKeyMap (keyed by identity, ephemeron entries) against "
+               "`std::unordered_map<const void*, PlainSmall*>`, snapheap::WeakValueMap as a cache against "
+               "`std::unordered_map<int64_t, std::weak_ptr<PlainSmall>>` (expired entries erased by a pass of "
+               "`std::erase_if`), and Heap::on_death; each collection also without the map (or the "
+               "registrations), so that their own cost is the difference. Warm; keys in one fixed shuffled "
+               "order; ratios are the other system's time over snapheap's, within each pass. "
+               + weak_maps_summary(report), "", weak_maps, ""]
     containers = containers_table(report)
     if containers:
         md += ["## Container choices", "",
