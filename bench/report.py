@@ -654,7 +654,7 @@ PACKAGE_LABELS = [("boost_serialization", "Boost.Serialization"), ("cereal", "ce
                   ("google_benchmark", "Google Benchmark")]
 # The cppgc baseline's package (unpacked by tools/install-deps, not installed), named only where
 # run-report recorded it.
-CPPGC_PACKAGE = ("cppgc", "V8's cppgc")
+CPPGC_PACKAGE = ("cppgc", "V8's cppgc, Node.js")
 
 
 def package_text(meta, key, label):

@@ -256,7 +256,7 @@ class CppgcRows(unittest.TestCase):
         self.assertIn("cppgc: ForceGarbageCollectionSlow without stack scanning", self.md)
 
     def test_package_named(self):
-        self.assertIn("Boehm GC 1:8.2.2 (`libgc-dev`) (1 marker thread), V8's cppgc 18.20.4+dfsg-1~deb12u3 "
+        self.assertIn("Boehm GC 1:8.2.2 (`libgc-dev`) (1 marker thread), V8's cppgc, Node.js 18.20.4+dfsg-1~deb12u3 "
                       "(`libnode108`) (unpacked, not installed), glibc malloc", self.md)
 
     def test_check_passes(self):
