@@ -165,8 +165,8 @@ void cppgc_live(benchmark::State& state, std::int64_t n, const char* shape, void
     if (cppgc_baseline::object_bytes() < live) state.SkipWithError("a live object was freed");
   }
   set_rates(state, n);
-  set_counter(state, "heap_bytes_per_object",
-              static_cast<double>(cppgc_baseline::space_bytes()) / static_cast<double>(n));
+  // No heap_bytes_per_object: cppgc's page count is process-wide (memory/small/cppgc has its
+  // bytes per object).
   state.SetLabel("warm; all live; atomic marking and sweeping");
 }
 

@@ -312,6 +312,10 @@ class Canary final : public cppgc::GarbageCollected<Canary> {
 };
 
 struct Frames {
+  // cppgc's counters are process-wide and keep bytes of heaps already destroyed (an earlier
+  // repetition's): the frame loop's figures are taken against their values before its heap.
+  double objects_before = 0;
+  double space_before = 0;
   std::unique_ptr<cppgc::Heap> heap;
   cppgc::Persistent<Table> table;
   cppgc::WeakPersistent<Canary> canary;
@@ -339,6 +343,8 @@ void frames_begin(std::int64_t live, std::size_t chunk, std::uint64_t seed) {
   g_frames = new Frames;
   Frames& f = *g_frames;
   f.rng.seed(seed);
+  f.objects_before = static_cast<double>(object_bytes());
+  f.space_before = static_cast<double>(space_bytes());
   f.heap = make_heap(cppgc::Heap::MarkingType::kIncremental, cppgc::Heap::SweepingType::kIncremental);
   cppgc::AllocationHandle& allocation = f.heap->GetAllocationHandle();
   f.table = cppgc::MakeGarbageCollected<Table>(allocation);
@@ -357,7 +363,7 @@ void frames_begin(std::int64_t live, std::size_t chunk, std::uint64_t seed) {
     }
   }
   full_collection(*f.heap);
-  f.stats.live_bytes = static_cast<double>(object_bytes());
+  f.stats.live_bytes = static_cast<double>(object_bytes()) - f.objects_before;
   f.canary = cppgc::MakeGarbageCollected<Canary>(allocation);
 }
 
@@ -391,7 +397,7 @@ void frames_frame(std::int64_t replaced, double idle_ms, Recorder record, void* 
   record(context, step);
   f.stats.step_ms += static_cast<double>(step) / 1e6;
   watch_cycles(f);
-  f.stats.peak_space = std::max(f.stats.peak_space, static_cast<double>(space_bytes()));
+  f.stats.peak_space = std::max(f.stats.peak_space, static_cast<double>(space_bytes()) - f.space_before);
 }
 
 FrameStats frames_stats() { return g_frames->stats; }

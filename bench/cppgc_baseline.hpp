@@ -26,7 +26,8 @@ void init();
 /// A full, atomic collection of the reused heap (marking and sweeping finished on return).
 void collect();
 /// cppgc's process-wide counters: bytes of live objects (headers included) as of the last
-/// collection plus what was allocated since, and bytes of pages the heaps hold.
+/// collection plus what was allocated since, and bytes of pages the heaps hold. Both keep what
+/// heaps already destroyed had: compare differences, not values.
 std::size_t object_bytes();
 std::size_t space_bytes();
 
@@ -73,8 +74,8 @@ void memory_end();
 struct FrameStats {
   double step_ms = 0;       ///< time inside frame_step (the idle-time work cppgc's tasks did)
   double cycles = 0;        ///< collection cycles whose marking finished during the frames
-  double peak_space = 0;    ///< peak page bytes during the frames
-  double live_bytes = 0;    ///< object bytes after the set-up's full collection
+  double peak_space = 0;    ///< peak page bytes of the frame loop's heap during the frames
+  double live_bytes = 0;    ///< its object bytes after the set-up's full collection
 };
 /// Records one timed call's duration (nanoseconds) into the caller's histogram.
 using Recorder = void (*)(void* context, std::uint64_t ns);
