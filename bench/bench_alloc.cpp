@@ -14,6 +14,10 @@
 //  - boehm: GC_MALLOC(24) into a GC_MALLOC'ed root array; includes Boehm's own collections. The
 //    GC_gcollect between iterations costs milliseconds whatever n is, so the iteration count is
 //    fixed (at most 50) rather than grown until the timed part reaches --benchmark_min_time.
+//  - cppgc: V8's C++ collector (bench/cppgc_baseline.hpp): MakeGarbageCollected<Small> with a
+//    cppgc::Persistent to each, in a heap collecting stop-the-world (atomic marking and sweeping)
+//    when its growth heuristics say so; between iterations the handles are dropped and a full
+//    ForceGarbageCollectionSlow runs (fixed iteration count, as for Boehm).
 #include <gc/gc.h>
 
 #include <cstdlib>
@@ -24,6 +28,9 @@
 
 #include "support.hpp"
 #include "types.hpp"
+#if SNAPHEAP_BENCH_CPPGC
+#include "cppgc_baseline.hpp"
+#endif
 
 namespace snapbench {
 namespace {
@@ -161,6 +168,25 @@ void alloc_boehm(benchmark::State& state, std::int64_t n) {
   state.SetLabel("warm; GC heap reused; includes Boehm's automatic collections");
 }
 
+#if SNAPHEAP_BENCH_CPPGC
+void alloc_cppgc(benchmark::State& state, std::int64_t n) {
+  drop_fixture();
+  const auto count = static_cast<std::size_t>(n);
+  cppgc_baseline::alloc_reserve(count);
+  cppgc_baseline::alloc_fill(count);  // warm-up
+  cppgc_baseline::alloc_drain();
+  TimedFaults faults;
+  for (auto _ : state) {
+    cppgc_baseline::alloc_fill(count);
+    Untimed untimed(state);
+    cppgc_baseline::alloc_drain();
+  }
+  cppgc_baseline::alloc_release();
+  set_rates(state, n, n * static_cast<std::int64_t>(sizeof(PlainSmall)));
+  state.SetLabel("warm; cppgc heap reused; includes cppgc's automatic collections (atomic)");
+}
+#endif
+
 }  // namespace
 
 void register_alloc_benchmarks() {
@@ -171,6 +197,9 @@ void register_alloc_benchmarks() {
   add("alloc/small/make_shared", alloc_make_shared, sweep());
   add("alloc/small/malloc", alloc_malloc, sweep());
   add("alloc/small/boehm", alloc_boehm, sweep(), {.costly_reset = true});
+#if SNAPHEAP_BENCH_CPPGC
+  add("alloc/small/cppgc", alloc_cppgc, sweep(), {.costly_reset = true});
+#endif
 }
 
 }  // namespace snapbench

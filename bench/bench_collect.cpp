@@ -20,6 +20,11 @@
 // GC_general_register_disappearing_link), rooted from static data; one marker thread unless
 // SNAPHEAP_BENCH_BOEHM_MARKERS says otherwise (snapheap marks on one thread). GC_gcollect frees
 // wholly empty blocks at once and sweeps the others lazily, at later allocations.
+//
+// cppgc (V8's C++ collector, bench/cppgc_baseline.hpp): the same shapes as garbage-collected
+// classes (Member next, WeakMember peer; the graph's nodes in a std::vector<Member> of a root
+// object), rooted by a cppgc::Persistent; timed: ForceGarbageCollectionSlow with the stack state
+// kNoHeapPointers (atomic marking and sweeping, finished on return), in one reused heap.
 #include <gc/gc.h>
 
 #include <cstdint>
@@ -30,6 +35,9 @@
 
 #include "support.hpp"
 #include "types.hpp"
+#if SNAPHEAP_BENCH_CPPGC
+#include "cppgc_baseline.hpp"
+#endif
 
 namespace snapbench {
 
@@ -124,6 +132,81 @@ void boehm_dead(benchmark::State& state, std::int64_t n, BoehmBuilder build) {
   state.SetLabel("warm; all dead; empty blocks freed, the rest swept lazily; " +
                  std::to_string(boehm_markers()) + " marker thread(s)");
 }
+
+// ---- cppgc ---------------------------------------------------------------------------------------
+
+#if SNAPHEAP_BENCH_CPPGC
+void cppgc_build_chain(std::int64_t n) { cppgc_baseline::build_chain(n); }
+void cppgc_build_graph_edges(std::int64_t n, bool weak_edges) {
+  const GraphSpec& spec = graph_spec(n);
+  cppgc_baseline::build_graph(n, spec.strong.data(), spec.weak.data(), weak_edges);
+}
+void cppgc_build_graph(std::int64_t n) { cppgc_build_graph_edges(n, true); }
+void cppgc_build_graph_no_weak(std::int64_t n) { cppgc_build_graph_edges(n, false); }
+
+struct CppgcLive final : Fixture {
+  explicit CppgcLive(std::int64_t n, void (*build)(std::int64_t)) {
+    build(n);
+    cppgc_baseline::collect();
+  }
+  ~CppgcLive() override {
+    cppgc_baseline::drop_root();
+    cppgc_baseline::collect();
+  }
+};
+
+void cppgc_live(benchmark::State& state, std::int64_t n, const char* shape, void (*build)(std::int64_t)) {
+  fixture<CppgcLive>(key(shape, n), n, build);
+  const std::size_t live = cppgc_baseline::object_bytes();
+  TimedFaults faults;
+  for (auto _ : state) {
+    cppgc_baseline::collect();
+    Untimed untimed(state);
+    if (cppgc_baseline::object_bytes() < live) state.SkipWithError("a live object was freed");
+  }
+  set_rates(state, n);
+  // No heap_bytes_per_object: cppgc's page count is process-wide (memory/small/cppgc has its
+  // bytes per object).
+  state.SetLabel("warm; all live; atomic marking and sweeping");
+}
+
+void cppgc_dead(benchmark::State& state, std::int64_t n, void (*build)(std::int64_t)) {
+  drop_fixture();
+  cppgc_baseline::collect();
+  // The process-wide count of object bytes, with the reused heap empty (it can hold bytes of heaps
+  // already destroyed): what the collections must come back to.
+  const std::size_t empty = cppgc_baseline::object_bytes();
+  double freed = 0;
+  TimedFaults faults;
+  for (auto _ : state) {
+    std::size_t before;
+    {
+      Untimed untimed(state);
+      build(n);
+      cppgc_baseline::drop_root();
+      before = cppgc_baseline::object_bytes();
+    }
+    cppgc_baseline::collect();
+    Untimed untimed(state);
+    const std::size_t after = cppgc_baseline::object_bytes();
+    freed += static_cast<double>(before) - static_cast<double>(after);
+    if (after > empty) state.SkipWithError("a dead object survived");
+  }
+  set_rates(state, n);
+  set_counter(state, "freed_bytes_per_object",
+              freed / static_cast<double>(state.iterations()) / static_cast<double>(n));
+  state.SetLabel("warm; heap reused; all dead; atomic marking and sweeping");
+}
+
+void live_chain_cppgc(benchmark::State& s, std::int64_t n) { cppgc_live(s, n, "collect/live_chain/cppgc", cppgc_build_chain); }
+void live_graph_cppgc(benchmark::State& s, std::int64_t n) { cppgc_live(s, n, "collect/live_graph/cppgc", cppgc_build_graph); }
+void live_graph_cppgc_no_weak(benchmark::State& s, std::int64_t n) {
+  cppgc_live(s, n, "collect/live_graph/cppgc_no_weak", cppgc_build_graph_no_weak);
+}
+void dead_chain_cppgc(benchmark::State& s, std::int64_t n) { cppgc_dead(s, n, cppgc_build_chain); }
+void dead_graph_cppgc(benchmark::State& s, std::int64_t n) { cppgc_dead(s, n, cppgc_build_graph); }
+void dead_graph_cppgc_no_weak(benchmark::State& s, std::int64_t n) { cppgc_dead(s, n, cppgc_build_graph_no_weak); }
+#endif
 
 // ---- snapheap ------------------------------------------------------------------------------------
 
@@ -287,19 +370,37 @@ void register_collect_benchmarks() {
   // every repetition costs more than the rest of the suite.
   add("collect/live_chain/snapheap", live_chain_snapheap, sweep());
   add("collect/live_chain/boehm", live_chain_boehm, sweep());
+#if SNAPHEAP_BENCH_CPPGC
+  add("collect/live_chain/cppgc", live_chain_cppgc, sweep());
+#endif
   add("collect/live_graph/snapheap", live_graph_snapheap, sweep());
   add("collect/live_graph/boehm", live_graph_boehm, sweep());
+#if SNAPHEAP_BENCH_CPPGC
+  add("collect/live_graph/cppgc", live_graph_cppgc, sweep());
+#endif
   add("collect/live_graph/snapheap_no_weak", live_graph_snapheap_no_weak, sweep(kMillion));
   add("collect/live_graph/boehm_no_weak", live_graph_boehm_no_weak, sweep(kMillion));
+#if SNAPHEAP_BENCH_CPPGC
+  add("collect/live_graph/cppgc_no_weak", live_graph_cppgc_no_weak, sweep(kMillion));
+#endif
   add("collect/dead_chain/snapheap", dead_chain_snapheap, sweep());
   add("collect/dead_chain/shared_ptr_teardown", dead_chain_shared_ptr, sweep(kMillion));
   add("collect/dead_chain/boehm", dead_chain_boehm, sweep(kMillion));
   add("collect/dead_chain/free", dead_chain_free, sweep(kMillion));
+#if SNAPHEAP_BENCH_CPPGC
+  add("collect/dead_chain/cppgc", dead_chain_cppgc, sweep(kMillion));
+#endif
   add("collect/dead_graph/snapheap", dead_graph_snapheap, sweep());
   add("collect/dead_graph/shared_ptr_teardown", dead_graph_shared_ptr, sweep(kMillion));
   add("collect/dead_graph/boehm", dead_graph_boehm, sweep(kMillion));
+#if SNAPHEAP_BENCH_CPPGC
+  add("collect/dead_graph/cppgc", dead_graph_cppgc, sweep(kMillion));
+#endif
   add("collect/dead_graph/snapheap_no_weak", dead_graph_snapheap_no_weak, sweep(kMillion));
   add("collect/dead_graph/boehm_no_weak", dead_graph_boehm_no_weak, sweep(kMillion));
+#if SNAPHEAP_BENCH_CPPGC
+  add("collect/dead_graph/cppgc_no_weak", dead_graph_cppgc_no_weak, sweep(kMillion));
+#endif
 }
 
 }  // namespace snapbench

@@ -7,7 +7,10 @@
 //     make_shared malloc growth (mallinfo2: control block + object + chunk header)
 //     malloc      malloc growth of malloc(24)
 //     boehm       GC_get_memory_use() growth (and heap_bytes_per_object: GC_get_heap_size())
-//   cell_bytes_per_object (snapheap): HeapStats::live_bytes / n, the cells alone.
+//     cppgc       page growth (cppgc::ProcessHeapStatistics::TotalAllocatedSpace: heap_bytes_per_object)
+//                 + malloc growth (the Persistent handles' nodes, bookkeeping), after a full collection
+//   cell_bytes_per_object (snapheap): HeapStats::live_bytes / n, the cells alone; (cppgc) the
+//     objects' bytes with their 8-byte headers (TotalAllocatedObjectSize growth).
 //   rss_bytes_per_object: resident set growth (0 where earlier runs left memory to reuse).
 //   peak_rss_bytes: the process's peak so far (getrusage), which these runs come first to keep low.
 // The handle vectors are reserved before the first probe, so they are not counted.
@@ -21,6 +24,9 @@
 
 #include "support.hpp"
 #include "types.hpp"
+#if SNAPHEAP_BENCH_CPPGC
+#include "cppgc_baseline.hpp"
+#endif
 
 namespace snapbench {
 
@@ -133,6 +139,26 @@ void memory_boehm(benchmark::State& state, std::int64_t n) {
   state.SetLabel("GC_MALLOC(24); GC_get_memory_use growth");
 }
 
+#if SNAPHEAP_BENCH_CPPGC
+void memory_cppgc(benchmark::State& state, std::int64_t n) {
+  drop_fixture();
+  for (auto _ : state) {
+    cppgc_baseline::memory_begin(n);  // a fresh heap; the handle vector reserved
+    const Probe before;
+    const cppgc_baseline::MemoryProbe grown = cppgc_baseline::memory_fill(n);
+    Untimed untimed(state);
+    const double malloc_grown = static_cast<double>(malloc_in_use()) - static_cast<double>(before.malloc_bytes);
+    per_object(state, "bytes_per_object", grown.space_bytes + malloc_grown, n);
+    per_object(state, "cell_bytes_per_object", grown.object_bytes, n);
+    per_object(state, "heap_bytes_per_object", grown.space_bytes, n);
+    per_object(state, "malloc_bytes_per_object", malloc_grown, n);
+    finish(state, before, n);
+    cppgc_baseline::memory_end();
+  }
+  state.SetLabel("cold: a fresh cppgc heap; a Persistent per object; page + malloc growth");
+}
+#endif
+
 }  // namespace
 
 void register_memory_benchmarks() {
@@ -140,6 +166,9 @@ void register_memory_benchmarks() {
   add("memory/small/make_shared", memory_make_shared, {kMillion}, {.iterations = 1});
   add("memory/small/malloc", memory_malloc, {kMillion}, {.iterations = 1});
   add("memory/small/boehm", memory_boehm, {kMillion}, {.iterations = 1});
+#if SNAPHEAP_BENCH_CPPGC
+  add("memory/small/cppgc", memory_cppgc, {kMillion}, {.iterations = 1});
+#endif
 }
 
 }  // namespace snapbench

@@ -1,5 +1,5 @@
 // snapheap_pause_bench: a host's frame loop, timed from the outside, in every collector mode and
-// beside Boehm GC (stop-the-world and incremental), all in one run.
+// beside Boehm GC (stop-the-world and incremental) and V8's cppgc (incremental), all in one run.
 //
 //   pauses/frame_loop/<system>/<live objects>
 //
@@ -8,8 +8,11 @@
 // random current leaf (allocation and relinking; the replaced leaves become garbage unless a
 // leaf still points at them), then gives the collector the frame's idle time: heap.step(1 ms) in
 // every snapheap mode (stop-the-world and generational run a collection there if one is due),
-// GC_collect_a_little() for Boehm's incremental mode. Every make / GC_MALLOC and every step is
-// timed with steady_clock; the pauses are the durations of those calls.
+// GC_collect_a_little() for Boehm's incremental mode, and for cppgc_incremental (a cppgc heap with
+// incremental marking and incremental sweeping, bench/cppgc_baseline.hpp) up to 1 ms of the
+// incremental-marking, finalization and sweeping tasks cppgc posted to its platform. Every
+// make / GC_MALLOC / MakeGarbageCollected and every step is timed with steady_clock; the pauses
+// are the durations of those calls.
 //
 // Counters (per run of `frames` frames; one iteration per repetition):
 //   p50_us, p99_us, p999_us, max_us   the distribution of the timed calls (log-linear buckets,
@@ -17,9 +20,12 @@
 //   over_1ms                          calls longer than 1 ms
 //   calls_ms                          the time spent inside all timed calls (allocation + collection)
 //   gc_ms                             collector work as the collector reports it (snapheap:
-//                                     HeapStats::pauses.total; Boehm: its full collections only)
+//                                     HeapStats::pauses.total; Boehm: its full collections only;
+//                                     cppgc: the time in its idle-time steps, its own statistics
+//                                     being internal)
 //   peak_committed_mb, live_mb        memory the heap holds at its peak, and the live set's bytes
-//   cycles                            collections or cycles finished during the frames
+//   cycles                            collections or cycles finished during the frames (cppgc:
+//                                     checks after each frame that saw a cycle's marking finish)
 //
 // The setup (building the live set, first-touch costs included) is not timed; the frames are
 // all warm except for the heap's growth to its steady size, which each system pays alike.
@@ -37,9 +43,14 @@
 #include <cstdlib>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <snapheap/snapheap.hpp>
+
+#if SNAPHEAP_BENCH_CPPGC
+#include "cppgc_baseline.hpp"
+#endif
 
 namespace {
 
@@ -257,6 +268,38 @@ void frame_loop_boehm(benchmark::State& state, bool incremental) {
   }
 }
 
+// ---- V8's cppgc -----------------------------------------------------------------------------------
+
+#if SNAPHEAP_BENCH_CPPGC
+void frame_loop_cppgc(benchmark::State& state) {
+  const std::int64_t live = state.range(0);
+  const std::int64_t frames = frames_for(live);
+  for (auto _ : state) {
+    state.PauseTiming();
+    Report r;
+    cppgc_baseline::frames_begin(live, kChunk, 42);
+    const auto per_frame = static_cast<std::int64_t>(static_cast<double>(live) * kReplacedPerFrame);
+    auto record = [](void* histogram, std::uint64_t ns) { static_cast<PauseHistogram*>(histogram)->add(ns); };
+    state.ResumeTiming();
+    for (std::int64_t f = 0; f < frames; ++f) cppgc_baseline::frames_frame(per_frame, 1.0, record, &r.pauses);
+    state.PauseTiming();
+    const cppgc_baseline::FrameStats stats = cppgc_baseline::frames_stats();
+    r.gc_ms = stats.step_ms;
+    r.cycles = stats.cycles;
+    r.peak_committed = stats.peak_space;
+    r.live_bytes = stats.live_bytes;
+    cppgc_baseline::frames_end();
+    publish(state, r, frames);
+    state.ResumeTiming();
+  }
+}
+#endif
+
+// libnode.so.108 (cppgc's library) holds no pointer into Boehm's heap: not a root.
+int GC_CALLBACK boehm_scans_library(const char* name, void*, std::size_t) {
+  return name && std::string_view(name).find("libnode.so") != std::string_view::npos ? 0 : 1;
+}
+
 void register_all() {
   const std::vector<std::int64_t> sizes =
       g_smoke ? std::vector<std::int64_t>{10'000} : std::vector<std::int64_t>{1'000'000, 10'000'000};
@@ -268,6 +311,9 @@ void register_all() {
   reg("snapheap_stop_the_world", [](benchmark::State& s) { frame_loop_snapheap(s, snapheap::GcMode::stop_the_world); });
   reg("snapheap_incremental", [](benchmark::State& s) { frame_loop_snapheap(s, snapheap::GcMode::incremental); });
   reg("snapheap_generational", [](benchmark::State& s) { frame_loop_snapheap(s, snapheap::GcMode::generational); });
+#if SNAPHEAP_BENCH_CPPGC
+  reg("cppgc_incremental", frame_loop_cppgc);
+#endif
   reg("boehm", [](benchmark::State& s) { frame_loop_boehm(s, false); });
   // Last: Boehm's incremental mode, once enabled, stays on for the process.
   reg("boehm_incremental", [](benchmark::State& s) { frame_loop_boehm(s, true); });
@@ -284,6 +330,7 @@ int main(int argc, char** argv) {
   argc = kept;
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   mallopt(M_MMAP_MAX, 0);
+  GC_register_has_static_roots_callback(boehm_scans_library);
   GC_set_markers_count(1);  // snapheap marks on one thread
   GC_INIT();
   GC_start_performance_measurement();

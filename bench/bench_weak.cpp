@@ -7,6 +7,10 @@
 //    death step) and the 1M weak_ptr::lock() calls.
 //  - boehm: clearing the odd roots, GC_gcollect() (which clears the disappearing links of the
 //    dead) and a read of every link.
+//  - cppgc: clearing the odd cppgc::Persistent handles, ForceGarbageCollectionSlow (atomic, no
+//    stack scan; its weak processing clears the handles of the dead) and a read of every weak
+//    handle: WeakMember fields of one live holder object (cppgc), or cppgc::WeakPersistent handles
+//    off the heap like snapheap's Weak (cppgc_weak_persistent).
 // Warm: the heap (or arena) is reused; inputs are built and torn down outside the timed region.
 #include <gc/gc.h>
 
@@ -18,6 +22,9 @@
 
 #include "support.hpp"
 #include "types.hpp"
+#if SNAPHEAP_BENCH_CPPGC
+#include "cppgc_baseline.hpp"
+#endif
 
 namespace snapbench {
 
@@ -147,12 +154,46 @@ void half_dead_boehm(benchmark::State& state, std::int64_t n) {
                  std::to_string(boehm_markers()) + " marker thread(s)");
 }
 
+#if SNAPHEAP_BENCH_CPPGC
+void half_dead_cppgc_kind(benchmark::State& state, std::int64_t n, cppgc_baseline::WeakKind kind) {
+  drop_fixture();
+  TimedFaults faults;
+  for (auto _ : state) {
+    {
+      Untimed untimed(state);
+      cppgc_baseline::weak_build(n, kind);
+    }
+    cppgc_baseline::weak_release_odd();
+    cppgc_baseline::collect();
+    const std::int64_t alive = cppgc_baseline::weak_count_alive();
+    Untimed untimed(state);
+    if (alive != expected_alive(n)) state.SkipWithError("wrong number of live weak targets");
+    cppgc_baseline::weak_clear();
+    cppgc_baseline::collect();
+  }
+  set_rates(state, n);
+  state.SetLabel(kind == cppgc_baseline::WeakKind::member
+                     ? "warm; release of the odd half + full collection + read of every WeakMember"
+                     : "warm; release of the odd half + full collection + read of every WeakPersistent");
+}
+void half_dead_cppgc(benchmark::State& state, std::int64_t n) {
+  half_dead_cppgc_kind(state, n, cppgc_baseline::WeakKind::member);
+}
+void half_dead_cppgc_weak_persistent(benchmark::State& state, std::int64_t n) {
+  half_dead_cppgc_kind(state, n, cppgc_baseline::WeakKind::persistent);
+}
+#endif
+
 }  // namespace
 
 void register_weak_benchmarks() {
   add("weak/half_dead/snapheap", half_dead_snapheap, sweep());
   add("weak/half_dead/weak_ptr", half_dead_weak_ptr, sweep());
   add("weak/half_dead/boehm", half_dead_boehm, sweep(kMillion));
+#if SNAPHEAP_BENCH_CPPGC
+  add("weak/half_dead/cppgc", half_dead_cppgc, sweep(kMillion));
+  add("weak/half_dead/cppgc_weak_persistent", half_dead_cppgc_weak_persistent, sweep(kMillion));
+#endif
 }
 
 }  // namespace snapbench

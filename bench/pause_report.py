@@ -34,8 +34,12 @@ def main(raw_path, out_path):
              "is timed). Medians over the repetitions; every frame replaces 1% of the live leaves and then",
              "gives the collector its idle time (heap.step(1 ms); GC_collect_a_little for Boehm incremental).",
              "Pauses are the durations of every make/GC_MALLOC and step call, timed from the outside.",
-             "gc_ms is the collector's own account (Boehm: full collections only).",
-             ""]
+             "gc_ms is the collector's own account (Boehm: full collections only)."]
+    if any(system.startswith("cppgc") for _, system in table):
+        lines.append("cppgc_incremental: V8's cppgc with incremental marking and sweeping; its step runs up to 1 ms "
+                     "of the tasks cppgc posted to its platform, and its gc_ms is the time in those steps (its "
+                     "own statistics are internal).")
+    lines.append("")
     for size in sorted({k[0] for k in table}):
         stw = table.get((size, "snapheap_stop_the_world"))
         lines += [f"## {size:,} live objects", "",

@@ -121,6 +121,23 @@ WORKLOADS = [
     ("load_file", "graph", "Load the graph from the file vs from memory",
      "Wall time; the file was written just before (so it is read from the page cache)."),
 ]
+# What the cppgc baseline (V8's C++ collector, bench/cppgc_baseline.hpp) does in a workload, added
+# to its note only where a run measured cppgc (a build without the unpacked libnode has no rows).
+CPPGC = "cppgc"
+CPPGC_NOTES = {
+    ("alloc", "small"): "cppgc: MakeGarbageCollected with a cppgc::Persistent to each object, in a heap that "
+                        "collects stop-the-world (atomic marking and sweeping) when its growth heuristics say so; "
+                        "a full collection between iterations.",
+    ("collect", "live_chain"): "cppgc: ForceGarbageCollectionSlow without stack scanning (atomic marking and "
+                               "sweeping), the root a cppgc::Persistent.",
+    ("collect", "live_graph"): "cppgc: the nodes in a std::vector<Member> of a root object, the weak edge a "
+                               "WeakMember (cppgc_no_weak's ratio is to snapheap_no_weak).",
+    ("collect", "dead_chain"): "cppgc: ForceGarbageCollectionSlow, sweeping finished on return.",
+    ("collect", "dead_graph"): "cppgc: ForceGarbageCollectionSlow, sweeping finished on return.",
+    ("weak", "half_dead"): "cppgc: clearing the Persistent, ForceGarbageCollectionSlow and a read of every weak "
+                           "handle: WeakMember fields of one live holder (cppgc) or cppgc::WeakPersistent handles "
+                           "(cppgc_weak_persistent).",
+}
 FILE_REFERENCE = {"save_file": "snapheap_memory", "load_file": "snapheap_memory"}
 # A baseline variant compared with snapheap's variant doing the same work, not with snapheap itself.
 VARIANT_SUFFIXES = ("_no_weak",)
@@ -635,6 +652,9 @@ def cache_list(ctx):
 # dpkg-query from the packages that own the headers the suite was built against).
 PACKAGE_LABELS = [("boost_serialization", "Boost.Serialization"), ("cereal", "cereal"), ("boehm_gc", "Boehm GC"),
                   ("google_benchmark", "Google Benchmark")]
+# The cppgc baseline's package (unpacked by tools/install-deps, not installed), named only where
+# run-report recorded it.
+CPPGC_PACKAGE = ("cppgc", "V8's cppgc, Node.js")
 
 
 def package_text(meta, key, label):
@@ -673,7 +693,10 @@ def machine_section(report):
         + (f" with {meta.get('git_dirty_library')} uncommitted library files" if str(meta.get('git_dirty_library', '0')) != '0' else "")
         + " |",
         f"| Baselines | " + ", ".join(package_text(meta, k, l) for k, l in PACKAGE_LABELS[:3])
-        + f" ({cell(ctx.get('boehm_markers', '1'))} marker thread), glibc malloc (set to keep freed memory: "
+        + f" ({cell(ctx.get('boehm_markers', '1'))} marker thread), "
+        + (package_text(meta, *CPPGC_PACKAGE) + " (unpacked, not installed), "
+           if (meta.get("packages") or {}).get(CPPGC_PACKAGE[0]) else "")
+        + "glibc malloc (set to keep freed memory: "
         f"{cell(ctx.get('malloc_keeps_freed_memory', '?'))}), Python "
         f"{cell((report.pickle or {}).get('python', '?'))} pickle protocol {(report.pickle or {}).get('protocol', '?')} |",
         f"| Load average | {cell(meta.get('loadavg_start', '?'))} at the start, {cell(meta.get('loadavg_end', '?'))} "
@@ -1107,16 +1130,24 @@ def readme_block(report):
                     "(both with 10^6 weak edges)" if f.ratio("collect", "live_graph", "boehm") else None,
                     f"without the weak edges snapheap takes {f.time('collect', 'live_graph', 'snapheap_no_weak')} and "
                     f"Boehm {f.ratio('collect', 'live_graph', 'boehm_no_weak')} snapheap's time"
-                    if f.ratio("collect", "live_graph", "boehm_no_weak") else None]))
+                    if f.ratio("collect", "live_graph", "boehm_no_weak") else None,
+                    f"V8's cppgc {f.ratio('collect', 'live_graph', 'cppgc')}"
+                    + (f" ({f.ratio('collect', 'live_graph', 'cppgc_no_weak')} without the weak edges)"
+                       if f.ratio("collect", "live_graph", "cppgc_no_weak") else "")
+                    if f.ratio("collect", "live_graph", "cppgc") else None]))
     row("full collection, 1M live objects, chain (no weak edges)", f.time("collect", "live_chain", "snapheap"),
-        f"Boehm takes {f.ratio('collect', 'live_chain', 'boehm')} snapheap's time"
-        if f.ratio("collect", "live_chain", "boehm") else None)
+        join_parts([f"Boehm takes {f.ratio('collect', 'live_chain', 'boehm')} snapheap's time"
+                    if f.ratio("collect", "live_chain", "boehm") else None,
+                    f"V8's cppgc {f.ratio('collect', 'live_chain', 'cppgc')}"
+                    if f.ratio("collect", "live_chain", "cppgc") else None]))
     dead = both(f.time("collect", "dead_chain", "snapheap"), f.time("collect", "dead_graph", "snapheap"), " / ")
     row("collecting 1M dead objects, chain / random graph", dead,
         join_parts([f"the `shared_ptr` teardown takes {both(f.ratio('collect', 'dead_chain', 'shared_ptr_teardown'), f.ratio('collect', 'dead_graph', 'shared_ptr_teardown'), ' / ')} "
                     "snapheap's time" if both(f.ratio('collect', 'dead_chain', 'shared_ptr_teardown'), f.ratio('collect', 'dead_graph', 'shared_ptr_teardown')) else None,
                     f"Boehm {both(f.ratio('collect', 'dead_chain', 'boehm'), f.ratio('collect', 'dead_graph', 'boehm'), ' / ')}"
                     if both(f.ratio('collect', 'dead_chain', 'boehm'), f.ratio('collect', 'dead_graph', 'boehm')) else None,
+                    f"V8's cppgc {both(f.ratio('collect', 'dead_chain', 'cppgc'), f.ratio('collect', 'dead_graph', 'cppgc'), ' / ')}"
+                    if both(f.ratio('collect', 'dead_chain', 'cppgc'), f.ratio('collect', 'dead_graph', 'cppgc')) else None,
                     f"`free()` of the same chain {f.ratio('collect', 'dead_chain', 'free')}"
                     if f.ratio("collect", "dead_chain", "free") else None]))
     # Allocation and memory.
@@ -1127,21 +1158,24 @@ def readme_block(report):
         if f.time("alloc", "small", "snapheap_no_auto_gc"):
             ours += f"; {f.time('alloc', 'small', 'snapheap_no_auto_gc')} without"
     others = [(name, f.ratio("alloc", "small", s_)) for s_, name in
-              (("make_shared", "`std::make_shared`"), ("malloc", "`malloc`"), ("boehm", "Boehm"))]
+              (("make_shared", "`std::make_shared`"), ("malloc", "`malloc`"), ("boehm", "Boehm"),
+               ("cppgc", "V8's cppgc"))]
     others = [f"{name} {r}" for name, r in others if r]
     row("allocating 1M small objects", ours,
         join_parts([(others[0].replace(" ", " takes ", 1) + " snapheap's time"
                      + "".join(", " + o for o in others[1:])) if others else None,
                     f"snapheap without collections {f.ratio('alloc', 'small', 'snapheap_no_auto_gc')}"
                     if f.ratio("alloc", "small", "snapheap_no_auto_gc") else None]))
-    mem = {s_: f.counter("memory", "small", s_, "bytes_per_object") for s_ in ("snapheap", "make_shared", "boehm", "malloc")}
+    mem = {s_: f.counter("memory", "small", s_, "bytes_per_object")
+           for s_ in ("snapheap", "make_shared", "boehm", "malloc", "cppgc")}
     cellb = f.counter("memory", "small", "snapheap", "cell_bytes_per_object")
     table = f.counter("memory", "small", "snapheap", "table_bytes_per_object")
     if mem["snapheap"] is not None:
         ours = f"{mem['snapheap']:.1f}" + (f" ({cellb:.1f} cell + {table:.1f} table)" if cellb is not None and table is not None else "")
         row("bytes per small object", ours,
             ", ".join(f"{name} {mem[s_]:.1f}" for s_, name in (("make_shared", "`make_shared`"), ("boehm", "Boehm"),
-                                                               ("malloc", "`malloc`")) if mem[s_] is not None))
+                                                               ("malloc", "`malloc`"), ("cppgc", "V8's cppgc"))
+                      if mem[s_] is not None))
     passes = report.pass_count
     md = [README_BEGIN,
           f"At {report.n:,} elements, from `bench/results/REPORT.md` (a {meta.get('mode', '?')} run: {passes} "
@@ -1256,6 +1290,8 @@ def write_report(report, out_dir):
             continue
         table, first_touch = workload_table(report, group, workload)
         md += [f"### {group}/{workload}: {title}", ""]
+        if (group, workload) in CPPGC_NOTES and any(s_.startswith(CPPGC) for s_ in report.systems(group, workload)):
+            note = f"{note} {CPPGC_NOTES[(group, workload)]}".strip()
         if note:
             md += [note, ""]
         if first_touch:
@@ -1271,7 +1307,10 @@ def write_report(report, out_dir):
            "header + 24 bytes of fields). table: snapheap's per-slot arrays (object pointer, generation, "
            "root count, mark and live bits, free-slot list), grown by doubling. heap: Boehm's heap size "
            "growth. rss: resident-set growth (0 when memory freed by earlier runs was reused). peak rss: "
-           "the process's peak so far (these runs come first).", "", memory_table(report), ""]
+           "the process's peak so far (these runs come first)."
+           + (" cppgc: page growth (heap: TotalAllocatedSpace) + malloc growth (its Persistent handles' nodes "
+              "and bookkeeping); cell: the objects with their 8-byte headers."
+              if report.get("memory", "small", CPPGC) else ""), "", memory_table(report), ""]
     weak_maps = weak_maps_table(report)
     if weak_maps:
         md += ["## Weak maps and death callbacks", "",

@@ -62,11 +62,13 @@ def benchmark(name, n, cpu_us, counters=None):
     return entry
 
 
-def write_inputs(directory):
-    """Three passes and the other inputs, as run-report writes them into a raw directory."""
+def write_inputs(directory, times=None, extra=(), packages=None):
+    """Three passes and the other inputs, as run-report writes them into a raw directory; `extra`:
+    more benchmarks at 10^6, as (name, us, counters)."""
     for p in range(3):
-        benchmarks = [benchmark(name, M, times[p], {"page_faults_per_iteration": 0})
-                      for name, times in TIMES.items()]
+        benchmarks = [benchmark(name, M, t[p], {"page_faults_per_iteration": 0})
+                      for name, t in (times or TIMES).items()]
+        benchmarks += [benchmark(name, M, us, counters) for name, us, counters in extra]
         benchmarks += [benchmark(name, 16384, us) for name, us in ROOT_INSERT.items()]
         with open(os.path.join(directory, f"pass-{p + 1}.json"), "w") as f:
             json.dump({"context": CONTEXT, "benchmarks": benchmarks}, f)
@@ -80,7 +82,8 @@ def write_inputs(directory):
                    "packages": {"boost_serialization": {"package": "libboost1.74-dev", "version": "1.74.0"},
                                 "cereal": {"package": "libcereal-dev", "version": "1.3.2"},
                                 "boehm_gc": {"package": "libgc-dev", "version": "1:8.2.2"},
-                                "google_benchmark": {"package": "libbenchmark-dev", "version": "1.7.1"}}}, f)
+                                "google_benchmark": {"package": "libbenchmark-dev", "version": "1.7.1"},
+                                **(packages or {})}}, f)
 
 
 def run(*args):
@@ -202,6 +205,62 @@ class KnownInputKnownTable(unittest.TestCase):
         empty = os.path.join(self.tmp.name, "empty")
         os.makedirs(empty, exist_ok=True)
         self.assertEqual(run("--from-raw", empty, "--out", self.out, "--check").returncode, 77)
+
+
+# The same inputs with the cppgc baseline's rows (V8's cppgc, bench/cppgc_baseline.hpp).
+CPPGC_TIMES = dict(TIMES) | {
+    "collect/live_graph/cppgc": (30000, 20000, 25000),            # 3, 2, 2.5 -> 2.5
+    "collect/live_graph/cppgc_no_weak": (12000, 12000, 12000),    # / snapheap_no_weak: 1.5
+    "collect/live_chain/snapheap": (5000, 5000, 5000),
+    "collect/live_chain/cppgc": (10000, 10000, 10000),            # 2
+}
+CPPGC_EXTRA = [("memory/small/snapheap", 1000, {"bytes_per_object": 60.4}),
+               ("memory/small/cppgc", 1000, {"bytes_per_object": 48.25})]
+
+
+class CppgcRows(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        raw, out = os.path.join(cls.tmp.name, "raw"), os.path.join(cls.tmp.name, "results")
+        readme = os.path.join(cls.tmp.name, "README.md")
+        os.makedirs(raw)
+        write_inputs(raw, CPPGC_TIMES, CPPGC_EXTRA,
+                     {"cppgc": {"package": "libnode108", "version": "18.20.4+dfsg-1~deb12u3"}})
+        with open(readme, "w") as f:
+            f.write(README)
+        result = run("--from-raw", raw, "--out", out, "--readme", readme)
+        if result.returncode != 0:
+            raise AssertionError(result.stdout + result.stderr)
+        with open(os.path.join(out, "REPORT.md")) as f:
+            cls.md = f.read()
+        with open(readme) as f:
+            cls.readme_text = f.read()
+        cls.check = run("--from-raw", raw, "--out", out, "--readme", readme, "--check")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_readme_rows_name_cppgc_beside_boehm(self):
+        lines = self.readme_text.splitlines()
+        self.assertIn("| full collection, 1M live objects, random graph | 10 ms | Boehm's `GC_gcollect` takes 4× "
+                      "snapheap's time (both with 10^6 weak edges); without the weak edges snapheap takes 8 ms and "
+                      "Boehm 2.5× snapheap's time; V8's cppgc 2.5× (1.5× without the weak edges) |", lines)
+        self.assertIn("| full collection, 1M live objects, chain (no weak edges) | 5 ms | V8's cppgc 2× |", lines)
+        self.assertIn("| bytes per small object | 60.4 | V8's cppgc 48.2 |", lines)
+
+    def test_workload_table_and_note(self):
+        self.assertIn("| **cppgc_no_weak** | 12 ms | 12 ms | 0.0% | 83.3 M/s | – | 0 | "
+                      "1.5× snapheap_no_weak's time (1.5–1.5) |  |", self.md.splitlines())
+        self.assertIn("cppgc: ForceGarbageCollectionSlow without stack scanning", self.md)
+
+    def test_package_named(self):
+        self.assertIn("Boehm GC 1:8.2.2 (`libgc-dev`) (1 marker thread), V8's cppgc, Node.js 18.20.4+dfsg-1~deb12u3 "
+                      "(`libnode108`) (unpacked, not installed), glibc malloc", self.md)
+
+    def test_check_passes(self):
+        self.assertEqual(self.check.returncode, 0, self.check.stdout + self.check.stderr)
 
 
 class PickleGraph(unittest.TestCase):
