@@ -243,6 +243,22 @@ inline void cross_check(std::span<const unsigned char> loaded, const snapheap::S
     violation("more unbound weak external references than weak external ones");
 }
 
+/// Whether `again`, a save of the heap that loaded `first` (a snapshot the library wrote), agrees
+/// with it: the same bytes, except in format 3's summary, which counts the map entries the first
+/// save dropped: the loaded maps never had them, so `again` may drop fewer (an Ephemeron field
+/// keeps its dropped state: its key loads as a tombstone). The saved counts must agree.
+inline bool resave_agrees(std::span<const unsigned char> first, std::span<const unsigned char> again) {
+  if (first.size() == again.size() && std::memcmp(first.data(), again.data(), first.size()) == 0) return true;
+  const snapheap::SnapshotInfo a = snapheap::inspect(as_bytes(first));
+  if (a.format_version < 3) return false;
+  const snapheap::SnapshotInfo b = snapheap::inspect(as_bytes(again));
+  const std::size_t body = static_cast<std::size_t>(a.bytes - a.summary_bytes - a.trailer_bytes);
+  return again.size() >= body && std::memcmp(again.data(), first.data(), body) == 0 &&
+         b.summary_bytes + b.trailer_bytes + body == again.size() && b.ephemerons_saved == a.ephemerons_saved &&
+         b.weak_values_saved == a.weak_values_saved && b.ephemerons_dropped <= a.ephemerons_dropped &&
+         b.weak_values_dropped <= a.weak_values_dropped;
+}
+
 /// A heap that loaded saves; the snapshot loads into a fresh heap, which saves the same bytes.
 inline void round_trip(snapheap::Heap& heap) {
   snapheap::ByteBuffer first;
@@ -266,7 +282,8 @@ inline void round_trip(snapheap::Heap& heap) {
     violation("a save of every root wrote external references or unclassified tombstones: " + describe(saved));
   snapheap::ByteBuffer second;
   snapheap::save(again, second);
-  if (second.size() != first.size() || std::memcmp(second.data(), first.data(), first.size()) != 0)
+  if (!resave_agrees({reinterpret_cast<const unsigned char*>(first.data()), first.size()},
+                     {reinterpret_cast<const unsigned char*>(second.data()), second.size()}))
     violation("save, load, save does not give the same bytes (" + std::to_string(first.size()) + " then " +
               std::to_string(second.size()) + ")");
   const snapheap::SnapshotInfo info = snapheap::inspect(first.view());
@@ -411,24 +428,9 @@ inline void check_resaves_identically(std::span<const unsigned char> bytes) {
   snapheap::save(heap, buffer, options);
   const auto* p = reinterpret_cast<const unsigned char*>(buffer.data());
   const std::vector<unsigned char> again(p, p + buffer.size());
-  if (info.format_version < 3) {
-    if (again.size() != bytes.size() || std::memcmp(again.data(), bytes.data(), bytes.size()) != 0)
-      violation("a snapshot the library wrote, loaded into an empty heap, saves other bytes (" +
-                std::to_string(bytes.size()) + " then " + std::to_string(again.size()) + ")");
-    return;
-  }
-  // Format 3: everything up to the summary again, byte for byte. The summary counts the map
-  // entries the first save dropped, which the loaded maps never had: the second save drops fewer
-  // (an Ephemeron field keeps its dropped state: its key loads as a tombstone).
-  const snapheap::SnapshotInfo again_info = snapheap::inspect(as_bytes(again));
-  const std::size_t body = static_cast<std::size_t>(info.bytes - info.summary_bytes - info.trailer_bytes);
-  if (again.size() < body || std::memcmp(again.data(), bytes.data(), body) != 0 ||
-      again_info.summary_bytes + again_info.trailer_bytes + body != again.size())
-    violation("a snapshot the library wrote, loaded into an empty heap, saves other bytes before its summary");
-  if (again_info.ephemerons_saved != info.ephemerons_saved || again_info.weak_values_saved != info.weak_values_saved ||
-      again_info.ephemerons_dropped > info.ephemerons_dropped ||
-      again_info.weak_values_dropped > info.weak_values_dropped)
-    violation("a snapshot the library wrote, loaded into an empty heap, saves another summary");
+  if (!resave_agrees(bytes, again))
+    violation("a snapshot the library wrote, loaded into an empty heap, saves other bytes (" +
+              std::to_string(bytes.size()) + " then " + std::to_string(again.size()) + ")");
 }
 
 /// Counts what is written to it and keeps nothing (the export of a hostile input).

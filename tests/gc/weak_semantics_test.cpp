@@ -303,8 +303,9 @@ TEST_CASE("Ephemeron: a key reachable only through another pair's value (the fix
   for (const auto& w : keys) CHECK(w.expired());
 }
 
+// [big]: stress mode (a collection per allocation) would make the chain's construction quadratic.
 TEST_CASE("Ephemeron: a 100,000-long chain is kept when rooted and collected when not, on a small stack",
-          "[weak]") {
+          "[weak][big]") {
   const GcMode mode = any_mode();
   snapheap_test::run_with_stack(snapheap_test::kSmallStackBytes, [mode] {
     Heap heap(with_mode(mode));
