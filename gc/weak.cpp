@@ -165,6 +165,9 @@ void note_weak_deaths(HeapImpl& heap) noexcept {
   // Watched objects that die now: their records join this collection's batch (a map's watch
   // logs a dead entry instead, at once: the map is told at its next operation).
   if (w.active_watches != 0) {
+    // Most dying values of a collection belong to few maps: the last map's log is kept at hand.
+    std::uint64_t last_owner = 0;
+    std::vector<std::uint64_t>* last_log = nullptr;
     const std::uint64_t* live = table.live_bits();
     const std::uint64_t* marks = table.mark_bits();
     const std::size_t words = std::min(w.watched_bits.size(), table.bit_words());
@@ -185,7 +188,11 @@ void note_weak_deaths(HeapImpl& heap) noexcept {
             free_record(w, r);  // its object died outside a collection (a failed load's)
           } else if (watch.serial != 0) {
             if (watch.owner != 0) {
-              w.dead_entries[watch.owner].push_back(std::uint64_t{slot} | (std::uint64_t{generation} << 32));
+              if (watch.owner != last_owner || !last_log) {
+                last_owner = watch.owner;
+                last_log = &w.dead_entries[watch.owner];
+              }
+              last_log->push_back(std::uint64_t{slot} | (std::uint64_t{generation} << 32));
               free_record(w, r);
             } else {
               w.dying.emplace_back(r, watch.serial);

@@ -203,8 +203,13 @@ class Tracer {
       const Object* target = detail::live_target(tag, slot, generation) ? value : nullptr;
       return visitor_->visit_ephemeron(tag, slot, generation, &key, target, value_handle, owner);
     }
-    SNAPHEAP_DCHECK(tag == tag_, "an Ephemeron's key is in another heap: edges must stay within one heap");
-    if (tag != tag_) return;
+    if (tag != tag_) {
+      // A tombstone (a key a snapshot left out) names no heap; a key in a live other heap is a
+      // mistake.
+      SNAPHEAP_DCHECK(detail::heap_of(tag) == nullptr,
+                      "an Ephemeron's key is in another heap: edges must stay within one heap");
+      return;
+    }
     if (heap_->generation(slot) != generation) {
       // The key died in an earlier collection: a map's entry still there is reported again.
       if (owner) ephemerons_->push_back({slot, generation, nullptr, owner});

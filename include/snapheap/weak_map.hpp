@@ -409,10 +409,8 @@ class WeakValueMap final : public Object {
     bool used() const noexcept { return !value.empty(); }
     const Key& id() const noexcept { return key; }
   };
-  static void clear_entry(Entry& e) noexcept {
-    e.key = Key{};
-    e.value.reset();
-  }
+  // A hole keeps its key until the next compaction (used() reads the value).
+  static void clear_entry(Entry& e) noexcept { e.value.reset(); }
   /// A value the map watches, and the keys it is stored under.
   struct Watched {
     detail::WatchId watch;
