@@ -88,6 +88,8 @@ void record_pause(HeapStats& stats, std::chrono::nanoseconds pause) noexcept;
 void check_traces_or_stop(const HeapImpl& heap) noexcept;
 
 // The phases (gc/mark.cpp, gc/sweep.cpp).
+/// Traces the gray objects on `stack` (and what they make gray) until it is empty.
+void drain(MarkStack& stack, Tracer& tracer) noexcept;
 void mark_roots(HeapImpl& heap) noexcept;
 std::size_t count_expired_weak(HeapImpl& heap) noexcept;
 SweepResult sweep(HeapImpl& heap, bool keep_marks = false) noexcept;

@@ -55,12 +55,7 @@ void minor_collection(HeapImpl& heap) noexcept {
   table.set_phase(Phase::kMarking);
   mark_young_roots(table);
   Tracer tracer = TracerAccess::marking(table);
-  MarkStack& stack = table.mark_stack();
-  while (!stack.empty()) {
-    const Object* o = stack.back();
-    stack.pop_back();
-    o->trace(tracer);
-  }
+  drain(table.mark_stack(), tracer);
   settle_ephemerons(heap);
   note_weak_deaths(heap);
   const std::size_t expired = count_expired_weak(heap);

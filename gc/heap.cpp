@@ -86,7 +86,7 @@ std::size_t Heap::adjust_external_memory(std::ptrdiff_t delta) {
 }
 
 void Heap::prepare_make(std::size_t bytes) {
-  detail::run_death_callbacks(*impl_);
+  // One call after the collection (if any) runs every ready batch, older ones first.
   detail::Collector::prepare_make(*impl_, bytes);
   detail::run_death_callbacks(*impl_);
   detail::Collector::refresh_inline_budget(*impl_);

@@ -6,7 +6,6 @@
 
 namespace snapheap::detail {
 
-namespace {
 void drain(MarkStack& stack, Tracer& tracer) noexcept {
   while (!stack.empty()) {
     const Object* o = stack.back();
@@ -14,7 +13,6 @@ void drain(MarkStack& stack, Tracer& tracer) noexcept {
     o->trace(tracer);
   }
 }
-}  // namespace
 
 // Roots are the slots with a nonzero root count (Strong handles and named roots). The scan reads
 // the dense root-count array 64 slots at a time and skips blocks with no root (a vectorized OR),

@@ -23,14 +23,6 @@ std::uint64_t identity_of(const ObjectTable& table, const Object* o) noexcept {
 
 // ---- ephemerons ------------------------------------------------------------------------------------
 
-void drain(MarkStack& stack, Tracer& tracer) noexcept {
-  while (!stack.empty()) {
-    const Object* o = stack.back();
-    stack.pop_back();
-    o->trace(tracer);
-  }
-}
-
 /// One pass over the pending ephemerons: those whose key is marked now shade their value and
 /// leave the list, as do those whose key died before this marking. Returns whether any shaded.
 bool scan_pending(ObjectTable& table) noexcept {
