@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -147,21 +148,27 @@ SnapshotStats save_file(Heap& heap, const std::filesystem::path& path, const Sav
 }
 
 void read_all(int fd, const std::filesystem::path& path, ByteBuffer& out, std::size_t hint) {
-  out.reserve(hint + 1);
+  // Reads into the buffer, sized to the file's size at open; once it is full, probes with a
+  // small read before growing, so that a file read to its end is held once, not in a buffer of
+  // twice its size.
+  out.reserve(hint);
   for (;;) {
-    if (out.capacity() - out.size() < 65536) out.reserve(out.capacity() * 2 + 65536);
     const std::size_t old = out.size();
-    out.resize(out.capacity());
-    const ssize_t n = file_ops().read(fd, out.data() + old, out.size() - old);
-    if (n < 0 && errno == EINTR) {
-      out.resize(old);
-      continue;
+    ssize_t n = 0;
+    if (out.capacity() == old) {
+      char probe[65536];
+      n = file_ops().read(fd, probe, sizeof probe);
+      if (n > 0) {
+        out.reserve(old * 2 + sizeof probe);
+        out.append(probe, static_cast<std::size_t>(n));
+      }
+    } else {
+      out.resize(out.capacity());
+      n = file_ops().read(fd, out.data() + old, out.size() - old);
+      out.resize(old + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
     }
-    if (n < 0) {
-      out.resize(old);
-      io_error("cannot read", path, errno);
-    }
-    out.resize(old + static_cast<std::size_t>(n));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) io_error("cannot read", path, errno);
     if (n == 0) return;
   }
 }

@@ -3,6 +3,7 @@
 // object. Everything is iterative: nothing here is proportional to graph depth on the C++ stack.
 #include <algorithm>
 #include <limits>
+#include <stdexcept>
 
 #include "snapheap/inspect.hpp"
 
@@ -17,7 +18,8 @@ constexpr std::uint32_t kNone = SnapshotGraph::kNone;
 // Lengauer and Tarjan's algorithm ("A fast algorithm for finding dominators in a flowgraph",
 // 1979) with simple path compression (O(E log N)), over DFS numbers: 1 is the synthetic root
 // (its successors are the roots' objects, in name order), 2..n the objects it reaches through
-// strong references, 0 "none". The arrays are 32-bit and freed as soon as they are done with.
+// strong references, 0 "none". The arrays are 32-bit and freed as soon as they are done with;
+// the file's records are decoded once, in file order, into arrays of targets.
 Dominators dominators(const SnapshotGraph& graph) {
   const std::uint32_t objects = graph.objects();
   Dominators result;
@@ -28,6 +30,19 @@ Dominators dominators(const SnapshotGraph& graph) {
     return result;
   }
 
+  // The predecessor lists below are indexed by 32 bits.
+  if (graph.counts().strong_refs + graph.roots().size() > std::numeric_limits<std::uint32_t>::max())
+    throw std::length_error("dominators: more than 4,294,967,295 strong references in one graph");
+
+  // ---- the strong references, decoded once in file order: succ[first[id] .. first[id + 1]) ----
+  std::vector<std::uint32_t> first(std::size_t{objects} + 1), succ;
+  succ.reserve(graph.counts().strong_refs);
+  for (std::uint32_t id = 0; id < objects; ++id) {
+    first[id] = static_cast<std::uint32_t>(succ.size());
+    graph.for_each_strong(id, [&](std::uint32_t target, std::uint32_t) { succ.push_back(target); });
+  }
+  first[objects] = static_cast<std::uint32_t>(succ.size());
+
   // ---- the depth-first search: dfnum (by ID), vertex and parent (by DFS number) ----
   std::vector<std::uint32_t> dfnum(objects, 0);
   std::vector<std::uint32_t> vertex{0, kNone};  // vertex[1]: the synthetic root
@@ -35,32 +50,33 @@ Dominators dominators(const SnapshotGraph& graph) {
   vertex.reserve(std::size_t{objects} + 2);
   parent.reserve(std::size_t{objects} + 2);
   {
-    // Collects an object's strong targets in record order, into a per-frame slice of `pending`.
-    std::vector<std::uint32_t> pending;  // the targets still to try, of every open frame
-    std::vector<std::pair<std::uint32_t, std::size_t>> frames;  // (DFS number, pending size at entry)
+    struct Frame {
+      std::uint32_t v, next;  // DFS number; the next of its references in succ
+    };
+    std::vector<Frame> frames;
     const auto discover = [&](std::uint32_t id, std::uint32_t from) {
-      const auto n = static_cast<std::uint32_t>(vertex.size());
-      dfnum[id] = n;
+      const auto v = static_cast<std::uint32_t>(vertex.size());
+      dfnum[id] = v;
       vertex.push_back(id);
       parent.push_back(from);
-      frames.emplace_back(n, pending.size());
-      // Pushed in reverse so that they are tried in record order.
-      const std::size_t mark = pending.size();
-      graph.for_each_strong(id, [&](std::uint32_t target, std::uint32_t) { pending.push_back(target); });
-      std::reverse(pending.begin() + static_cast<std::ptrdiff_t>(mark), pending.end());
+      frames.push_back({v, first[id]});
+      // The targets' DFS numbers and reference ranges are read next: start those misses together.
+      for (std::uint32_t e = first[id]; e < first[id + 1]; ++e) {
+        __builtin_prefetch(&dfnum[succ[e]]);
+        __builtin_prefetch(&first[succ[e]]);
+      }
     };
     for (const auto& root : graph.roots()) {
       if (dfnum[root.id] != 0) continue;
       discover(root.id, 1);
       while (!frames.empty()) {
-        auto& [v, base] = frames.back();
-        if (pending.size() == base) {
+        Frame& top = frames.back();
+        if (top.next == first[vertex[top.v] + 1]) {
           frames.pop_back();
           continue;
         }
-        const std::uint32_t w = pending.back();
-        pending.pop_back();
-        if (dfnum[w] == 0) discover(w, v);
+        const std::uint32_t w = succ[top.next++];
+        if (dfnum[w] == 0) discover(w, top.v);
       }
     }
   }
@@ -68,54 +84,76 @@ Dominators dominators(const SnapshotGraph& graph) {
   result.reachable = n - 1;
 
   // ---- predecessors by DFS number (every edge between reached nodes, and root -> root object) ----
-  std::vector<std::uint32_t> pred_first(std::size_t{n} + 2, 0);
-  for (const auto& root : graph.roots()) ++pred_first[dfnum[root.id] + 1];
-  for (std::uint32_t v = 2; v <= n; ++v)
-    graph.for_each_strong(vertex[v], [&](std::uint32_t target, std::uint32_t) { ++pred_first[dfnum[target] + 1]; });
-  for (std::size_t i = 1; i < pred_first.size(); ++i) pred_first[i] += pred_first[i - 1];
-  std::vector<std::uint32_t> preds(pred_first[n + 1]);
-  {
-    std::vector<std::uint32_t> fill(pred_first.begin(), pred_first.end() - 1);
-    for (const auto& root : graph.roots()) preds[fill[dfnum[root.id]]++] = 1;
-    for (std::uint32_t v = 2; v <= n; ++v)
-      graph.for_each_strong(vertex[v], [&](std::uint32_t target, std::uint32_t) { preds[fill[dfnum[target]]++] = v; });
+  // pred_first[w] is w's first predecessor; filling advances it to the next one's, so that w's
+  // predecessors end up at [pred_first[w - 1], pred_first[w]).
+  std::vector<std::uint32_t> pred_first(std::size_t{n} + 1, 0);
+  for (const auto& root : graph.roots()) ++pred_first[dfnum[root.id]];
+  for (std::uint32_t id = 0; id < objects; ++id)
+    if (dfnum[id] != 0)
+      for (std::uint32_t e = first[id]; e < first[id + 1]; ++e) ++pred_first[dfnum[succ[e]]];
+  std::size_t edges = 0;
+  for (std::uint32_t w = 0; w <= n; ++w) {
+    const std::uint32_t count = pred_first[w];
+    pred_first[w] = static_cast<std::uint32_t>(edges);
+    edges += count;
   }
-  std::vector<std::uint32_t>().swap(dfnum);
+  std::vector<std::uint32_t> preds(edges);
+  for (const auto& root : graph.roots()) preds[pred_first[dfnum[root.id]]++] = 1;
+  for (std::uint32_t id = 0; id < objects; ++id)
+    if (const std::uint32_t v = dfnum[id]; v != 0)
+      for (std::uint32_t e = first[id]; e < first[id + 1]; ++e) preds[pred_first[dfnum[succ[e]]]++] = v;
+  for (auto* v : {&dfnum, &first, &succ}) std::vector<std::uint32_t>().swap(*v);
 
   // ---- semidominators, then immediate dominators ----
-  std::vector<std::uint32_t> semi(std::size_t{n} + 1), label(std::size_t{n} + 1), ancestor(std::size_t{n} + 1, 0);
+  // The forest of linked vertices lives in `link`: a vertex is linked once its semidominator is
+  // known, which happens in decreasing DFS order, so "linked" is "above the vertex at hand" and
+  // a vertex's ancestor starts as its DFS parent (no separate parent array). Ancestor and label
+  // share a cache line.
+  struct Link {
+    std::uint32_t ancestor, label;
+  };
+  std::vector<Link> link(std::size_t{n} + 1);
+  for (std::uint32_t v = 1; v <= n; ++v) link[v] = {parent[v], v};
+  std::vector<std::uint32_t>().swap(parent);
+  std::vector<std::uint32_t> semi(std::size_t{n} + 1);
+  for (std::uint32_t v = 1; v <= n; ++v) semi[v] = v;
   // dom[v] doubles as v's link in its bucket until v leaves the bucket (once) and gets its dominator.
   std::vector<std::uint32_t> dom(std::size_t{n} + 1, 0), bucket(std::size_t{n} + 1, 0);
-  for (std::uint32_t v = 1; v <= n; ++v) semi[v] = label[v] = v;
   std::vector<std::uint32_t> chain;
-  const auto eval = [&](std::uint32_t v) {
-    if (ancestor[v] == 0) return v;
+  // The vertex of least semidominator on v's path to the root of its tree in the forest (v
+  // itself when v is a root); vertices above `linked_above` are linked.
+  const auto eval = [&](std::uint32_t v, std::uint32_t linked_above) {
+    if (v <= linked_above) return v;
     // Compress the path v -> ... below the forest root, iteratively.
     std::uint32_t x = v;
-    while (ancestor[ancestor[x]] != 0) {
+    while (link[x].ancestor > linked_above) {
       chain.push_back(x);
-      x = ancestor[x];
+      x = link[x].ancestor;
     }
     while (!chain.empty()) {
       const std::uint32_t y = chain.back();
       chain.pop_back();
-      if (semi[label[ancestor[y]]] < semi[label[y]]) label[y] = label[ancestor[y]];
-      ancestor[y] = ancestor[ancestor[y]];
+      const Link above = link[link[y].ancestor];
+      if (semi[above.label] < semi[link[y].label]) link[y].label = above.label;
+      link[y].ancestor = above.ancestor;
     }
-    return label[v];
+    return link[v].label;
   };
+  constexpr std::uint32_t kAhead = 8;  // vertices ahead whose predecessors' links are prefetched
   for (std::uint32_t w = n; w >= 2; --w) {
-    for (std::uint32_t e = pred_first[w]; e < pred_first[w + 1]; ++e) {
-      const std::uint32_t u = eval(preds[e]);
+    if (w > kAhead + 1)
+      for (std::uint32_t e = pred_first[w - kAhead - 1]; e < pred_first[w - kAhead]; ++e) __builtin_prefetch(&link[preds[e]]);
+    for (std::uint32_t e = pred_first[w - 1]; e < pred_first[w]; ++e) {
+      const std::uint32_t u = eval(preds[e], w);
       if (semi[u] < semi[w]) semi[w] = semi[u];
     }
     dom[w] = bucket[semi[w]];
     bucket[semi[w]] = w;
-    const std::uint32_t p = parent[w];
-    ancestor[w] = p;
+    // w is linked to its parent now.
+    const std::uint32_t p = link[w].ancestor;
     for (std::uint32_t v = bucket[p]; v != 0;) {
       const std::uint32_t next = dom[v];
-      const std::uint32_t u = eval(v);
+      const std::uint32_t u = eval(v, w - 1);
       dom[v] = semi[u] < semi[v] ? u : p;
       v = next;
     }
@@ -123,30 +161,27 @@ Dominators dominators(const SnapshotGraph& graph) {
   }
   for (std::uint32_t w = 2; w <= n; ++w)
     if (dom[w] != semi[w]) dom[w] = dom[dom[w]];
-  for (auto* v : {&preds, &pred_first, &semi, &label, &ancestor, &bucket, &parent}) std::vector<std::uint32_t>().swap(*v);
+  for (auto* v : {&preds, &pred_first, &semi, &bucket}) std::vector<std::uint32_t>().swap(*v);
+  std::vector<Link>().swap(link);
 
-  // ---- retained bytes: a dominator has a smaller DFS number than what it dominates ----
-  // The results by ID, allocated only now: peak memory is the work arrays' or these, not both.
+  // ---- retained bytes and objects: a dominator has a smaller DFS number than what it dominates ----
+  // The results by ID, allocated only now and summed in place: peak memory is the work arrays'
+  // or these, not both.
   result.idom.assign(objects, kNone);
   result.retained.assign(objects, 0);
   result.retained_objects.assign(objects, 0);
-  {
-    std::vector<std::uint64_t> retained(std::size_t{n} + 1, 0);
-    for (std::uint32_t w = n; w >= 2; --w) {
-      retained[w] += graph.self_bytes(vertex[w]);
-      retained[dom[w]] += retained[w];
-    }
-    for (std::uint32_t w = 2; w <= n; ++w) result.retained[vertex[w]] = retained[w];
-  }
-  // Object counts likewise.
-  std::vector<std::uint32_t> count(std::size_t{n} + 1, 0);
   for (std::uint32_t w = n; w >= 2; --w) {
-    count[w] += 1;
-    count[dom[w]] += count[w];
-  }
-  for (std::uint32_t w = 2; w <= n; ++w) {
-    result.idom[vertex[w]] = dom[w] == 1 ? Dominators::kRoots : vertex[dom[w]];
-    result.retained_objects[vertex[w]] = count[w];
+    const std::uint32_t id = vertex[w];
+    result.retained[id] += graph.self_bytes(id);
+    result.retained_objects[id] += 1;
+    if (dom[w] == 1) {
+      result.idom[id] = Dominators::kRoots;
+      continue;
+    }
+    const std::uint32_t owner = vertex[dom[w]];
+    result.idom[id] = owner;
+    result.retained[owner] += result.retained[id];
+    result.retained_objects[owner] += result.retained_objects[id];
   }
   return result;
 }

@@ -91,8 +91,8 @@ SnapshotInfo inspect(const std::filesystem::path& path);
 ///
 /// Objects are numbered 0..objects()-1: in a file, by their snapshot IDs; for a live heap, in
 /// the order a breadth-first walk from the roots reaches them (as a save would number them).
-/// The graph keeps the file's bytes and an 8-byte index per object, and decodes references on
-/// demand: about 8 bytes per object beyond the file.
+/// The graph keeps the file's bytes and a 4-byte index per object (8 for a file over 4 GiB), and
+/// decodes references on demand: about 4 bytes per object beyond the file.
 class SnapshotGraph {
  public:
   static constexpr std::uint32_t kNone = 0xffffffffu;
@@ -159,8 +159,33 @@ class SnapshotGraph {
   friend struct GraphBuilder;
   const unsigned char* refs_begin(std::uint32_t id, const unsigned char*& refs_end) const noexcept;
 
+  /// Offsets into bytes_: 4 bytes each while they fit (a file under 4 GiB), 8 beyond.
+  class Offsets {
+   public:
+    void reserve(std::size_t count, std::uint64_t max_offset) {
+      wide_ = max_offset > 0xffffffffu;
+      if (wide_) wide_at_.reserve(count); else narrow_at_.reserve(count);
+    }
+    void push_back(std::uint64_t offset) {
+      if (!wide_ && offset > 0xffffffffu) {  // a live graph outgrew 4 GiB: widen once
+        wide_at_.assign(narrow_at_.begin(), narrow_at_.end());
+        std::vector<std::uint32_t>().swap(narrow_at_);
+        wide_ = true;
+      }
+      if (wide_) wide_at_.push_back(offset); else narrow_at_.push_back(static_cast<std::uint32_t>(offset));
+    }
+    std::uint64_t operator[](std::size_t i) const noexcept { return wide_ ? wide_at_[i] : narrow_at_[i]; }
+    std::size_t size() const noexcept { return wide_ ? wide_at_.size() : narrow_at_.size(); }
+    bool empty() const noexcept { return size() == 0; }
+
+   private:
+    std::vector<std::uint32_t> narrow_at_;
+    std::vector<std::uint64_t> wide_at_;
+    bool wide_ = false;
+  };
+
   ByteBuffer bytes_;                       // the file, or (live) records of references only
-  std::vector<std::uint64_t> record_at_;   // objects + 1 offsets of the records' length fields
+  Offsets record_at_;                      // objects + 1 offsets of the records' length fields
   std::vector<std::uint64_t> cell_bytes_;  // live only
   std::vector<std::uint32_t> run_end_;     // the type runs: one past each run's last ID
   std::vector<std::uint32_t> run_type_;

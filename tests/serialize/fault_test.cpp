@@ -56,6 +56,12 @@ struct Faults {
   const unsigned char* watch_begin = nullptr;  // writes from inside [watch_begin, watch_end)
   const unsigned char* watch_end = nullptr;    // are counted in watched_writes
   int watched_writes = 0;
+  std::size_t read_chunk = 0;        // a read delivers at most this many bytes (0: no limit)
+  int read_eintr_every = 0;          // every n-th read fails with EINTR first (0: never)
+  long long read_budget = -1;        // bytes the reads may deliver before failing with EIO; -1: no limit
+  std::string grow_path;             // the first read appends grow_bytes to this file (it grows after open)
+  std::size_t grow_bytes = 0;
+  int read_calls = 0;
 };
 Faults g_faults;
 
@@ -78,6 +84,27 @@ ssize_t faulty_write(int fd, const void* data, std::size_t size) {
     return n;
   }
   return sys().write(fd, data, size);
+}
+ssize_t faulty_read(int fd, void* data, std::size_t size) {
+  if (++g_faults.read_calls == 1 && !g_faults.grow_path.empty()) {
+    std::ofstream more(g_faults.grow_path, std::ios::binary | std::ios::app);
+    more << std::string(g_faults.grow_bytes, 'x');
+  }
+  if (g_faults.read_eintr_every > 0 && g_faults.read_calls % g_faults.read_eintr_every == 0) {
+    errno = EINTR;
+    return -1;
+  }
+  if (g_faults.read_chunk > 0) size = std::min(size, g_faults.read_chunk);
+  if (g_faults.read_budget >= 0) {
+    if (g_faults.read_budget == 0) {
+      errno = EIO;
+      return -1;
+    }
+    size = std::min<std::size_t>(size, static_cast<std::size_t>(g_faults.read_budget));
+  }
+  const ssize_t n = sys().read(fd, data, size);
+  if (n > 0 && g_faults.read_budget > 0) g_faults.read_budget -= n;
+  return n;
 }
 int faulty_openat(int dirfd, const char* path, int flags, unsigned mode) {
   if (g_faults.tmpfile_unsupported && (flags & O_TMPFILE) == O_TMPFILE) {
@@ -120,6 +147,7 @@ class FaultScope {
     g_faults = Faults();
     detail::FileOps& ops = detail::file_ops();
     ops.write = &faulty_write;
+    ops.read = &faulty_read;
     ops.openat = &faulty_openat;
     ops.fsync = &faulty_fsync;
     ops.linkat = &faulty_linkat;
@@ -489,6 +517,57 @@ TEST_CASE("a failing rename or link leaves the old snapshot", "[serialize][harde
     g_faults.tmpfile_unsupported = true;
     g_faults.temp_open_errno = EACCES;
     expect_failed_save(s, EACCES);
+  }
+}
+
+TEST_CASE("reading a snapshot file: short reads, EINTR, a file that grows after opening, a failing read",
+          "[serialize][hardening]") {
+  TempDir dir;
+  const fs::path path = dir.path() / "read.snap";
+  {
+    Heap heap;
+    build(heap, 20000, 11);
+    save(heap, path);
+  }
+  const std::vector<unsigned char> expected = read_file(path);
+  REQUIRE(expected.size() > 160000);
+  FaultScope faults;
+  SECTION("short reads and interrupted ones deliver every byte") {
+    g_faults.read_chunk = GENERATE(std::size_t{1000}, std::size_t{65536}, std::size_t{70001});
+    g_faults.read_eintr_every = 3;
+    CHECK(read_file(path) == expected);
+    CHECK(mark_of(path) == 11);
+    CHECK(g_faults.read_calls > 3);
+  }
+  SECTION("a file that grew after its size was taken is read to its end, and then fails to load") {
+    g_faults.grow_path = path.string();
+    g_faults.grow_bytes = GENERATE(std::size_t{1}, std::size_t{65536}, std::size_t{300000});
+    std::vector<unsigned char> grown = expected;
+    grown.insert(grown.end(), g_faults.grow_bytes, 'x');
+    ByteBuffer buffer;
+    read_snapshot_file(path, buffer);
+    CHECK(bytes_of(buffer) == grown);
+    Heap heap;
+    CHECK_THROWS_AS(load(heap, path), SnapshotError);
+    CHECK(heap.stats().live_objects == 0);
+  }
+  SECTION("a file read to its end is held in a buffer of its size, not of twice its size") {
+    ByteBuffer buffer;
+    read_snapshot_file(path, buffer);
+    CHECK(buffer.size() == expected.size());
+    CHECK(buffer.capacity() < expected.size() + 65536);
+  }
+  SECTION("a read that fails says what and where") {
+    g_faults.read_budget = GENERATE(0LL, 1000LL, 100000LL);
+    CHECK_THROWS_MATCHES(read_file(path), SnapshotError,
+                         snapheap_stest::HasCode(SnapshotErrc::io_error, std::strerror(EIO)));
+    g_faults.read_calls = 0;
+    try {
+      read_file(path);
+      FAIL("the read did not fail");
+    } catch (const SnapshotError& e) {
+      CHECK_THAT(e.what(), Catch::Contains("cannot read") && Catch::Contains(path.filename().string()));
+    }
   }
 }
 
