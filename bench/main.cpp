@@ -6,11 +6,14 @@
 //   snapheap_bench [Google Benchmark flags]     every benchmark at every size
 //   snapheap_bench --scaling [flags]            only 10^6 and 10^7 of the families run at 10^7
 //   snapheap_bench --smoke [flags]              every benchmark at one tiny size (CI's bench stage)
+//   snapheap_bench --progress-fd=N [flags]      also "group k/N: <name>" on fd N as each group
+//                                               starts (bench/run-report's progress lines)
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 
 #include <cstdlib>
 #include <string>
+#include <utility>
 
 #include "support.hpp"
 
@@ -30,12 +33,15 @@ void register_barrier_benchmarks();
 }  // namespace snapbench
 
 int main(int argc, char** argv) {
-  // --scaling and --smoke (ours, taken out before Google Benchmark parses the rest): see
-  // set_scaling_only() and set_smoke().
+  // --scaling, --smoke and --progress-fd=N (ours, taken out before Google Benchmark parses the
+  // rest): see set_scaling_only(), set_smoke() and set_progress_fd().
   int kept = 1;
+  const std::string progress_fd = "--progress-fd=";
   for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--scaling") snapbench::set_scaling_only(true);
-    else if (std::string(argv[i]) == "--smoke") snapbench::set_smoke(true);
+    const std::string arg = argv[i];
+    if (arg == "--scaling") snapbench::set_scaling_only(true);
+    else if (arg == "--smoke") snapbench::set_smoke(true);
+    else if (arg.starts_with(progress_fd)) snapbench::set_progress_fd(std::atoi(arg.c_str() + progress_fd.size()));
     else argv[kept++] = argv[i];
   }
   argc = kept;
@@ -52,18 +58,25 @@ int main(int argc, char** argv) {
     mallopt(M_MMAP_MAX, 0);
   }
   snapbench::boehm_init();
-  snapbench::register_memory_benchmarks();
-  snapbench::register_alloc_benchmarks();
-  snapbench::register_barrier_benchmarks();
-  snapbench::register_collect_benchmarks();
-  snapbench::register_weak_benchmarks();
-  snapbench::register_weak_map_benchmarks();
-  snapbench::register_payload_benchmarks();
-  snapbench::register_graph_benchmarks();
-  snapbench::register_seed_benchmarks();
-  snapbench::register_chain_benchmarks();
-  snapbench::register_file_benchmarks();
-  snapbench::register_container_benchmarks();
+  // One group per file, in run order; each names what it measures (the progress lines).
+  const std::pair<const char*, void (*)()> groups[] = {
+      {"memory per object", snapbench::register_memory_benchmarks},
+      {"allocation", snapbench::register_alloc_benchmarks},
+      {"write barrier", snapbench::register_barrier_benchmarks},
+      {"collection", snapbench::register_collect_benchmarks},
+      {"weak handles", snapbench::register_weak_benchmarks},
+      {"death callbacks and weak maps", snapbench::register_weak_map_benchmarks},
+      {"payload save/load", snapbench::register_payload_benchmarks},
+      {"graph save/load", snapbench::register_graph_benchmarks},
+      {"seed model save/load", snapbench::register_seed_benchmarks},
+      {"chain save/load", snapbench::register_chain_benchmarks},
+      {"file save/load", snapbench::register_file_benchmarks},
+      {"containers", snapbench::register_container_benchmarks},
+  };
+  for (const auto& [name, register_group] : groups) {
+    snapbench::begin_group(name);
+    register_group();
+  }
 
   benchmark::AddCustomContext("snapheap_build_type", SNAPHEAP_BENCH_BUILD_TYPE);
   benchmark::AddCustomContext("snapheap_cxx_flags", SNAPHEAP_BENCH_CXX_FLAGS);

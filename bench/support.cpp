@@ -38,8 +38,39 @@ int heavy_repetitions() {
   return repetitions;
 }
 
+// The groups that registered a benchmark, in registration (and run) order; the name begin_group()
+// gave, until a benchmark is registered under it.
+std::vector<std::string> groups;
+std::string pending_group;
+int progress_fd = -1;
+std::size_t started_group = static_cast<std::size_t>(-1);
+
+std::size_t current_group() {
+  if (!pending_group.empty() || groups.empty()) {
+    groups.push_back(pending_group.empty() ? "other" : pending_group);
+    pending_group.clear();
+  }
+  return groups.size() - 1;
+}
+
+// Outside the timed loop, once per group: the line for run-report (a group runs as one block, as
+// it registered).
+void note_group_start(std::size_t group) {
+  if (progress_fd < 0 || group == started_group) return;
+  started_group = group;
+  const std::string line = "group " + std::to_string(group + 1) + "/" + std::to_string(groups.size()) + ": " +
+                           groups[group] + "\n";
+  for (std::size_t done = 0; done < line.size();) {
+    const ssize_t wrote = ::write(progress_fd, line.data() + done, line.size() - done);
+    if (wrote <= 0) return;
+    done += static_cast<std::size_t>(wrote);
+  }
+}
+
 void add_one(const std::string& name, BenchFn fn, std::int64_t n, const AddOptions& options) {
-  auto* b = benchmark::RegisterBenchmark(name.c_str(), [fn](benchmark::State& state) {
+  const std::size_t group = current_group();
+  auto* b = benchmark::RegisterBenchmark(name.c_str(), [fn, group](benchmark::State& state) {
+    note_group_start(group);
     fn(state, state.range(0));
   });
   b->Arg(n)->Unit(benchmark::kMicrosecond);
@@ -67,6 +98,8 @@ std::vector<std::int64_t> selected(const std::vector<std::int64_t>& sizes) {
 
 void set_scaling_only(bool on) noexcept { scaling_only = on; }
 void set_smoke(bool on) noexcept { smoke = on; }
+void begin_group(const std::string& name) { pending_group = name; }
+void set_progress_fd(int fd) noexcept { progress_fd = fd; }
 
 void add(const std::string& name, BenchFn fn, const std::vector<std::int64_t>& sizes, AddOptions options) {
   for (std::int64_t n : selected(sizes)) add_one(name, fn, n, options);

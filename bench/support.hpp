@@ -74,6 +74,14 @@ void set_scaling_only(bool on) noexcept;
 /// seconds (with --benchmark_min_time=0: one iteration each, unless a benchmark fixes its count).
 inline constexpr std::int64_t kSmokeElements = 1'000;
 void set_smoke(bool on) noexcept;
+/// Benchmark groups, for progress lines: main() calls begin_group() before each register_*
+/// function, and every benchmark registered after it belongs to that group (a group that registers
+/// nothing, as most do in --scaling mode, is not counted).
+void begin_group(const std::string& name);
+/// `snapheap_bench --progress-fd=N`: when the first benchmark of a group starts (before its timed
+/// loop), write "group k/N: <name>" and a newline to file descriptor N (bench/run-report prints
+/// these lines and sends the console output to a log).
+void set_progress_fd(int fd) noexcept;
 
 // ---- timing and counters ---------------------------------------------------------------------------
 
