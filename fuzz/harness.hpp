@@ -25,7 +25,9 @@
 //            exactly what inspect() accepts and agrees with its counts; then dominators(),
 //            shortest_path(), weak_holders(), tombstones() and export_devtools() run on it:
 //            dominators only under dominators, retained bytes at least the self bytes, every
-//            path a chain of strong references from a root, the export's size bounded.
+//            path a chain of strong references from a root, the export's size bounded; `snapheap
+//            diff` (tools/graph_diff.cpp) of the graph with itself finds only its unreachable
+//            objects (which have no root path), and from an empty graph, every object added.
 //
 // A broken property throws PropertyViolation; the fuzz targets turn it into a crash. Any
 // exception other than SnapshotError escaping load or inspect is a failure too.
@@ -49,6 +51,7 @@
 #include "seed/seed_model.hpp"
 #include "serialize/checksum.hpp"
 #include "serialize/format.hpp"
+#include "tools/graph_diff.hpp"
 
 namespace snapheap_fuzz {
 
@@ -501,6 +504,15 @@ inline void check_graph(std::span<const unsigned char> bytes) {
                                               dom.retained[d] < dom.retained[id] + graph.self_bytes(d)))
       violation("a dominator that does not retain what it dominates");
   }
+  const snapheap_tool::GraphDiff itself = snapheap_tool::compare(graph, graph);
+  const std::uint64_t unreached = graph.objects() - dom.reachable;
+  if (itself.changed != 0 || itself.removed != unreached || itself.added != unreached || !itself.roots_added.empty() ||
+      !itself.roots_removed.empty() || !itself.roots_changed.empty())
+    violation("snapheap diff of a graph with itself found more than its unreachable objects");
+  const snapheap_tool::GraphDiff from_empty = snapheap_tool::compare(SnapshotGraph(), graph);
+  if (from_empty.added != graph.objects() || from_empty.removed != 0 || from_empty.changed != 0 ||
+      !from_empty.roots_removed.empty() || !from_empty.roots_changed.empty() || from_empty.roots_added.empty() != graph.roots().empty())
+    violation("snapheap diff from an empty graph did not find every object added");
   std::uint32_t probes = 0;
   for (std::uint32_t id = 0; id < graph.objects() && probes < 64; id += 1 + graph.objects() / 64, ++probes) {
     const snapheap::RetainerPath path = snapheap::shortest_path(graph, id);
