@@ -154,9 +154,11 @@ SnapshotStats save_file(Heap& heap, const std::filesystem::path& path, const Sav
 }
 
 void read_all(int fd, const std::filesystem::path& path, ByteBuffer& out, std::size_t hint) {
+  // One byte past the size fstat gave, so that the read that finds the end needs no growth (a
+  // file that grew since is read on, the buffer doubling).
   out.reserve(hint + 1);
   for (;;) {
-    if (out.capacity() - out.size() < 65536) out.reserve(out.capacity() * 2 + 65536);
+    if (out.size() == out.capacity()) out.reserve(out.capacity() * 2 + 65536);
     const std::size_t old = out.size();
     out.resize(out.capacity());
     const ssize_t n = file_ops().read(fd, out.data() + old, out.size() - old);
