@@ -14,7 +14,10 @@
 // measures where (here, in this -O3 build: ~11k nodes saving and ~7k loading for Boost, ~30k for
 // cereal; other builds differ, e.g. ~65k for cereal at -O2). snapheap does not recurse (save/chain).
 #include <cstdint>
+#include <istream>
 #include <memory>
+#include <ostream>
+#include <string>
 #include <vector>
 
 #include "baselines.hpp"
@@ -72,6 +75,54 @@ void load_snapheap(benchmark::State& state, std::int64_t n) {
   }
   set_snapshot_counters(state, n, f.bytes);
   state.SetLabel(std::string("warm; reused heap; checksum verified") + kShallowNote);
+}
+
+// The stream paths, against the ByteBuffer rows above (as in bench_snapshot_payload.cpp):
+// snapheap_stream saves to a std::ostream over a memory streambuf into a reused vector and loads
+// from a std::istream that can seek; snapheap_pipe loads from one that cannot.
+void save_stream(benchmark::State& state, std::int64_t n) {
+  auto& f = fixture<SnapheapGraphSnapshot>(key("graph/snapheap", n), n);
+  std::vector<char> storage;
+  {
+    VectorOutBuf warm(storage);  // the storage grows to the snapshot's size once, untimed
+    std::ostream out(&warm);
+    snapheap::save(f.heap, out);
+  }
+  std::uint64_t bytes = 0;
+  TimedFaults faults;
+  for (auto _ : state) {
+    VectorOutBuf buf(storage);
+    std::ostream out(&buf);
+    bytes = snapheap::save(f.heap, out).bytes;
+  }
+  set_snapshot_counters(state, n, bytes);
+  state.SetLabel("warm; std::ostream over a memory streambuf into a reused vector");
+}
+
+template <bool kSeekable>
+void load_stream(benchmark::State& state, std::int64_t n) {
+  auto& f = fixture<SnapheapGraphSnapshot>(key("graph/snapheap", n), n);
+  const char* data = reinterpret_cast<const char*>(f.buffer.data());
+  auto load_once = [&] {
+    SeekableInBuf memory(data, f.buffer.size());
+    NoSeekInBuf pipe(memory);
+    std::istream in(kSeekable ? static_cast<std::streambuf*>(&memory) : &pipe);
+    return snapheap::load(f.restored, in);
+  };
+  load_once();  // the untimed round every system gets
+  f.drop_restored();
+  TimedFaults faults;
+  for (auto _ : state) {
+    const snapheap::SnapshotStats stats = load_once();
+    Untimed untimed(state);
+    if (stats.objects != static_cast<std::size_t>(n) + 1 ||
+        stats.weak_targets != static_cast<std::size_t>(n))
+      state.SkipWithError("the loaded graph differs");
+    f.drop_restored();
+  }
+  set_snapshot_counters(state, n, f.bytes);
+  state.SetLabel(kSeekable ? "warm; reused heap; std::istream over memory that can seek; checksum verified"
+                           : "warm; reused heap; std::istream that cannot seek; checksum verified");
 }
 
 using SharedGraph = std::vector<std::shared_ptr<SNode>>;
@@ -151,6 +202,8 @@ void load_serializer(benchmark::State& state, std::int64_t n) {
 void register_graph_benchmarks() {
   // Boost and cereal stop at 10^6: at 10^7 one save or load takes tens of seconds.
   add_pair("save/graph/snapheap", save_snapheap, "load/graph/snapheap", load_snapheap, sweep());
+  add_pair("save/graph/snapheap_stream", save_stream, "load/graph/snapheap_stream", load_stream<true>, {kMillion});
+  add("load/graph/snapheap_pipe", load_stream<false>, {kMillion});
   add_pair("save/graph/boost", save_serializer<true>, "load/graph/boost", load_serializer<true>,
            sweep(kMillion), {.heavy = true});
   add_pair("save/graph/cereal", save_serializer<false>, "load/graph/cereal", load_serializer<false>,

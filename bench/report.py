@@ -82,17 +82,20 @@ WORKLOADS = [
     ("save", "payload", "Save the 1M-element int64 payload to memory",
      "snapheap: save(heap, ByteBuffer) into a reused buffer, checksum included. memcpy: the same 8 MB into "
      "a warm destination (the floor). Boost/cereal: binary archives of the same std::vector<int64_t> over "
-     "a memory streambuf writing into a reused std::vector<char>."),
+     "a memory streambuf writing into a reused std::vector<char>. snapheap_stream: save(heap, std::ostream) over "
+     "that same kind of streambuf."),
     ("load", "payload", "Load the 1M-element int64 payload from memory",
      "snapheap: load into a reused heap, checksum verified; the restored root is dropped untimed. "
-     "Boost/cereal: into a new std::vector (resize zero-fills, then one block read)."),
+     "Boost/cereal: into a new std::vector (resize zero-fills, then one block read). snapheap_stream: "
+     "load(heap, std::istream) over the bytes, a streambuf that can seek; snapheap_pipe: one that cannot."),
     ("save", "graph", "Save a 1M-node graph (strong + weak edge per node) to memory",
      "snapheap: a Graph root holding std::vector<Member<Node>>. Boost/cereal: "
      "std::vector<std::shared_ptr<SNode>> with std::weak_ptr peers. Edges point backwards so the "
-     "baselines recurse shallowly; on a long chain they overflow the stack (see the stack probe)."),
+     "baselines recurse shallowly; on a long chain they overflow the stack (see the stack probe). "
+     "snapheap_stream: save(heap, std::ostream) over a memory streambuf."),
     ("load", "graph", "Load the 1M-node graph from memory",
      "snapheap: into a reused heap. Boost/cereal: into a new vector; links are cut untimed before the "
-     "result is dropped."),
+     "result is dropped. snapheap_stream / snapheap_pipe: load(heap, std::istream) that can seek / cannot."),
     ("save", "seed_weak", "The seed scenario: save only the model (a layer with a weak handle to the 1M payload)",
      "snapheap writes the weak handle as a tombstone and leaves the payload out. Boost and cereal save a "
      "weak_ptr by locking it, so the whole payload is written; pickle refuses the weakref."),
@@ -114,9 +117,12 @@ WORKLOADS = [
     ("load", "chain", "Load the 1M-node chain", ""),
     ("save_file", "payload", "Save the payload to a file (with and without fsync) vs to memory",
      "Wall time (waits for the disk). save(heap, path): a temporary file written and fsynced, renamed "
-     "over the target, the directory fsynced; no_fsync: the same without the two fsyncs."),
+     "over the target, the directory fsynced; no_fsync: the same without the two fsyncs. fwrite_fsync: "
+     "the baseline, the same snapshot bytes written with fopen + fwrite + fflush + fsync + fclose in the "
+     "same directory."),
     ("load_file", "payload", "Load the payload from the file vs from memory",
-     "Wall time; the file was written just before (so it is read from the page cache)."),
+     "Wall time; the file was written just before (so it is read from the page cache). fread: the "
+     "baseline, fopen + fread of the whole file into a warm buffer + fclose."),
     ("save_file", "graph", "Save the graph to a file vs to memory", "Wall time."),
     ("load_file", "graph", "Load the graph from the file vs from memory",
      "Wall time; the file was written just before (so it is read from the page cache)."),
@@ -398,6 +404,19 @@ class Report:
         time_target("Payload save to memory ≤ 2× memcpy of the same bytes (checksum included)",
                     "save", "payload", "snapheap", "memcpy", 2.0)
         time_target("Payload load from memory ≤ 2.5× memcpy", "load", "payload", "snapheap", "memcpy", 2.5)
+        # The stream paths against the ByteBuffer/bytes paths (bench_snapshot_payload.cpp, _graph.cpp):
+        # snapheap_stream can seek, snapheap_pipe cannot.
+        for workload, what in (("payload", "Payload"), ("graph", "Graph")):
+            time_target(f"{what} save to a std::ostream ≤ 1.2× save to a ByteBuffer",
+                        "save", workload, "snapheap_stream", "snapheap", 1.2)
+            time_target(f"{what} load from a seekable std::istream ≤ 1.2× load from bytes",
+                        "load", workload, "snapheap_stream", "snapheap", 1.2)
+            time_target(f"{what} load from a std::istream that cannot seek ≤ 1.2× load from bytes",
+                        "load", workload, "snapheap_pipe", "snapheap", 1.2)
+        time_target("Payload save to a file with sync ≤ 1.3× fwrite + fsync of the same bytes (same directory)",
+                    "save_file", "payload", "snapheap_fsync", "fwrite_fsync", 1.3)
+        time_target("Payload load from a cached file ≤ 1.5× fread of it",
+                    "load_file", "payload", "snapheap_file", "fread", 1.5)
         time_target("Graph save ≥ 10× faster than cereal", "save", "graph", "cereal", "snapheap", 10, True)
         time_target("Graph save ≥ 30× faster than Boost", "save", "graph", "boost", "snapheap", 30, True)
         time_target("Graph load ≥ 10× faster than cereal", "load", "graph", "cereal", "snapheap", 10, True)

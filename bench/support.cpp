@@ -335,6 +335,31 @@ std::streamsize MemoryInBuf::xsgetn(char* s, std::streamsize n) {
   return count;
 }
 
+SeekableInBuf::SeekableInBuf(const char* data, std::size_t size) {
+  char* begin = const_cast<char*>(data);  // setg wants char*; nothing writes through it
+  setg(begin, begin, begin + size);
+}
+
+std::streamsize SeekableInBuf::xsgetn(char* s, std::streamsize n) {
+  const std::streamsize count = std::min<std::streamsize>(n, egptr() - gptr());
+  std::memcpy(s, gptr(), static_cast<std::size_t>(count));
+  setg(eback(), gptr() + count, egptr());  // gbump takes an int
+  return count;
+}
+
+SeekableInBuf::pos_type SeekableInBuf::seekoff(off_type off, std::ios_base::seekdir dir, std::ios_base::openmode which) {
+  if (!(which & std::ios_base::in)) return pos_type(off_type(-1));
+  const off_type base = dir == std::ios_base::beg ? 0 : dir == std::ios_base::cur ? gptr() - eback() : egptr() - eback();
+  const off_type target = base + off;
+  if (target < 0 || target > egptr() - eback()) return pos_type(off_type(-1));
+  setg(eback(), eback() + target, egptr());
+  return pos_type(target);
+}
+
+SeekableInBuf::pos_type SeekableInBuf::seekpos(pos_type pos, std::ios_base::openmode which) {
+  return seekoff(off_type(pos), std::ios_base::beg, which);
+}
+
 // ---- Boehm GC ------------------------------------------------------------------------------------
 
 namespace {

@@ -242,6 +242,33 @@ class MemoryInBuf final : public std::streambuf {
   std::streamsize xsgetn(char* s, std::streamsize n) override;
 };
 
+/// MemoryInBuf that can also seek (seekoff and seekpos over its bytes), as a std::ifstream or a
+/// std::istringstream can: the seekable std::istream source of the stream benchmarks.
+class SeekableInBuf final : public std::streambuf {
+ public:
+  SeekableInBuf(const char* data, std::size_t size);
+
+ protected:
+  std::streamsize xsgetn(char* s, std::streamsize n) override;
+  pos_type seekoff(off_type off, std::ios_base::seekdir dir, std::ios_base::openmode which) override;
+  pos_type seekpos(pos_type pos, std::ios_base::openmode which) override;
+};
+
+/// Reads through another streambuf and cannot seek (seekoff and seekpos return -1, the default),
+/// as a pipe's or a socket's stream: the non-seekable std::istream source of the stream benchmarks.
+class NoSeekInBuf final : public std::streambuf {
+ public:
+  explicit NoSeekInBuf(std::streambuf& inner) noexcept : inner_(inner) {}
+
+ protected:
+  int_type underflow() override { return inner_.sgetc(); }
+  int_type uflow() override { return inner_.sbumpc(); }
+  std::streamsize xsgetn(char* s, std::streamsize n) override { return inner_.sgetn(s, n); }
+
+ private:
+  std::streambuf& inner_;
+};
+
 // ---- Boehm GC ------------------------------------------------------------------------------------
 
 /// GC_INIT once (from main) with the number of marker threads the report states (1 by default:

@@ -10,9 +10,15 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <ios>
 #include <istream>
+#include <limits>
+#include <new>
+#include <span>
+#include <streambuf>
 #include <string>
 
 #include "serialize/file_io.hpp"
@@ -199,18 +205,121 @@ void read_snapshot_file(const std::filesystem::path& path, ByteBuffer& out) {
 }
 
 namespace {
-void read_stream(std::istream& in, ByteBuffer& bytes) {
-  char chunk[65536];
-  while (in) {
-    in.read(chunk, sizeof chunk);
-    bytes.append(chunk, static_cast<std::size_t>(in.gcount()));
-  }
-  if (in.bad()) throw SnapshotError(SnapshotErrc::io_error, "the input stream failed", bytes.size());
+
+/// A first read from a stream that cannot say its size.
+constexpr std::size_t kFirstRead = std::size_t{1} << 20;
+/// What a seekable stream's claimed size may reserve before its bytes arrive: a stream that
+/// claims more than it holds (a hostile or broken streambuf) costs at most this, and the buffer
+/// grows past it only as bytes are read (doubling, so at most twice what was read).
+constexpr std::size_t kMaxTrustedSize = std::size_t{64} << 20;
+
+[[noreturn]] void stream_failed(std::uint64_t offset) {
+  throw SnapshotError(SnapshotErrc::io_error, "the input stream failed", offset);
 }
+
+/// Records a state on the stream unless its exception mask would make that throw
+/// std::ios_base::failure in place of the load's own outcome.
+void note_state(std::istream& in, std::ios_base::iostate state) noexcept {
+  if ((in.exceptions() & state) == 0) in.setstate(state);
+}
+
+/// The streambuf's own call `f()`; a streambuf that throws has failed (std::istream::read would
+/// record badbit), which the load reports as a SnapshotError.
+template <class F>
+auto guarded(std::istream& in, std::uint64_t offset, F&& f) {
+  try {
+    return f();
+  } catch (...) {
+    note_state(in, std::ios_base::badbit);
+    stream_failed(offset);
+  }
+}
+
+/// The bytes from the stream's position to its end, if it can seek (0 if it cannot say). The
+/// position is put back; a stream that seeks to its end but not back has failed.
+std::size_t remaining_size(std::istream& in, std::streambuf& buf) {
+  using pos = std::streambuf::pos_type;
+  const pos failed = pos(std::streambuf::off_type(-1));
+  const pos here = guarded(in, 0, [&] { return buf.pubseekoff(0, std::ios_base::cur, std::ios_base::in); });
+  if (here == failed) return 0;
+  const pos end = guarded(in, 0, [&] { return buf.pubseekoff(0, std::ios_base::end, std::ios_base::in); });
+  if (end == failed) return 0;
+  if (guarded(in, 0, [&] { return buf.pubseekpos(here, std::ios_base::in); }) != here) {
+    note_state(in, std::ios_base::badbit);
+    stream_failed(0);
+  }
+  const std::streamoff left = std::streamoff(end) - std::streamoff(here);
+  return left > 0 ? static_cast<std::size_t>(left) : 0;
+}
+
+/// The bytes of a stream being read: malloc'ed and grown by realloc, which extends a block in
+/// place where it can (or, for a block malloc mapped, moves its pages with mremap), so a stream
+/// that cannot say its size is mostly not copied as its buffer doubles. No zero-filling.
+class StreamBytes {
+ public:
+  StreamBytes() = default;
+  StreamBytes(const StreamBytes&) = delete;
+  StreamBytes& operator=(const StreamBytes&) = delete;
+  ~StreamBytes() { std::free(data_); }
+
+  unsigned char* data() const noexcept { return data_; }
+  std::size_t size() const noexcept { return size_; }
+  std::size_t capacity() const noexcept { return capacity_; }
+  void set_size(std::size_t n) noexcept { size_ = n; }
+  void reserve(std::size_t n) {
+    if (n <= capacity_) return;
+    void* grown = std::realloc(data_, n);
+    if (grown == nullptr) throw std::bad_alloc();
+    data_ = static_cast<unsigned char*>(grown);
+    capacity_ = n;
+  }
+  std::span<const std::byte> view() const noexcept { return {reinterpret_cast<const std::byte*>(data_), size_}; }
+
+ private:
+  unsigned char* data_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+};
+
+/// Reads the stream to its end into `bytes`, straight from its streambuf in large reads (no
+/// staging copy, no zero-filling). A seekable stream is read in one piece into a buffer of its
+/// size; one that cannot seek into a buffer that doubles as it fills.
+void read_stream(std::istream& in, StreamBytes& bytes) {
+  std::streambuf* buf = in.rdbuf();
+  if (in.bad() || buf == nullptr) stream_failed(0);
+  if (!in.good()) {  // at its end already, or failed before: nothing to read (as std::istream::read)
+    note_state(in, std::ios_base::failbit);
+    return;
+  }
+  const std::size_t claimed = remaining_size(in, *buf);
+  // One byte past the claimed size, so that the read that finds the end needs no growth.
+  bytes.reserve(claimed ? std::min(claimed, kMaxTrustedSize) + 1 : kFirstRead);
+  constexpr auto kMaxRead = static_cast<std::size_t>(std::numeric_limits<std::streamsize>::max());
+  for (;;) {
+    if (bytes.size() == bytes.capacity()) {
+      std::size_t next = bytes.capacity() * 2;
+      if (claimed > bytes.size() && claimed < next) next = claimed + 1;
+      bytes.reserve(next);
+    }
+    const std::size_t old = bytes.size();
+    const std::size_t want = std::min(bytes.capacity() - old, kMaxRead);
+    char* into = reinterpret_cast<char*>(bytes.data() + old);
+    const std::streamsize got =
+        guarded(in, old, [&] { return buf->sgetn(into, static_cast<std::streamsize>(want)); });
+    if (got < 0 || static_cast<std::size_t>(got) > want) {
+      note_state(in, std::ios_base::badbit);
+      stream_failed(old);
+    }
+    bytes.set_size(old + static_cast<std::size_t>(got));
+    if (static_cast<std::size_t>(got) < want) break;  // the end: sgetn reads all it can
+  }
+  note_state(in, std::ios_base::eofbit | std::ios_base::failbit);  // as a read past the end leaves it
+}
+
 }  // namespace
 
 SnapshotStats load(Heap& heap, std::istream& in, const LoadOptions& options) {
-  ByteBuffer bytes;
+  StreamBytes bytes;
   read_stream(in, bytes);
   return load(heap, bytes.view(), options);
 }
@@ -222,7 +331,7 @@ LoadedRoots load_roots(Heap& heap, const std::filesystem::path& path, const Load
 }
 
 LoadedRoots load_roots(Heap& heap, std::istream& in, const LoadOptions& options) {
-  ByteBuffer bytes;
+  StreamBytes bytes;
   read_stream(in, bytes);
   return load_roots(heap, bytes.view(), options);
 }
