@@ -1,6 +1,11 @@
 // save/graph/<system> and load/graph/<system>: the n-node graph (graph_spec(n): node i holds
 // the value i, a strong edge to a random earlier node and a weak edge to a random node at or
-// before it), to and from memory.
+// before it), to and from memory; save/graph_chain/<system> and load/graph_chain/<system>: the
+// second shape (a strong chain, node i to node i - 1, and the same random weak edges).
+//  - floor: what a save must do at least, by hand: walk the same snapheap nodes in order, read
+//    each edge's target (its index, through the pointer: the ID lookup), write the value and the
+//    two edges as varints (deltas, as the snapshot does), pad to the snapshot's size and hash
+//    it all with XXH3-64 (the snapshot's checksum). No serializer in between.
 //  - snapheap: a Graph root object holding std::vector<Member<Node>> of every node; save into a
 //    reused ByteBuffer, load into a reused heap (the loaded root dropped and collected untimed).
 //  - boost / cereal: the same graph as std::vector<std::shared_ptr<SNode>> with std::weak_ptr
@@ -13,7 +18,11 @@
 // written before it is reached). On a long chain they overflow an 8 MiB stack: snapheap_stack_probe
 // measures where (here, in this -O3 build: ~11k nodes saving and ~7k loading for Boost, ~30k for
 // cereal; other builds differ, e.g. ~65k for cereal at -O2). snapheap does not recurse (save/chain).
+#define XXH_INLINE_ALL  // the library's own XXH3 (serialize/checksum.cpp), inlined the same way
+#include <xxhash.h>
+
 #include <cstdint>
+#include <cstring>
 #include <istream>
 #include <memory>
 #include <ostream>
@@ -31,14 +40,19 @@ constexpr const char* kShallowNote =
     "; edges point backwards so the baselines recurse shallowly (on a long chain Boost overflows "
     "an 8 MiB stack at ~10k nodes and cereal at ~30k, see the stack probe; snapheap never)";
 
+template <GraphShape kShape>
 struct SnapheapGraphSnapshot final : Fixture {
   snapheap::Heap heap;
   snapheap::Heap restored;
   snapheap::Strong<Graph> graph;
   snapheap::ByteBuffer buffer;
   std::uint64_t bytes = 0;
+  std::vector<const Node*> peers;        // the floor's (save_floor)
+  std::vector<unsigned char> floor_out;
 
-  explicit SnapheapGraphSnapshot(std::int64_t n) : graph(build_graph(heap, n)) {
+  static std::string name(std::int64_t n) { return key(graph_workload(kShape), n) + "/snapheap"; }
+  static SnapheapGraphSnapshot& of(std::int64_t n) { return fixture<SnapheapGraphSnapshot>(name(n), n); }
+  explicit SnapheapGraphSnapshot(std::int64_t n) : graph(build_graph(heap, n, true, kShape)) {
     heap.set_root("graph", graph);
     bytes = snapheap::save(heap, buffer).bytes;
     snapheap::load(restored, buffer);  // warm the destination heap
@@ -51,8 +65,9 @@ struct SnapheapGraphSnapshot final : Fixture {
   }
 };
 
+template <GraphShape kShape>
 void save_snapheap(benchmark::State& state, std::int64_t n) {
-  auto& f = fixture<SnapheapGraphSnapshot>(key("graph/snapheap", n), n);
+  auto& f = SnapheapGraphSnapshot<kShape>::of(n);
   std::uint64_t bytes = 0;
   TimedFaults faults;
   for (auto _ : state) {
@@ -62,8 +77,9 @@ void save_snapheap(benchmark::State& state, std::int64_t n) {
   state.SetLabel(std::string("warm; reused ByteBuffer") + kShallowNote);
 }
 
+template <GraphShape kShape>
 void load_snapheap(benchmark::State& state, std::int64_t n) {
-  auto& f = fixture<SnapheapGraphSnapshot>(key("graph/snapheap", n), n);
+  auto& f = SnapheapGraphSnapshot<kShape>::of(n);
   TimedFaults faults;
   for (auto _ : state) {
     const snapheap::SnapshotStats stats = snapheap::load(f.restored, f.buffer);
@@ -81,7 +97,7 @@ void load_snapheap(benchmark::State& state, std::int64_t n) {
 // snapheap_stream saves to a std::ostream over a memory streambuf into a reused vector and loads
 // from a std::istream that can seek; snapheap_pipe loads from one that cannot.
 void save_stream(benchmark::State& state, std::int64_t n) {
-  auto& f = fixture<SnapheapGraphSnapshot>(key("graph/snapheap", n), n);
+  auto& f = SnapheapGraphSnapshot<GraphShape::random>::of(n);
   std::vector<char> storage;
   {
     VectorOutBuf warm(storage);  // the storage grows to the snapshot's size once, untimed
@@ -101,7 +117,7 @@ void save_stream(benchmark::State& state, std::int64_t n) {
 
 template <bool kSeekable>
 void load_stream(benchmark::State& state, std::int64_t n) {
-  auto& f = fixture<SnapheapGraphSnapshot>(key("graph/snapheap", n), n);
+  auto& f = SnapheapGraphSnapshot<GraphShape::random>::of(n);
   const char* data = reinterpret_cast<const char*>(f.buffer.data());
   auto load_once = [&] {
     SeekableInBuf memory(data, f.buffer.size());
@@ -127,8 +143,8 @@ void load_stream(benchmark::State& state, std::int64_t n) {
 
 using SharedGraph = std::vector<std::shared_ptr<SNode>>;
 
-bool same_graph(const SharedGraph& loaded, std::int64_t n) {
-  const GraphSpec& spec = graph_spec(n);
+bool same_graph(const SharedGraph& loaded, std::int64_t n, GraphShape shape) {
+  const GraphSpec& spec = graph_spec(n, shape);
   if (loaded.size() != static_cast<std::size_t>(n)) return false;
   for (std::size_t i = 0; i < loaded.size(); i += 997) {
     const SNode& node = *loaded[i];
@@ -139,7 +155,7 @@ bool same_graph(const SharedGraph& loaded, std::int64_t n) {
   return true;
 }
 
-template <bool kBoost>
+template <bool kBoost, GraphShape kShape>
 struct SerializerGraph final : Fixture {
   SharedGraph nodes;
   std::vector<char> storage;
@@ -148,7 +164,10 @@ struct SerializerGraph final : Fixture {
   // Not saved in the constructor: the save benchmark, which runs first (add_pair), saves once
   // untimed before its loop (its warm-up round) and leaves its bytes for the load benchmark; a
   // load run alone saves first. The buffer is sized (and so touched) here.
-  explicit SerializerGraph(std::int64_t n) : nodes(build_shared_graph(n)) {
+  static SerializerGraph& of(std::int64_t n) {
+    return fixture<SerializerGraph>(key(graph_workload(kShape), n) + (kBoost ? "/boost" : "/cereal"), n);
+  }
+  explicit SerializerGraph(std::int64_t n) : nodes(build_shared_graph(n, kShape)) {
     storage.resize(static_cast<std::size_t>(n) * 32 + 4096);
   }
   ~SerializerGraph() override { cut_links(nodes); }
@@ -162,9 +181,9 @@ struct SerializerGraph final : Fixture {
   }
 };
 
-template <bool kBoost>
+template <bool kBoost, GraphShape kShape>
 void save_serializer(benchmark::State& state, std::int64_t n) {
-  auto& f = fixture<SerializerGraph<kBoost>>(key(kBoost ? "graph/boost" : "graph/cereal", n), n);
+  auto& f = SerializerGraph<kBoost, kShape>::of(n);
   f.ensure_saved();  // the untimed warm-up round (once per fixture)
   TimedFaults faults;
   for (auto _ : state) {
@@ -174,9 +193,9 @@ void save_serializer(benchmark::State& state, std::int64_t n) {
   state.SetLabel(std::string("warm; memory streambuf over a reused vector") + kShallowNote);
 }
 
-template <bool kBoost>
+template <bool kBoost, GraphShape kShape>
 void load_serializer(benchmark::State& state, std::int64_t n) {
-  auto& f = fixture<SerializerGraph<kBoost>>(key(kBoost ? "graph/boost" : "graph/cereal", n), n);
+  auto& f = SerializerGraph<kBoost, kShape>::of(n);
   f.ensure_saved();
   if (!f.loaded_once) {  // the untimed warm-up round: the nodes' memory is malloc's to reuse after it
     SharedGraph out;
@@ -189,7 +208,7 @@ void load_serializer(benchmark::State& state, std::int64_t n) {
     SharedGraph out;
     f.load(out);
     Untimed untimed(state);
-    if (!same_graph(out, n)) state.SkipWithError("the loaded graph differs");
+    if (!same_graph(out, n, kShape)) state.SkipWithError("the loaded graph differs");
     cut_links(out);
     SharedGraph().swap(out);  // freed while the clock is stopped
   }
@@ -197,17 +216,70 @@ void load_serializer(benchmark::State& state, std::int64_t n) {
   state.SetLabel(std::string("warm; into a new vector; links cut untimed before teardown") + kShallowNote);
 }
 
+unsigned char* put_varint(unsigned char* p, std::uint64_t v) noexcept {
+  while (v >= 0x80) {
+    *p++ = static_cast<unsigned char>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<unsigned char>(v);
+  return p;
+}
+std::uint64_t zigzag(std::int64_t v) noexcept {
+  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+}
+
+template <GraphShape kShape>
+void save_floor(benchmark::State& state, std::int64_t n) {
+  // The same snapheap nodes (the fixture the save benchmark used), with each weak edge's target
+  // as a plain pointer (a Weak is read through lock(), which a save does not pay), and an output
+  // buffer of the snapshot's size.
+  auto& f = SnapheapGraphSnapshot<kShape>::of(n);
+  const auto& nodes = f.graph->nodes;
+  if (f.floor_out.size() != f.bytes) {
+    f.peers.clear();
+    for (const auto& node : nodes) f.peers.push_back(node->peer.lock().get());
+    f.floor_out.assign(f.bytes, 0);
+  }
+  TimedFaults faults;
+  for (auto _ : state) {
+    unsigned char* p = f.floor_out.data();
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      const Node& node = *nodes[i];
+      p = put_varint(p, zigzag(node.value));
+      p = put_varint(p, node.next ? zigzag(node.value - node.next->value) : 0);
+      p = put_varint(p, zigzag(node.value - f.peers[i]->value));
+    }
+    // The snapshot's other bytes (header, type table, the root object's record, roots, trailer).
+    const auto written = static_cast<std::size_t>(p - f.floor_out.data());
+    if (written < f.floor_out.size()) std::memset(p, 0, f.floor_out.size() - written);
+    std::uint64_t hash = XXH3_64bits(f.floor_out.data(), f.floor_out.size());
+    benchmark::DoNotOptimize(hash);
+  }
+  set_snapshot_counters(state, n, f.floor_out.size());
+  state.SetLabel("warm; a hand-written loop over the same nodes: varints of the value and both edges, "
+                 "padded to the snapshot's size, then XXH3-64 of it all (no serializer)");
+}
+
+template <GraphShape kShape>
+void register_shape(const std::vector<std::int64_t>& snapheap_sizes, const std::vector<std::int64_t>& baseline_sizes) {
+  const std::string w = graph_workload(kShape);
+  add_pair("save/" + w + "/snapheap", save_snapheap<kShape>, "load/" + w + "/snapheap", load_snapheap<kShape>,
+           snapheap_sizes);
+  add("save/" + w + "/floor", save_floor<kShape>, {kMillion});
+  add_pair("save/" + w + "/boost", save_serializer<true, kShape>, "load/" + w + "/boost", load_serializer<true, kShape>,
+           baseline_sizes, {.heavy = true});
+  add_pair("save/" + w + "/cereal", save_serializer<false, kShape>, "load/" + w + "/cereal",
+           load_serializer<false, kShape>, baseline_sizes, {.heavy = true});
+}
+
 }  // namespace
 
 void register_graph_benchmarks() {
   // Boost and cereal stop at 10^6: at 10^7 one save or load takes tens of seconds.
-  add_pair("save/graph/snapheap", save_snapheap, "load/graph/snapheap", load_snapheap, sweep());
+  register_shape<GraphShape::random>(sweep(), sweep(kMillion));
   add_pair("save/graph/snapheap_stream", save_stream, "load/graph/snapheap_stream", load_stream<true>, {kMillion});
   add("load/graph/snapheap_pipe", load_stream<false>, {kMillion});
-  add_pair("save/graph/boost", save_serializer<true>, "load/graph/boost", load_serializer<true>,
-           sweep(kMillion), {.heavy = true});
-  add_pair("save/graph/cereal", save_serializer<false>, "load/graph/cereal", load_serializer<false>,
-           sweep(kMillion), {.heavy = true});
+  register_shape<GraphShape::chain>({kMillion}, {kMillion});
 }
 
 }  // namespace snapbench

@@ -155,23 +155,24 @@ TimedFaults* TimedFaults::active() noexcept { return active_faults; }
 
 // ---- inputs --------------------------------------------------------------------------------------
 
-const GraphSpec& graph_spec(std::int64_t n) {
-  static std::map<std::int64_t, GraphSpec> specs;
-  auto found = specs.find(n);
+const GraphSpec& graph_spec(std::int64_t n, GraphShape shape) {
+  static std::map<std::pair<std::int64_t, GraphShape>, GraphSpec> specs;
+  auto found = specs.find({n, shape});
   if (found != specs.end()) return found->second;
   GraphSpec spec;
   spec.strong.resize(static_cast<std::size_t>(n));
   spec.weak.resize(static_cast<std::size_t>(n));
   Rng rng(kSeed ^ static_cast<std::uint64_t>(n));
   for (std::size_t i = 0; i < spec.strong.size(); ++i) {
-    spec.strong[i] = i == 0 ? kNoEdge : rng.below(i);
+    const auto earlier = static_cast<std::uint32_t>(i - 1);
+    spec.strong[i] = i == 0 ? kNoEdge : shape == GraphShape::random ? rng.below(i) : earlier;
     spec.weak[i] = rng.below(i + 1);
   }
-  return specs.emplace(n, std::move(spec)).first->second;
+  return specs.emplace(std::pair{n, shape}, std::move(spec)).first->second;
 }
 
-snapheap::Strong<Graph> build_graph(snapheap::Heap& heap, std::int64_t n, bool weak_edges) {
-  const GraphSpec& spec = graph_spec(n);
+snapheap::Strong<Graph> build_graph(snapheap::Heap& heap, std::int64_t n, bool weak_edges, GraphShape shape) {
+  const GraphSpec& spec = graph_spec(n, shape);
   auto graph = heap.make<Graph>();
   graph->nodes.reserve(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i) {
@@ -196,8 +197,8 @@ snapheap::Strong<Node> build_chain(snapheap::Heap& heap, std::int64_t n) {
   return head;
 }
 
-std::vector<std::shared_ptr<SNode>> build_shared_graph(std::int64_t n) {
-  const GraphSpec& spec = graph_spec(n);
+std::vector<std::shared_ptr<SNode>> build_shared_graph(std::int64_t n, GraphShape shape) {
+  const GraphSpec& spec = graph_spec(n, shape);
   std::vector<std::shared_ptr<SNode>> nodes;
   nodes.reserve(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i) {

@@ -26,6 +26,8 @@
 #include <utility>
 #include <vector>
 
+#include "types.hpp"
+
 namespace snapbench {
 
 /// The seed payload's values (0..n-1) in a plain std::vector, as the baselines hold them.
@@ -167,15 +169,21 @@ class Rng {
 
 inline constexpr std::uint32_t kNoEdge = 0xFFFFFFFFu;
 
-/// The benchmark graph, as indices: node i holds the value i, a strong edge to a random earlier
-/// node (none for node 0) and a weak edge to a random node at or before it. Pointing backwards
-/// keeps Boost's and cereal's recursion shallow: every target is written before it is reached.
+/// The benchmark graphs, as indices: node i holds the value i, a strong edge to an earlier node
+/// (none for node 0) and a weak edge to a random node at or before it. The strong edge goes to a
+/// random earlier node (GraphShape::random) or to node i - 1 (GraphShape::chain: a strong chain
+/// with a random weak edge per node). Pointing backwards keeps Boost's and cereal's recursion
+/// shallow: every target is written before it is reached.
 struct GraphSpec {
   std::vector<std::uint32_t> strong;  // kNoEdge or < i
   std::vector<std::uint32_t> weak;    // <= i
 };
-/// The same spec for the same n in every call (fixed seed).
-const GraphSpec& graph_spec(std::int64_t n);
+/// The same spec for the same n and shape in every call (fixed seed).
+const GraphSpec& graph_spec(std::int64_t n, GraphShape shape = GraphShape::random);
+/// "graph" or "graph_chain": the workload's name in benchmark names and fixture keys.
+constexpr const char* graph_workload(GraphShape shape) noexcept {
+  return shape == GraphShape::random ? "graph" : "graph_chain";
+}
 
 // ---- inputs kept between runs of one benchmark ---------------------------------------------------
 

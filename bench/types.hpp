@@ -30,6 +30,9 @@ struct SmallObject final : snapheap::Object {
   }
 };
 
+/// The two shapes of the benchmark graph (graph_spec in support.hpp says what they are).
+enum class GraphShape { random, chain };
+
 /// A graph and chain node: its index, a strong edge and a weak edge.
 struct Node final : snapheap::Object {
   std::int64_t value = 0;
@@ -61,7 +64,8 @@ struct Graph final : snapheap::Object {
 
 /// Builds the benchmark graph (graph_spec(n)) in `heap`; returns its root object. Without
 /// `weak_edges` the nodes' weak handles stay empty (the strong edges alone).
-snapheap::Strong<Graph> build_graph(snapheap::Heap& heap, std::int64_t n, bool weak_edges = true);
+snapheap::Strong<Graph> build_graph(snapheap::Heap& heap, std::int64_t n, bool weak_edges = true,
+                                    GraphShape shape = GraphShape::random);
 /// Builds a chain: node i's next is node i-1 (allocated just before it); returns the head (n-1).
 snapheap::Strong<Node> build_chain(snapheap::Heap& heap, std::int64_t n);
 
@@ -89,7 +93,7 @@ struct SNode {
 };
 
 /// The graph as std::vector<std::shared_ptr<SNode>> (make_shared nodes, same edges as snapheap's).
-std::vector<std::shared_ptr<SNode>> build_shared_graph(std::int64_t n);
+std::vector<std::shared_ptr<SNode>> build_shared_graph(std::int64_t n, GraphShape shape = GraphShape::random);
 /// The chain as shared_ptr: returns the head.
 std::shared_ptr<SNode> build_shared_chain(std::int64_t n);
 /// Cuts every strong link, so that dropping the nodes never recurses (a shared_ptr chain longer
