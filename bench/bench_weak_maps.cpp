@@ -153,23 +153,32 @@ void key_set_snapheap(benchmark::State& state, std::int64_t n) {
   state.SetLabel("warm; WeakKeyMap::set of n entries (cleared untimed), shuffled order");
 }
 
-void key_get_snapheap(benchmark::State& state, std::int64_t n) {
-  auto& f = fixture<KeyMapInputs>(key("weak_map/inputs/snapheap", n), n);
+/// The lookup benchmarks' loop: lookup(i) for every index of the fixture's shuffled order, the
+/// values summed (and checked against `expected`), each pass timed by the operation clock.
+template <class Inputs, class Lookup>
+void time_lookups(benchmark::State& state, const Inputs& f, std::int64_t n, std::int64_t expected, const char* label,
+                  Lookup lookup) {
   std::int64_t sum = 0;
   OpClock op_clock;
   TimedFaults faults;
   for (auto _ : state) {
     op_clock.start();
     sum = 0;
-    for (const std::uint32_t i : f.order) sum += f.map->get(f.keys->items[i].get())->value;
+    for (const std::uint32_t i : f.order) sum += lookup(i);
     benchmark::DoNotOptimize(sum);
     op_clock.stop();
   }
-  // Values are n..2n-1.
-  if (sum != n * n + n * (n - 1) / 2) state.SkipWithError("wrong sum of the values");
+  if (sum != expected) state.SkipWithError("wrong sum of the values");
   set_rates(state, n);
   op_clock.report(state, "ns_per_op", n);
-  state.SetLabel("WeakKeyMap::get of every key (a Strong each), shuffled order");
+  state.SetLabel(label);
+}
+
+void key_get_snapheap(benchmark::State& state, std::int64_t n) {
+  auto& f = fixture<KeyMapInputs>(key("weak_map/inputs/snapheap", n), n);
+  // Values are n..2n-1.
+  time_lookups(state, f, n, n * n + n * (n - 1) / 2, "WeakKeyMap::get of every key (a Strong each), shuffled order",
+               [&](std::uint32_t i) { return f.map->get(f.keys->items[i].get())->value; });
 }
 
 struct PlainKeyInputs final : Fixture {
@@ -213,20 +222,8 @@ void key_set_unordered_map(benchmark::State& state, std::int64_t n) {
 
 void key_get_unordered_map(benchmark::State& state, std::int64_t n) {
   auto& f = fixture<PlainKeyInputs>(key("weak_map/inputs/unordered_map", n), n);
-  std::int64_t sum = 0;
-  OpClock op_clock;
-  TimedFaults faults;
-  for (auto _ : state) {
-    op_clock.start();
-    sum = 0;
-    for (const std::uint32_t i : f.order) sum += f.map.find(f.keys[i].get())->second->value;
-    benchmark::DoNotOptimize(sum);
-    op_clock.stop();
-  }
-  if (sum != n * n + n * (n - 1) / 2) state.SkipWithError("wrong sum of the values");
-  set_rates(state, n);
-  op_clock.report(state, "ns_per_op", n);
-  state.SetLabel("std::unordered_map::find of every key, shuffled order");
+  time_lookups(state, f, n, n * n + n * (n - 1) / 2, "std::unordered_map::find of every key, shuffled order",
+               [&](std::uint32_t i) { return f.map.find(f.keys[i].get())->second->value; });
 }
 
 // ---- weak_map/collect_half -----------------------------------------------------------------------
@@ -302,20 +299,9 @@ struct ValueMapInputs final : Fixture {
 
 void value_get_snapheap(benchmark::State& state, std::int64_t n) {
   auto& f = fixture<ValueMapInputs>(key("weak_value_map/get/snapheap", n), n);
-  std::int64_t sum = 0;
-  OpClock op_clock;
-  TimedFaults faults;
-  for (auto _ : state) {
-    op_clock.start();
-    sum = 0;
-    for (const std::uint32_t i : f.order) sum += f.map->get(static_cast<std::int64_t>(i))->value;
-    benchmark::DoNotOptimize(sum);
-    op_clock.stop();
-  }
-  if (sum != n * (n - 1) / 2) state.SkipWithError("wrong sum of the values");
-  set_rates(state, n);
-  op_clock.report(state, "ns_per_op", n);
-  state.SetLabel("WeakValueMap<int64_t, SmallObject>::get of every key (a Strong each), shuffled order");
+  time_lookups(state, f, n, n * (n - 1) / 2,
+               "WeakValueMap<int64_t, SmallObject>::get of every key (a Strong each), shuffled order",
+               [&](std::uint32_t i) { return f.map->get(static_cast<std::int64_t>(i))->value; });
 }
 
 struct PlainValueInputs final : Fixture {
@@ -332,20 +318,9 @@ struct PlainValueInputs final : Fixture {
 
 void value_get_weak_ptr(benchmark::State& state, std::int64_t n) {
   auto& f = fixture<PlainValueInputs>(key("weak_value_map/get/weak_ptr_map", n), n);
-  std::int64_t sum = 0;
-  OpClock op_clock;
-  TimedFaults faults;
-  for (auto _ : state) {
-    op_clock.start();
-    sum = 0;
-    for (const std::uint32_t i : f.order) sum += f.map.find(static_cast<std::int64_t>(i))->second.lock()->value;
-    benchmark::DoNotOptimize(sum);
-    op_clock.stop();
-  }
-  if (sum != n * (n - 1) / 2) state.SkipWithError("wrong sum of the values");
-  set_rates(state, n);
-  op_clock.report(state, "ns_per_op", n);
-  state.SetLabel("std::unordered_map<int64_t, std::weak_ptr<PlainSmall>>::find + lock() of every key, shuffled order");
+  time_lookups(state, f, n, n * (n - 1) / 2,
+               "std::unordered_map<int64_t, std::weak_ptr<PlainSmall>>::find + lock() of every key, shuffled order",
+               [&](std::uint32_t i) { return f.map.find(static_cast<std::int64_t>(i))->second.lock()->value; });
 }
 
 // ---- weak_value_map/expire_half ------------------------------------------------------------------
