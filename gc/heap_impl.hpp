@@ -53,6 +53,7 @@ class HeapImpl {
     std::size_t freed_bytes = 0;
     std::size_t step_at = 0;        // allocation volume at which allocation does the next step
     std::size_t stepped_at = 0;     // allocation volume at the end of the last step
+    std::size_t work_debt = 0;      // paced work the time budget cut short, owed by the next steps
     std::uint64_t thrown_before = 0;
     std::chrono::nanoseconds mark_time{0}, sweep_time{0};
   } cycle;

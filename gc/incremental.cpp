@@ -19,7 +19,9 @@
 // Every step is bounded by a time budget (HeapOptions::max_pause for the steps allocation does),
 // which it aims to finish within (Budget keeps a margin), and a work budget (bytes of cells traced
 // or swept), paced by allocation: a step runs each time the program has allocated kStepBytes
-// more, doing step_multiplier times that much work.
+// more, doing step_multiplier times that much work. Work a step's time cut short is owed by the
+// next steps, which then also come sooner, so a cycle keeps pace with allocation on a heap whose
+// work is slow (cache misses at 10^7 objects) without any step growing.
 //
 // Invariant (tests/gc/model_test.cpp runs the model in this mode): at the end of every cycle,
 // every object unreachable when the cycle began is dead, unless a Weak::lock() reached it during
@@ -45,6 +47,8 @@ using Stage = HeapImpl::Cycle::Stage;
 /// Allocation volume between the steps allocation does: small enough that a step's work stays
 /// small, large enough that the clock is not read for every object.
 constexpr std::size_t kStepBytes = 64 * 1024;
+/// The shortest interval, for steps that their time budget cuts short (incremental_advance).
+constexpr std::size_t kMinStepBytes = 4 * 1024;
 
 /// A step's allowance: a deadline and a work count (bytes). The deadline is the time budget less
 /// a margin (a tenth of it, at most 50 µs) for the last unit of work and the step's bookkeeping, so
@@ -281,6 +285,11 @@ bool incremental_advance(HeapImpl& heap, std::chrono::nanoseconds time_budget, s
   table.set_inline_budget(0);  // make() from a destructor must reach the slow path and its check
   if (heap.cycle.stage == Stage::none) start_cycle(heap);
   HeapImpl::Cycle& c = heap.cycle;
+  // A paced step (a finite work budget) also owes what earlier ones were cut short of by their
+  // time budget, so that a cycle keeps pace with allocation even where a step's work takes
+  // longer than its time (a large heap's cache misses).
+  const bool paced = work_budget != ~std::size_t{0};
+  if (paced) work_budget = work_budget + std::min(c.work_debt, ~std::size_t{0} - work_budget);
   Budget budget(start, time_budget, work_budget);
   while (c.stage != Stage::none) {
     const Stage stage = c.stage;
@@ -299,9 +308,19 @@ bool incremental_advance(HeapImpl& heap, std::chrono::nanoseconds time_budget, s
   }
   record_pause(heap.stats, Clock::now() - start);
   if (c.stage == Stage::none) return false;  // end_collection() set the next trigger
-  // The next step: after kStepBytes more of allocation (every allocation in stress mode).
+  if (paced) c.work_debt = work_budget > budget.done() ? work_budget - budget.done() : 0;
+  else c.work_debt -= std::min(c.work_debt, budget.done());
+  // The next step: after kStepBytes more of allocation (every allocation in stress mode), or
+  // sooner when this one's time ran out before its work: after the allocation that the work it
+  // did pays for at step_multiplier, so that work keeps pace with allocation however slow a unit
+  // of it is (the steps stay bounded; the program runs less between them).
   c.stepped_at = table.allocated_since_collection();
-  c.step_at = c.stepped_at + kStepBytes;
+  std::size_t interval = kStepBytes;
+  if (paced && c.work_debt > 0 && heap.options.step_multiplier > 0) {
+    const double paid = static_cast<double>(budget.done()) / heap.options.step_multiplier;
+    interval = std::clamp(static_cast<std::size_t>(paid), kMinStepBytes, kStepBytes);
+  }
+  c.step_at = c.stepped_at + interval;
   const bool inline_path = !heap.options.stress && heap.options.max_bytes == 0;
   table.set_inline_budget(inline_path ? c.step_at : 0);
   return true;
