@@ -57,6 +57,12 @@ void SlotTable::grow() {
   live_bits_.grow_to(words);
   mark_bits_.grow_to(words);
   free_.grow_to(grown);
+  // The arrays the collector writes first (a dead slot's generation bump, the free stack's
+  // deeper entries as a sweep frees slots) are touched here, with the batch, so that their pages'
+  // first-touch faults fall in the make() that grows the table rather than in a collector step
+  // (where a slow fault would push an incremental step past its budget).
+  std::memset(static_cast<void*>(generations_.data() + old), 0, (grown - old) * sizeof(generations_[0]));
+  std::memset(static_cast<void*>(free_.data() + old), 0, (grown - old) * sizeof(free_[0]));
   publish();
   for (std::size_t s = grown; s > old; --s) give_back(static_cast<std::uint32_t>(s - 1));
 }

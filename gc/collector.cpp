@@ -141,12 +141,13 @@ void Collector::collect_due(HeapImpl& heap) noexcept {
     case GcMode::stop_the_world:
       return full_collection(heap, /*keep_marks=*/false);
     case GcMode::incremental: {
-      // Work proportional to what was allocated (cells and owned memory) since the last step,
-      // within max_pause; stress mode steps at every allocation, at least 256 bytes' worth.
+      // Work proportional to what was allocated (cells and owned memory) since the last step, or
+      // for a cycle's first step since the trigger, within max_pause; stress mode steps at every
+      // allocation, at least 256 bytes' worth.
       const std::size_t allocated = heap.table.allocated_since_collection();
-      const std::size_t since = incremental_running(heap) && allocated > heap.cycle.stepped_at
-                                    ? allocated - heap.cycle.stepped_at
-                                    : allocated;
+      const std::size_t from =
+          incremental_running(heap) ? heap.cycle.stepped_at : heap.stats.next_collection_bytes;
+      const std::size_t since = allocated > from ? allocated - from : 0;
       const auto work = static_cast<std::size_t>(heap.options.step_multiplier * static_cast<double>(since));
       incremental_advance(heap, heap.options.max_pause, heap.options.stress ? std::max<std::size_t>(work, 256) : work + 4096);
       return;

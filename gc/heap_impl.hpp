@@ -53,9 +53,13 @@ class HeapImpl {
     std::size_t freed_bytes = 0;
     std::size_t step_at = 0;        // allocation volume at which allocation does the next step
     std::size_t stepped_at = 0;     // allocation volume at the end of the last step
+    std::size_t work_debt = 0;      // paced work the time budget cut short, owed by the next steps
     std::uint64_t thrown_before = 0;
     std::chrono::nanoseconds mark_time{0}, sweep_time{0};
   } cycle;
+  /// Incremental marking: targets of traced edges not shaded yet (gray-to-be; empty between
+  /// cycles). Kept outside Cycle so that its capacity survives from one cycle to the next.
+  MarkStack deferred_edges;
   /// Generational mode: the old bytes after the last major collection.
   std::size_t old_bytes_at_major = 0;
   bool next_is_major = false;

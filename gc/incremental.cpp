@@ -1,7 +1,8 @@
 // Incremental mode: a collection runs as a cycle of bounded steps, with the program running
 // between them.
 //
-//   marking   the root blocks are scanned and the mark stack drained a budget at a time. Member
+//   marking   the root blocks are scanned and the mark stack drained a budget at a time (traced
+//             with a deferring tracer, the targets then shaded in prefetched batches). Member
 //             stores shade their targets (Dijkstra's insertion barrier, detail::write_barrier),
 //             new Strong handles and named roots shade their objects, and objects made during
 //             the cycle are allocated marked, so a marked object never points to an unmarked one
@@ -15,9 +16,12 @@
 //             expiry is logical; the final pause walks nothing.
 //   clearing  the mark bitmap is cleared a slice at a time, then the cycle ends.
 //
-// Every step is bounded by a time budget (HeapOptions::max_pause for the steps allocation does)
-// and a work budget (bytes of cells traced or swept), paced by allocation: a step runs each time
-// the program has allocated kStepBytes more, doing step_multiplier times that much work.
+// Every step is bounded by a time budget (HeapOptions::max_pause for the steps allocation does),
+// which it aims to finish within (Budget keeps a margin), and a work budget (bytes of cells traced
+// or swept), paced by allocation: a step runs each time the program has allocated kStepBytes
+// more, doing step_multiplier times that much work. Work a step's time cut short is owed by the
+// next steps, which then also come sooner, so a cycle keeps pace with allocation on a heap whose
+// work is slow (cache misses at 10^7 objects) without any step growing.
 //
 // Invariant (tests/gc/model_test.cpp runs the model in this mode): at the end of every cycle,
 // every object unreachable when the cycle began is dead, unless a Weak::lock() reached it during
@@ -43,31 +47,40 @@ using Stage = HeapImpl::Cycle::Stage;
 /// Allocation volume between the steps allocation does: small enough that a step's work stays
 /// small, large enough that the clock is not read for every object.
 constexpr std::size_t kStepBytes = 64 * 1024;
+/// The shortest interval, for steps that their time budget cuts short (incremental_advance).
+constexpr std::size_t kMinStepBytes = 4 * 1024;
 
-/// A step's allowance: a deadline and a work count (bytes). The clock is read every 32 checks,
-/// or sooner once 16 KiB of work were done since the last reading (a few microseconds of it), so
-/// that a run of large objects cannot carry a step far past its deadline.
+/// A step's allowance: a deadline and a work count (bytes). The deadline is the time budget less
+/// a margin (a tenth of it, at most 50 µs) for the last unit of work and the step's bookkeeping, so
+/// that a step given 1 ms returns within it. The clock is read at every check (a few tens of
+/// nanoseconds): the stages check between units of work of at most a few microseconds (a batch
+/// of traces or of shades, a block of root counts, a batch of the weak census, one bitmap word
+/// swept, 8 KiB of bitmap cleared), far below the margin however cold the heap's cache lines are.
+/// Once out of time the budget stays spent, whatever stage asks; the first check passes without
+/// reading the clock, so that every step makes progress however small its budget.
 class Budget {
  public:
-  Budget(Clock::time_point deadline, std::size_t work) noexcept : deadline_(deadline), work_(work) {}
-  void spend(std::size_t units) noexcept {
-    done_ += units;
-    since_clock_ += units;
-  }
+  Budget(Clock::time_point start, std::chrono::nanoseconds time, std::size_t work) noexcept
+      : deadline_(start + time - std::min<std::chrono::nanoseconds>(time / 10, kMaxMargin)), work_(work) {}
+  void spend(std::size_t units) noexcept { done_ += units; }
   bool spent() noexcept {
-    if (done_ >= work_) return true;
-    if ((++checks_ & 31) != 0 && since_clock_ < kClockEvery) return false;
-    since_clock_ = 0;
-    return Clock::now() >= deadline_;
+    if (done_ >= work_ || out_of_time_) return true;
+    if (!checked_) {
+      checked_ = true;
+      return false;
+    }
+    out_of_time_ = Clock::now() >= deadline_;
+    return out_of_time_;
   }
+  std::size_t done() const noexcept { return done_; }
 
  private:
-  static constexpr std::size_t kClockEvery = 16 * 1024;
+  static constexpr std::chrono::nanoseconds kMaxMargin = std::chrono::microseconds(50);
   Clock::time_point deadline_;
   std::size_t work_;
   std::size_t done_ = 0;
-  std::size_t since_clock_ = 0;
-  unsigned checks_ = 0;
+  bool out_of_time_ = false;
+  bool checked_ = false;
 };
 
 /// The phase flag handles and make() check while collector code runs, for one step's stage.
@@ -127,26 +140,62 @@ void check_tri_color(const ObjectTable& table) noexcept {
   }
 }
 
+// Marking's units of work, each far below a step's margin. Gray objects are traced with a
+// deferring tracer (their edges' targets are collected, not touched), a few at a time, then the
+// collected targets are shaded in batches with their headers prefetched ahead, so that the cache
+// misses of a batch overlap and an object with thousands of edges (a container of Members) costs
+// a few microseconds per batch rather than one long run of misses.
+constexpr std::size_t kTraceBatch = 16;     // gray objects traced per unit...
+constexpr std::size_t kDeferredHigh = 256;  // ... or fewer, once this many edges wait
+constexpr std::size_t kShadeBatch = 64;     // deferred edges shaded per unit
+constexpr std::size_t kPrefetchAhead = 16;
+
+/// Shades the newest kShadeBatch deferred edges (or all there are); returns how many.
+std::size_t shade_deferred(ObjectTable& table, MarkStack& edges) noexcept {
+  const std::size_t size = edges.size();
+  const std::size_t n = std::min(size, kShadeBatch);
+  const Object* const* top = edges.data() + size;  // edges are taken from top[-1] down
+  for (std::size_t i = 1; i <= std::min(size, kPrefetchAhead); ++i)
+    __builtin_prefetch(top[-static_cast<std::ptrdiff_t>(i)]);
+  for (std::size_t i = 1; i <= n; ++i) {
+    if (i + kPrefetchAhead <= size) __builtin_prefetch(top[-static_cast<std::ptrdiff_t>(i + kPrefetchAhead)]);
+    const Object* target = top[-static_cast<std::ptrdiff_t>(i)];
+    SNAPHEAP_DCHECK(&HeapCore::of(target) == &static_cast<HeapCore&>(table),
+                    "a Member points into another heap: edges must stay within one heap");
+    table.shade(target);
+  }
+  edges.erase(edges.end() - static_cast<std::ptrdiff_t>(n), edges.end());
+  return n;
+}
+
 void mark_some(HeapImpl& heap, Budget& budget) noexcept {
   ObjectTable& table = heap.table;
   StepPhase phase(table, Phase::kMarking);
   HeapImpl::Cycle& c = heap.cycle;
   MarkStack& stack = table.mark_stack();
-  Tracer tracer = TracerAccess::marking(table);
+  MarkStack& edges = heap.deferred_edges;
+  Tracer tracer = TracerAccess::deferring(table, edges);
   const std::uint32_t* counts = table.root_counts();
   const std::uint64_t* live = table.live_bits();
   while (!budget.spent()) {
-    if (!stack.empty()) {
-      const Object* o = stack.back();
-      stack.pop_back();
-      const std::size_t depth = stack.size();
-      o->trace(tracer);
-      // The cell, and the edges it pushed (its handles may live outside it: a vector's buffer).
-      budget.spend(ObjectTable::cell_bytes_of(o) + 16 * (stack.size() - depth));
+    if (!edges.empty()) {
+      budget.spend(8 * shade_deferred(table, edges));
+    } else if (!stack.empty()) {
+      // A few gray objects, fewer if they hold many edges: the cells, and the edges collected
+      // (their handles may live outside the cell: a vector's buffer).
+      std::size_t bytes = 0;
+      for (std::size_t traced = 0; traced < kTraceBatch && !stack.empty() && edges.size() < kDeferredHigh; ++traced) {
+        const Object* o = stack.back();
+        stack.pop_back();
+        o->trace(tracer);
+        bytes += ObjectTable::cell_bytes_of(o);
+      }
+      budget.spend(bytes + 8 * edges.size());
     } else if (c.root_block < table.slot_limit()) {
+      // Rooted objects join the deferred edges: shaded with their headers prefetched.
       const std::uint32_t end = std::min(c.root_block + 64, table.slot_limit());
       for (std::uint32_t s = c.root_block; s < end; ++s)
-        if (counts[s] != 0 && ((live[s >> 6] >> (s & 63)) & 1u)) table.shade(table.object_at(s));
+        if (counts[s] != 0 && ((live[s >> 6] >> (s & 63)) & 1u)) edges.push_back(table.object_at(s));
       c.root_block = end;
       budget.spend(64);
     } else if (ephemeron_round(heap)) {
@@ -169,11 +218,14 @@ void census_some(HeapImpl& heap, Budget& budget) noexcept {
   WeakCensus& census = table.weak_census();
   while (c.census_next < census.size()) {
     if (budget.spent()) return;
-    const WeakVisit& w = census[c.census_next++];
-    if (w.slot < table.slot_limit() && table.generation(w.slot) == w.generation && table.object_at(w.slot) &&
-        !table.is_marked(w.slot))
-      ++c.weak_expired;
-    budget.spend(16);
+    const std::size_t end = std::min(c.census_next + 64, census.size());
+    for (; c.census_next < end; ++c.census_next) {
+      const WeakVisit& w = census[c.census_next];
+      if (w.slot < table.slot_limit() && table.generation(w.slot) == w.generation && table.object_at(w.slot) &&
+          !table.is_marked(w.slot))
+        ++c.weak_expired;
+    }
+    budget.spend(16 * 64);
   }
   census.clear();
   heap.stats.last_weak_expired = c.weak_expired;
@@ -233,7 +285,12 @@ bool incremental_advance(HeapImpl& heap, std::chrono::nanoseconds time_budget, s
   table.set_inline_budget(0);  // make() from a destructor must reach the slow path and its check
   if (heap.cycle.stage == Stage::none) start_cycle(heap);
   HeapImpl::Cycle& c = heap.cycle;
-  Budget budget(start + time_budget, work_budget);
+  // A paced step (a finite work budget) also owes what earlier ones were cut short of by their
+  // time budget, so that a cycle keeps pace with allocation even where a step's work takes
+  // longer than its time (a large heap's cache misses).
+  const bool paced = work_budget != ~std::size_t{0};
+  if (paced) work_budget = work_budget + std::min(c.work_debt, ~std::size_t{0} - work_budget);
+  Budget budget(start, time_budget, work_budget);
   while (c.stage != Stage::none) {
     const Stage stage = c.stage;
     const auto before = Clock::now();
@@ -251,9 +308,19 @@ bool incremental_advance(HeapImpl& heap, std::chrono::nanoseconds time_budget, s
   }
   record_pause(heap.stats, Clock::now() - start);
   if (c.stage == Stage::none) return false;  // end_collection() set the next trigger
-  // The next step: after kStepBytes more of allocation (every allocation in stress mode).
+  if (paced) c.work_debt = work_budget > budget.done() ? work_budget - budget.done() : 0;
+  else c.work_debt -= std::min(c.work_debt, budget.done());
+  // The next step: after kStepBytes more of allocation (every allocation in stress mode), or
+  // sooner when this one's time ran out before its work: after the allocation that the work it
+  // did pays for at step_multiplier, so that work keeps pace with allocation however slow a unit
+  // of it is (the steps stay bounded; the program runs less between them).
   c.stepped_at = table.allocated_since_collection();
-  c.step_at = c.stepped_at + kStepBytes;
+  std::size_t interval = kStepBytes;
+  if (paced && c.work_debt > 0 && heap.options.step_multiplier > 0) {
+    const double paid = static_cast<double>(budget.done()) / heap.options.step_multiplier;
+    interval = std::clamp(static_cast<std::size_t>(paid), kMinStepBytes, kStepBytes);
+  }
+  c.step_at = c.stepped_at + interval;
   const bool inline_path = !heap.options.stress && heap.options.max_bytes == 0;
   table.set_inline_budget(inline_path ? c.step_at : 0);
   return true;

@@ -55,6 +55,7 @@ void Collector::tear_down(HeapImpl& heap) noexcept {
   table.set_black_allocation(false);
   table.set_generational(false);
   heap.cycle = {};
+  heap.deferred_edges.clear();
   drop_watches(heap);  // pending death callbacks are dropped, not run
   table.ephemerons().clear();
   heap.roots.clear();

@@ -58,9 +58,11 @@ struct HeapOptions {
   /// The longest piece of collector work the heap does on its own in incremental mode (each
   /// allocation-driven step). collect() is a full collection in every mode.
   std::chrono::nanoseconds max_pause = std::chrono::milliseconds(1);
-  /// Incremental mode: marking work per byte allocated during a cycle (Lua's step multiplier),
-  /// so that a cycle ends before the heap passes its trigger by much.
-  double step_multiplier = 4.0;
+  /// Incremental mode: collector work (bytes of cells marked or swept) per byte allocated during
+  /// a cycle (Lua's step multiplier), so that a cycle ends before the heap passes its trigger by
+  /// much: a cycle's work is about 2.5-3x the heap's bytes, so at 10 it ends after about a
+  /// quarter of the live bytes' worth of allocation.
+  double step_multiplier = 10.0;
   /// Generational mode: a minor collection starts once the bytes made since the last one pass
   /// max(min_trigger_bytes, minor_multiplier x the old bytes); a major one once the old bytes have
   /// grown by major_multiplier since the last major (Lua 5.4's genminormul and genmajormul).

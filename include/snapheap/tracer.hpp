@@ -169,13 +169,20 @@ class Tracer {
   explicit Tracer(detail::HeapCore& heap) noexcept
       : heap_(&heap), tag_(heap.tag()), bits_(heap.mark_bits()), stack_(&heap.mark_stack()),
         census_(&heap.weak_census()), ephemerons_(&heap.ephemerons()) {}
+  /// Marking `heap`, its strong edges' targets collected into `deferred` rather than shaded.
+  Tracer(detail::HeapCore& heap, detail::MarkStack& deferred) noexcept : Tracer(heap) { deferred_ = &deferred; }
   /// Handing every edge to `visitor`.
   explicit Tracer(detail::EdgeVisitor& visitor) noexcept : visitor_(&visitor) {}
 
-  // Marking: test-and-set the target's bit and push it the first time.
+  // Marking: test-and-set the target's bit and push it the first time. A deferring tracer
+  // (incremental marking) only collects the targets, without touching them: the collector shades
+  // them later in bounded, prefetched batches, so that one large object's trace is not one long
+  // run of cache misses.
   void visit(const Object* target, const void* handle) noexcept {
     if (visitor_) [[unlikely]]
       return visitor_->visit_strong(target, handle);
+    if (deferred_) [[unlikely]]
+      return deferred_->push_back(target);
     const std::uint32_t slot = detail::ObjectAccess::slot(target);
     SNAPHEAP_DCHECK(&detail::HeapCore::of(target) == heap_,
                     "a Member points into another heap: edges must stay within one heap");
@@ -230,6 +237,7 @@ class Tracer {
   detail::WeakCensus* census_ = nullptr;
   detail::EphemeronList* ephemerons_ = nullptr;
   detail::EdgeVisitor* visitor_ = nullptr;
+  detail::MarkStack* deferred_ = nullptr;
 };
 
 namespace detail {
@@ -237,6 +245,8 @@ namespace detail {
 class TracerAccess {
  public:
   static Tracer marking(HeapCore& heap) noexcept { return Tracer(heap); }
+  /// Marking whose strong edges go to `deferred` unshaded (Tracer::visit says why).
+  static Tracer deferring(HeapCore& heap, MarkStack& deferred) noexcept { return Tracer(heap, deferred); }
   static Tracer visiting(EdgeVisitor& visitor) noexcept { return Tracer(visitor); }
   /// A weak map's entry: an ephemeron whose owner is told when its key dies. `value` is the
   /// pointer at `value_handle` (null for none).
