@@ -17,15 +17,16 @@ namespace {
 
 constexpr std::uint32_t kNone = SnapshotGraph::kNone;
 
-/// The dominator computation's work arrays: blocks of 4 MiB and more are mapped on their own, on
+/// The dominator computation's work arrays: blocks of 16 MiB and more are mapped on their own, on
 /// 2 MiB boundaries, and offered to the kernel for transparent huge pages (madvise; a no-op where
 /// THP is off). Their accesses are random, so with 4 KiB pages nearly every one is also a TLB
-/// miss; with 2 MiB pages, a 10^7-object graph's arrays fit in the TLB's reach.
+/// miss; with 2 MiB pages, a 10^7-object graph's arrays fit in the TLB's reach. Smaller blocks
+/// come from malloc, which reuses memory the earlier arrays freed (fresh pages cost a fault each).
 template <class T>
 struct WorkAllocator {
   using value_type = T;
   static constexpr std::size_t kHuge = std::size_t{2} << 20;
-  static constexpr std::size_t kThreshold = std::size_t{4} << 20;
+  static constexpr std::size_t kThreshold = std::size_t{16} << 20;
 
   WorkAllocator() = default;
   template <class U>
@@ -95,6 +96,7 @@ Dominators dominators(const SnapshotGraph& graph) {
 
   // ---- the depth-first search: dfnum (by ID), vertex and parent (by DFS number) ----
   Work<std::uint32_t> dfnum(objects, 0);
+  Work<std::uint64_t> tree_edge((succ.size() + 63) / 64, 0);  // the references the DFS went down
   Work<std::uint32_t> vertex{0, kNone};  // vertex[1]: the synthetic root
   Work<std::uint32_t> parent{0, 0};
   vertex.reserve(std::size_t{objects} + 2);
@@ -125,8 +127,11 @@ Dominators dominators(const SnapshotGraph& graph) {
           frames.pop_back();
           continue;
         }
-        const std::uint32_t w = succ[top.next++];
-        if (dfnum[w] == 0) discover(w, top.v);
+        const std::uint32_t e = top.next++;
+        if (const std::uint32_t w = succ[e]; dfnum[w] == 0) {
+          tree_edge[e >> 6] |= std::uint64_t{1} << (e & 63);
+          discover(w, top.v);
+        }
       }
     }
   }
@@ -134,13 +139,19 @@ Dominators dominators(const SnapshotGraph& graph) {
   result.reachable = n - 1;
 
   // ---- predecessors by DFS number (every edge between reached nodes, and root -> root object) ----
+  // But the DFS tree's own edges (marked as the DFS went down them): a vertex's parent is its
+  // first semidominator candidate anyway (the loop below starts from it), so it is not stored:
+  // 4 bytes fewer per reached object.
   // pred_first[w] is w's first predecessor; filling advances it to the next one's, so that w's
   // predecessors end up at [pred_first[w - 1], pred_first[w]).
   Work<std::uint32_t> pred_first(std::size_t{n} + 1, 0);
-  for (const auto& root : graph.roots()) ++pred_first[dfnum[root.id]];
+  const auto in_tree = [&](std::uint32_t e) { return (tree_edge[e >> 6] >> (e & 63)) & 1u; };
+  for (const auto& root : graph.roots())
+    if (parent[dfnum[root.id]] != 1) ++pred_first[dfnum[root.id]];
   for (std::uint32_t id = 0; id < objects; ++id)
     if (dfnum[id] != 0)
-      for (std::uint32_t e = first[id]; e < first[id + 1]; ++e) ++pred_first[dfnum[succ[e]]];
+      for (std::uint32_t e = first[id]; e < first[id + 1]; ++e)
+        if (!in_tree(e)) ++pred_first[dfnum[succ[e]]];
   std::size_t edges = 0;
   for (std::uint32_t w = 0; w <= n; ++w) {
     const std::uint32_t count = pred_first[w];
@@ -148,11 +159,14 @@ Dominators dominators(const SnapshotGraph& graph) {
     edges += count;
   }
   Work<std::uint32_t> preds(edges);
-  for (const auto& root : graph.roots()) preds[pred_first[dfnum[root.id]]++] = 1;
+  for (const auto& root : graph.roots())
+    if (parent[dfnum[root.id]] != 1) preds[pred_first[dfnum[root.id]]++] = 1;
   for (std::uint32_t id = 0; id < objects; ++id)
     if (const std::uint32_t v = dfnum[id]; v != 0)
-      for (std::uint32_t e = first[id]; e < first[id + 1]; ++e) preds[pred_first[dfnum[succ[e]]]++] = v;
+      for (std::uint32_t e = first[id]; e < first[id + 1]; ++e)
+        if (!in_tree(e)) preds[pred_first[dfnum[succ[e]]]++] = v;
   for (auto* v : {&dfnum, &first, &succ}) release(*v);
+  release(tree_edge);
 
   // ---- semidominators, then immediate dominators ----
   // The forest of linked vertices lives in `link`: a vertex is linked once its semidominator is
@@ -196,6 +210,7 @@ Dominators dominators(const SnapshotGraph& graph) {
         __builtin_prefetch(&link[preds[e]]);
         __builtin_prefetch(&semi[preds[e]]);
       }
+    semi[w] = link[w].ancestor;  // the parent: unlinked, its own semidominator candidate
     for (std::uint32_t e = pred_first[w - 1]; e < pred_first[w]; ++e) {
       const std::uint32_t u = eval(preds[e], w);
       if (semi[u] < semi[w]) semi[w] = semi[u];
