@@ -38,6 +38,14 @@ struct CacheLimit {
   }
 };
 
+/// Automatic collections, but not at every allocation even under SNAPHEAP_GC_STRESS: these tests
+/// need heaps of several 4 MiB chunks.
+HeapOptions no_stress() {
+  HeapOptions options;
+  options.stress = false;
+  return options;
+}
+
 HeapOptions manual_collections() {
   return HeapOptions{.min_trigger_bytes = std::size_t{1} << 40, .stress = false};
 }
@@ -180,14 +188,14 @@ TEST_CASE("a heap on reused memory collects, verifies and round-trips a snapshot
   REQUIRE(snapheap::page_cache_bytes() > 0);
   snapheap::ByteBuffer buffer;
   {
-    Heap source;  // on the destroyed heap's memory, with automatic collections
+    Heap source(no_stress());  // on the destroyed heap's memory, with automatic collections
     build(source);
     source.collect();
     REQUIRE(source.verify().ok);
     snapheap::save(source, buffer);
   }
   REQUIRE(snapheap::page_cache_bytes() > 0);
-  Heap restored;
+  Heap restored(no_stress());
   const snapheap::SnapshotStats stats = snapheap::load(restored, buffer);
   CHECK(stats.objects == kNodes + 1);
   restored.collect();
@@ -237,7 +245,7 @@ TEST_CASE("heaps made and destroyed in two threads share the cache safely", "[co
   std::atomic<bool> over_limit{false};
   auto work = [&](int seed) {
     for (int round = 0; round < 12; ++round) {
-      Heap heap;
+      Heap heap(no_stress());
       const std::int64_t n = 20'000 + 10'000 * ((round + seed) % 4);
       fill_chain(heap, n);
       heap.collect();
