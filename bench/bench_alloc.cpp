@@ -7,6 +7,10 @@
 //  - snapheap: heap.make<SmallObject>(i), handles in a std::vector<Strong>; includes the
 //    automatic collections the default trigger policy starts while the heap fills.
 //  - snapheap_no_auto_gc: the same with the trigger set out of reach (pure allocation).
+//  - snapheap_fresh_heap: the first in a new Heap every iteration, made (untimed) right after the
+//    previous one was destroyed (a warm-up heap of the same size is made and destroyed first):
+//    what a host that makes heaps one after another pays. With the process-wide page cache its
+//    pages and slot table are the destroyed heap's, warm; SNAPHEAP_PAGE_CACHE=0 shows it cold.
 //  - snapheap_generational / snapheap_incremental: the first, in those collector modes (minor
 //    collections / bounded steps while the heap fills).
 //  - make_shared: std::make_shared<PlainSmall>, handles in a std::vector<std::shared_ptr>.
@@ -87,6 +91,37 @@ void alloc_snapheap_generational(benchmark::State& state, std::int64_t n) {
 }
 void alloc_snapheap_incremental(benchmark::State& state, std::int64_t n) {
   run_snapheap(state, n, true, snapheap::GcMode::incremental);
+}
+
+void alloc_snapheap_fresh(benchmark::State& state, std::int64_t n) {
+  drop_fixture();
+  std::vector<snapheap::Strong<SmallObject>> handles;
+  handles.reserve(static_cast<std::size_t>(n));
+  auto heap = std::make_unique<snapheap::Heap>();
+  auto fill = [&] {
+    for (std::int64_t i = 0; i < n; ++i) handles.push_back(heap->make<SmallObject>(i));
+  };
+  auto renew = [&] {
+    handles.clear();
+    heap.reset();
+    heap = std::make_unique<snapheap::Heap>();
+  };
+  fill();  // warm-up: a heap of this size is destroyed before the first timed one is made
+  renew();
+  std::uint64_t collections = 0;
+  TimedFaults faults;
+  for (auto _ : state) {
+    fill();
+    Untimed untimed(state);
+    collections += heap->stats().collections;
+    renew();
+  }
+  handles.clear();
+  heap.reset();
+  set_rates(state, n, n * static_cast<std::int64_t>(sizeof(SmallObject)));
+  set_counter(state, "collections_per_iteration",
+              static_cast<double>(collections) / static_cast<double>(state.iterations()));
+  state.SetLabel("fresh heap after destroyed heaps; includes automatic collections");
 }
 
 void alloc_make_shared(benchmark::State& state, std::int64_t n) {
@@ -191,6 +226,7 @@ void alloc_cppgc(benchmark::State& state, std::int64_t n) {
 
 void register_alloc_benchmarks() {
   add("alloc/small/snapheap", alloc_snapheap, sweep());
+  add("alloc/small/snapheap_fresh_heap", alloc_snapheap_fresh, {kMillion});
   add("alloc/small/snapheap_no_auto_gc", alloc_snapheap_no_gc, sweep());
   add("alloc/small/snapheap_generational", alloc_snapheap_generational, sweep());
   add("alloc/small/snapheap_incremental", alloc_snapheap_incremental, sweep());

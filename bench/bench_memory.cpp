@@ -11,7 +11,8 @@
 //                 + malloc growth (the Persistent handles' nodes, bookkeeping), after a full collection
 //   cell_bytes_per_object (snapheap): HeapStats::live_bytes / n, the cells alone; (cppgc) the
 //     objects' bytes with their 8-byte headers (TotalAllocatedObjectSize growth).
-//   rss_bytes_per_object: resident set growth (0 where earlier runs left memory to reuse).
+//   rss_bytes_per_object: resident set growth (0 where earlier runs left memory to reuse; snapheap
+//     trims its process-wide page cache before each run, so its heap maps its memory afresh).
 //   peak_rss_bytes: the process's peak so far (getrusage), which these runs come first to keep low.
 // The handle vectors are reserved before the first probe, so they are not counted.
 #include <gc/gc.h>
@@ -53,6 +54,12 @@ void finish(benchmark::State& state, const Probe& before, std::int64_t n) {
 void memory_snapheap(benchmark::State& state, std::int64_t n) {
   drop_fixture();
   for (auto _ : state) {
+    {
+      // Measured cold, in memory the heap maps itself: not on a destroyed heap's (the
+      // process-wide page cache's), which would show as no resident growth.
+      Untimed untimed(state);
+      snapheap::trim_page_cache();
+    }
     auto heap = std::make_unique<snapheap::Heap>();  // declared first: handles die before it
     std::vector<snapheap::Strong<SmallObject>> handles;
     handles.reserve(static_cast<std::size_t>(n));

@@ -8,6 +8,9 @@
 //    it all with XXH3-64 (the snapshot's checksum). No serializer in between.
 //  - snapheap: a Graph root object holding std::vector<Member<Node>> of every node; save into a
 //    reused ByteBuffer, load into a reused heap (the loaded root dropped and collected untimed).
+//  - snapheap_fresh_heap (load only): the same load into a new Heap every iteration, made
+//    (untimed) right after the previous destination was destroyed: a host loading checkpoints
+//    into new heaps. With the process-wide page cache it runs on the destroyed heap's memory.
 //  - boost / cereal: the same graph as std::vector<std::shared_ptr<SNode>> with std::weak_ptr
 //    peers, through binary archives over memory streambufs; load into a new vector, whose links
 //    are cut before it is dropped (untimed).
@@ -155,6 +158,28 @@ bool same_graph(const SharedGraph& loaded, std::int64_t n, GraphShape shape) {
   return true;
 }
 
+void load_snapheap_fresh(benchmark::State& state, std::int64_t n) {
+  auto& f = SnapheapGraphSnapshot<GraphShape::random>::of(n);
+  // The fixture's destination heap was loaded once and is replaced now: the first timed load
+  // already follows a destroyed heap of the graph's size.
+  auto restored = std::make_unique<snapheap::Heap>();
+  snapheap::load(*restored, f.buffer);
+  restored.reset();
+  restored = std::make_unique<snapheap::Heap>();
+  TimedFaults faults;
+  for (auto _ : state) {
+    const snapheap::SnapshotStats stats = snapheap::load(*restored, f.buffer);
+    Untimed untimed(state);
+    if (stats.objects != static_cast<std::size_t>(n) + 1 ||
+        stats.weak_targets != static_cast<std::size_t>(n))
+      state.SkipWithError("the loaded graph differs");
+    restored.reset();
+    restored = std::make_unique<snapheap::Heap>();
+  }
+  set_snapshot_counters(state, n, f.bytes);
+  state.SetLabel(std::string("fresh heap after destroyed heaps; checksum verified") + kShallowNote);
+}
+
 template <bool kBoost, GraphShape kShape>
 struct SerializerGraph final : Fixture {
   SharedGraph nodes;
@@ -279,6 +304,7 @@ void register_graph_benchmarks() {
   register_shape<GraphShape::random>(sweep(), sweep(kMillion));
   add_pair("save/graph/snapheap_stream", save_stream, "load/graph/snapheap_stream", load_stream<true>, {kMillion});
   add("load/graph/snapheap_pipe", load_stream<false>, {kMillion});
+  add("load/graph/snapheap_fresh_heap", load_snapheap_fresh, {kMillion});
   register_shape<GraphShape::chain>({kMillion}, {kMillion});
 }
 

@@ -453,6 +453,10 @@ class Report:
                     "collect", "dead_graph", "snapheap", "shared_ptr_teardown", 0.75)
         time_target("Allocation no slower than std::make_shared (warm; snapheap with its automatic collections)",
                     "alloc", "small", "snapheap", "make_shared", 1.0)
+        time_target("Fresh heap after destroyed heaps within 1.15× of a reused heap: allocating 1M objects",
+                    "alloc", "small", "snapheap_fresh_heap", "snapheap", 1.15)
+        time_target("Fresh heap after destroyed heaps within 1.15× of a reused heap: loading the 1M graph",
+                    "load", "graph", "snapheap_fresh_heap", "snapheap", 1.15)
         scaling = self.scaling()
         ours = [s for s in scaling if s["system"].startswith("snapheap") and s["ratio"] is not None]
         if not ours:

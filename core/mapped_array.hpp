@@ -5,6 +5,12 @@
 // vector's reallocation copied every array and touched the new copy at once: about 70 ms at
 // 10^6 slots, half a second at 10^7, on these machines).
 //
+// A mapping made with a role (the slot table gives each of its arrays one) is not unmapped when
+// its owner is destroyed: it goes to the process-wide cache (core/memory_cache.hpp), and the next
+// mapping of the same role starts on it, warm. Its bytes are then stale, not zero: grow_to()
+// zeroes the elements it adds where they may hold the previous owner's data, so the zero-filled
+// contract holds and the cost is a memset of warm memory the array was about to use anyway.
+//
 // For trivially copyable T whose all-zero bytes are a valid value; elements are never destroyed.
 #pragma once
 
@@ -17,7 +23,9 @@ namespace snapheap::detail {
 /// The untyped part: a mapping that grows in place or moves, never copied by hand.
 class Mapping {
  public:
-  Mapping() = default;
+  /// `role` (1 to kMappingRoles - 1) lets a destroyed mapping be reused for the same role; 0:
+  /// never cached.
+  explicit Mapping(unsigned role = 0) noexcept : role_(role) {}
   ~Mapping();
   Mapping(const Mapping&) = delete;
   Mapping& operator=(const Mapping&) = delete;
@@ -27,10 +35,18 @@ class Mapping {
   void reserve(std::size_t bytes);
   void* data() const noexcept { return data_; }
   std::size_t capacity() const noexcept { return bytes_; }
+  /// Zeroes the bytes [from, to) of the mapping where they may still hold a previous owner's data
+  /// (a reused mapping); free when the mapping was new.
+  void clear_stale(std::size_t from, std::size_t to) noexcept {
+    if (from < stale_bytes_) clear_stale_slow(from, to);
+  }
 
  private:
+  void clear_stale_slow(std::size_t from, std::size_t to) noexcept;
   void* data_ = nullptr;
   std::size_t bytes_ = 0;
+  std::size_t stale_bytes_ = 0;  // bytes past this are zero (or never touched)
+  unsigned role_ = 0;
 };
 
 template <class T>
@@ -38,6 +54,8 @@ class MappedArray {
   static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);
 
  public:
+  /// `role`: see Mapping.
+  explicit MappedArray(unsigned role = 0) noexcept : mapping_(role) {}
   T* data() noexcept { return static_cast<T*>(mapping_.data()); }
   const T* data() const noexcept { return static_cast<const T*>(mapping_.data()); }
   std::size_t size() const noexcept { return size_; }
@@ -50,7 +68,12 @@ class MappedArray {
     if (n > capacity()) mapping_.reserve(n * sizeof(T));
   }
   /// Grows to `n` elements within the reserved room (reserve(n) first): the new ones are zero.
-  void grow_to(std::size_t n) noexcept { size_ = n; }
+  void grow_to(std::size_t n) noexcept {
+    mapping_.clear_stale(size_ * sizeof(T), n * sizeof(T));
+    size_ = n;
+  }
+  /// The bytes mapped (reserved), used or not.
+  std::size_t mapped_bytes() const noexcept { return mapping_.capacity(); }
   void push_back(const T& value) {
     reserve(size_ + 1);
     data()[size_++] = value;

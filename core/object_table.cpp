@@ -1,5 +1,6 @@
 #include "core/object_table.hpp"
 
+#include "core/memory_cache.hpp"
 #include "core/messages.hpp"
 
 #include <bit>
@@ -18,6 +19,9 @@ ObjectTable::~ObjectTable() {
   // Large objects have blocks of their own; the chunks of small ones go with pages_.
   for (std::uint32_t s = 1; s < slot_limit(); ++s)
     if (Object* o = slots_.objects[s]; o && page_of(o)->cell_size == 0) pages_.free(o);
+  // The chunks and the table's arrays go to the process-wide cache as the members are destroyed;
+  // its default limit follows the largest heap destroyed.
+  memory_cache::note_heap(pages_.chunk_bytes() + slots_table_.mapped_bytes());
 }
 
 // ---- HeapCore's out-of-line parts ----------------------------------------------------------------

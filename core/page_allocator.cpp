@@ -1,5 +1,6 @@
 #include "core/page_allocator.hpp"
 
+#include "core/memory_cache.hpp"
 #include "core/messages.hpp"
 
 #include <sys/mman.h>
@@ -12,7 +13,7 @@ namespace snapheap::detail {
 
 namespace {
 
-constexpr std::size_t kChunkSize = std::size_t{4} << 20;  // 64 pages per mapping
+constexpr std::size_t kChunkSize = kChunkBytes;  // 64 pages per mapping
 constexpr std::size_t kPagesPerChunk = kChunkSize / kPageSize;
 
 // Maps `bytes` aligned to kPageSize by mapping kPageSize more and unmapping the slack.
@@ -43,10 +44,11 @@ PageAllocator::PageAllocator(HeapCore* owner, ClassState*& classes)
 
 PageAllocator::~PageAllocator() {
   // ASan keeps the poison of free cells after munmap: clear it, or the next mapping at these
-  // addresses (another heap's pages or large objects) would read as freed memory.
+  // addresses (another heap's pages or large objects) would read as freed memory. The same for a
+  // chunk given to the cache: the next heap poisons what it does not use (new_page).
   for (void* chunk : chunks_) {
     SNAPHEAP_UNPOISON(chunk, kChunkSize);
-    ::munmap(chunk, kChunkSize);
+    if (!memory_cache::keep_chunk(chunk)) ::munmap(chunk, kChunkSize);
   }
   delete[] classes_;
 }
@@ -203,7 +205,9 @@ void* PageAllocator::take_page_memory() {
     try {
       chunks_.reserve(chunks_.size() + 1);
       sorted_chunks_.reserve(chunks_.size() + 1);
-      void* chunk = map_aligned(kChunkSize);
+      void* chunk = memory_cache::take_chunk();
+      chunk_reused_ = chunk != nullptr;
+      if (!chunk) chunk = map_aligned(kChunkSize);
       chunks_.push_back(chunk);
       const auto at = reinterpret_cast<std::uintptr_t>(chunk);
       sorted_chunks_.insert(std::upper_bound(sorted_chunks_.begin(), sorted_chunks_.end(), at), at);
@@ -220,8 +224,13 @@ void* PageAllocator::take_page_memory() {
   }
   void* page = chunk_cursor_;
   chunk_cursor_ += kPageSize;
+  // A fresh mapping is zero; a reused chunk holds its previous heap's cells, and the zero-on-free
+  // mode promises zero cells (warm memory: a memset costs far less than first touch did).
+  if (chunk_reused_ && zero_freed_) std::memset(page, 0, kPageSize);
   return page;
 }
+
+std::size_t PageAllocator::chunk_bytes() const noexcept { return chunks_.size() * kChunkSize; }
 
 PageHeader* PageAllocator::new_page(std::size_t size_class) {
   auto* page = static_cast<PageHeader*>(take_page_memory());

@@ -9,6 +9,11 @@
 // while: a heap that refills every cycle keeps touching warm memory, and one that shrank for
 // good returns it.
 //
+// Chunks come from the process-wide cache of destroyed heaps' memory (core/memory_cache.hpp)
+// before new ones are mapped, and go back to it when the allocator is destroyed. A cached chunk
+// holds its previous heap's bytes: every page header is written in new_page, and in the
+// zero-on-free mode (which promises zero cells) a page carved from a reused chunk is zeroed.
+//
 // Kept here: nothing allocates or frees system memory while a sweep frees cells (the pools'
 // capacity is reserved when chunks are mapped), and a page is in its class's available list iff
 // it has a free cell, is not the class's current page, and is not empty.
@@ -69,6 +74,8 @@ class PageAllocator {
   void end_sweep() noexcept;
 
   std::size_t committed_bytes() const noexcept { return committed_bytes_; }
+  /// Bytes of the 4 MiB chunks mapped or taken from the cache.
+  std::size_t chunk_bytes() const noexcept;
   /// Zero every cell as it is freed (fresh pages are zero already).
   void set_zero_freed(bool zero) noexcept { zero_freed_ = zero; }
   /// Gives back to the operating system the empty pages idle for `idle_ns` (oldest first), keeping
@@ -114,6 +121,7 @@ class PageAllocator {
   std::uint64_t clock_ns_ = 0;
   char* chunk_cursor_ = nullptr;
   char* chunk_end_ = nullptr;
+  bool chunk_reused_ = false;  // the chunk being carved came from the cache: its bytes are stale
   std::size_t committed_bytes_ = 0;
   bool zero_freed_ = SNAPHEAP_DCHECK_IS_ON != 0;
 };

@@ -37,6 +37,11 @@ class SlotTable {
     if (view_.generations[slot] != kLastGeneration) give_back(slot);  // room reserved
   }
   void clear_marks() noexcept;
+  /// Bytes mapped for the per-slot arrays (used or reserved).
+  std::size_t mapped_bytes() const noexcept {
+    return objects_.mapped_bytes() + generations_.mapped_bytes() + root_counts_.mapped_bytes() +
+           live_bits_.mapped_bytes() + mark_bits_.mapped_bytes() + free_.mapped_bytes();
+  }
   std::size_t bit_words() const noexcept { return live_bits_.size(); }
   /// Bytes of the per-slot arrays in use (what the slots handed out so far can have touched).
   std::size_t bytes() const noexcept {
@@ -53,12 +58,14 @@ class SlotTable {
 
   SlotArrays& view_;
   // Mapped arrays: growing the table copies nothing and touches no page before it is used.
-  MappedArray<Object*> objects_;
-  MappedArray<std::uint32_t> generations_;
-  MappedArray<std::uint32_t> root_counts_;
-  MappedArray<std::uint64_t> live_bits_;
-  MappedArray<std::uint64_t> mark_bits_;
-  MappedArray<std::uint32_t> free_;  // sized to the slot count: the stack's storage
+  // Each has a role of its own, so that a destroyed table's arrays are reused as the same arrays
+  // by the next table (core/memory_cache.hpp).
+  MappedArray<Object*> objects_{1};
+  MappedArray<std::uint32_t> generations_{2};
+  MappedArray<std::uint32_t> root_counts_{3};
+  MappedArray<std::uint64_t> live_bits_{4};
+  MappedArray<std::uint64_t> mark_bits_{5};
+  MappedArray<std::uint32_t> free_{6};  // sized to the slot count: the stack's storage
 };
 
 }  // namespace snapheap::detail

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <string>
 
+#include "core/memory_cache.hpp"
 #include "core/thread_stats.hpp"
 #include "snapheap/allocator.hpp"
 
@@ -94,6 +95,7 @@ void end_collection(HeapImpl& heap, std::chrono::nanoseconds mark_time, std::chr
   if (!heap.weak.ready.empty()) heap.table.set_inline_budget(0);  // make()'s slow path runs them
   heap.after_collection();
   heap.table.trim(kWarmPoolBytes, ns_since_epoch(Clock::now()), kPageIdleNs);
+  memory_cache::trim_idle();  // destroyed heaps' memory idle in the process-wide cache
   if (heap.options.verify_after_collect) {
     const VerifyResult check = verify(heap);
     if (!check.ok) {

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/memory_cache.hpp"
 #include "gc/collector.hpp"
 #include "snapheap/allocator.hpp"
 
@@ -55,6 +56,11 @@ void Heap::set_options(const HeapOptions& options) {
   detail::Collector::apply_options(*impl_, options);
   detail::run_death_callbacks(*impl_);
 }
+
+void set_page_cache_limit(std::size_t bytes) noexcept { detail::memory_cache::set_limit(bytes); }
+std::size_t page_cache_limit() noexcept { return detail::memory_cache::limit(); }
+std::size_t page_cache_bytes() noexcept { return detail::memory_cache::bytes(); }
+void trim_page_cache() noexcept { detail::memory_cache::trim(); }
 
 void Heap::attach_to_current_thread() noexcept { core_->attach_to_current_thread(); }
 

@@ -183,6 +183,26 @@ struct VerifyResult {
   explicit operator bool() const noexcept { return ok; }
 };
 
+// ---- the process-wide page cache --------------------------------------------------------------
+// A destroyed heap's memory (its 4 MiB chunks of pages and its slot table's arrays) goes to a
+// cache shared by every heap of the process instead of back to the system, so that the next
+// heap starts on warm memory instead of paying first-touch page faults (as malloc reuses freed
+// memory). The cache holds at most its limit: by default the footprint of the largest heap
+// destroyed so far, capped at 1 GiB; memory idle in it for 10 s is given back at the next cache
+// operation or collection. SNAPHEAP_PAGE_CACHE=0 in the environment turns it off. Thread-safe.
+
+/// set_page_cache_limit(kDefaultPageCacheLimit) restores the default (dynamic) limit.
+inline constexpr std::size_t kDefaultPageCacheLimit = ~std::size_t{0};
+/// The most bytes the cache may hold from now on; 0 turns it off (and empties it). Cached memory
+/// above the new limit is given back at once.
+void set_page_cache_limit(std::size_t bytes) noexcept;
+/// The limit in force (the dynamic default's current value unless one was set).
+std::size_t page_cache_limit() noexcept;
+/// The bytes the cache holds now (mapped, not necessarily resident).
+std::size_t page_cache_bytes() noexcept;
+/// Gives back to the system everything the cache holds.
+void trim_page_cache() noexcept;
+
 /// A managed heap with precise mark-and-sweep collection.
 ///
 /// A Heap belongs to the thread that made it (like a V8 isolate); using it from another thread
