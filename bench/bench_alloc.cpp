@@ -225,12 +225,12 @@ void alloc_cppgc(benchmark::State& state, std::int64_t n) {
 }  // namespace
 
 void register_alloc_benchmarks() {
-  add("alloc/small/snapheap", alloc_snapheap, sweep());
+  add("alloc/small/snapheap", alloc_snapheap, and_huge(sweep()));
   add("alloc/small/snapheap_fresh_heap", alloc_snapheap_fresh, {kMillion});
-  add("alloc/small/snapheap_no_auto_gc", alloc_snapheap_no_gc, sweep());
+  add("alloc/small/snapheap_no_auto_gc", alloc_snapheap_no_gc, and_huge(sweep()));
   add("alloc/small/snapheap_generational", alloc_snapheap_generational, sweep());
   add("alloc/small/snapheap_incremental", alloc_snapheap_incremental, sweep());
-  add("alloc/small/make_shared", alloc_make_shared, sweep());
+  add("alloc/small/make_shared", alloc_make_shared, and_huge(sweep()));
   add("alloc/small/malloc", alloc_malloc, sweep());
   add("alloc/small/boehm", alloc_boehm, sweep(), {.costly_reset = true});
 #if SNAPHEAP_BENCH_CPPGC

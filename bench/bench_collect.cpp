@@ -368,12 +368,12 @@ void dead_graph_shared_ptr(benchmark::State& state, std::int64_t n) {
 void register_collect_benchmarks() {
   // The baselines of the dead shapes stop at 10^6: rebuilding 10^7 nodes for every iteration of
   // every repetition costs more than the rest of the suite.
-  add("collect/live_chain/snapheap", live_chain_snapheap, sweep());
+  add("collect/live_chain/snapheap", live_chain_snapheap, and_huge(sweep()));
   add("collect/live_chain/boehm", live_chain_boehm, sweep());
 #if SNAPHEAP_BENCH_CPPGC
   add("collect/live_chain/cppgc", live_chain_cppgc, sweep());
 #endif
-  add("collect/live_graph/snapheap", live_graph_snapheap, sweep());
+  add("collect/live_graph/snapheap", live_graph_snapheap, and_huge(sweep()));
   add("collect/live_graph/boehm", live_graph_boehm, sweep());
 #if SNAPHEAP_BENCH_CPPGC
   add("collect/live_graph/cppgc", live_graph_cppgc, sweep());
@@ -383,14 +383,14 @@ void register_collect_benchmarks() {
 #if SNAPHEAP_BENCH_CPPGC
   add("collect/live_graph/cppgc_no_weak", live_graph_cppgc_no_weak, sweep(kMillion));
 #endif
-  add("collect/dead_chain/snapheap", dead_chain_snapheap, sweep());
+  add("collect/dead_chain/snapheap", dead_chain_snapheap, and_huge(sweep()));
   add("collect/dead_chain/shared_ptr_teardown", dead_chain_shared_ptr, sweep(kMillion));
   add("collect/dead_chain/boehm", dead_chain_boehm, sweep(kMillion));
   add("collect/dead_chain/free", dead_chain_free, sweep(kMillion));
 #if SNAPHEAP_BENCH_CPPGC
   add("collect/dead_chain/cppgc", dead_chain_cppgc, sweep(kMillion));
 #endif
-  add("collect/dead_graph/snapheap", dead_graph_snapheap, sweep());
+  add("collect/dead_graph/snapheap", dead_graph_snapheap, and_huge(sweep()));
   add("collect/dead_graph/shared_ptr_teardown", dead_graph_shared_ptr, sweep(kMillion));
   add("collect/dead_graph/boehm", dead_graph_boehm, sweep(kMillion));
 #if SNAPHEAP_BENCH_CPPGC

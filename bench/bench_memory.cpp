@@ -169,7 +169,7 @@ void memory_cppgc(benchmark::State& state, std::int64_t n) {
 }  // namespace
 
 void register_memory_benchmarks() {
-  add("memory/small/snapheap", memory_snapheap, {kMillion}, {.iterations = 1});
+  add("memory/small/snapheap", memory_snapheap, and_huge({kMillion}), {.iterations = 1});
   add("memory/small/make_shared", memory_make_shared, {kMillion}, {.iterations = 1});
   add("memory/small/malloc", memory_malloc, {kMillion}, {.iterations = 1});
   add("memory/small/boehm", memory_boehm, {kMillion}, {.iterations = 1});

@@ -101,38 +101,19 @@ void load_snapheap(benchmark::State& state, std::int64_t n) {
 // from a std::istream that can seek; snapheap_pipe loads from one that cannot.
 void save_stream(benchmark::State& state, std::int64_t n) {
   auto& f = SnapheapGraphSnapshot<GraphShape::random>::of(n);
-  std::vector<char> storage;
-  {
-    VectorOutBuf warm(storage);  // the storage grows to the snapshot's size once, untimed
-    std::ostream out(&warm);
-    snapheap::save(f.heap, out);
-  }
-  std::uint64_t bytes = 0;
-  TimedFaults faults;
-  for (auto _ : state) {
-    VectorOutBuf buf(storage);
-    std::ostream out(&buf);
-    bytes = snapheap::save(f.heap, out).bytes;
-  }
-  set_snapshot_counters(state, n, bytes);
+  time_stream_save(state, f.heap,
+                   [](benchmark::State& s, std::uint64_t bytes) { set_snapshot_counters(s, s.range(0), bytes); });
   state.SetLabel("warm; std::ostream over a memory streambuf into a reused vector");
 }
 
 template <bool kSeekable>
 void load_stream(benchmark::State& state, std::int64_t n) {
   auto& f = SnapheapGraphSnapshot<GraphShape::random>::of(n);
-  const char* data = reinterpret_cast<const char*>(f.buffer.data());
-  auto load_once = [&] {
-    SeekableInBuf memory(data, f.buffer.size());
-    NoSeekInBuf pipe(memory);
-    std::istream in(kSeekable ? static_cast<std::streambuf*>(&memory) : &pipe);
-    return snapheap::load(f.restored, in);
-  };
-  load_once();  // the untimed round every system gets
+  load_from_stream(f.restored, f.buffer, kSeekable);  // the untimed round every system gets
   f.drop_restored();
   TimedFaults faults;
   for (auto _ : state) {
-    const snapheap::SnapshotStats stats = load_once();
+    const snapheap::SnapshotStats stats = load_from_stream(f.restored, f.buffer, kSeekable);
     Untimed untimed(state);
     if (stats.objects != static_cast<std::size_t>(n) + 1 ||
         stats.weak_targets != static_cast<std::size_t>(n))
@@ -285,12 +266,17 @@ void save_floor(benchmark::State& state, std::int64_t n) {
                  "padded to the snapshot's size, then XXH3-64 of it all (no serializer)");
 }
 
+// The rows compared with snapheap's ByteBuffer rows run right after them, on the same fixture
+// (`same_fixture`: the stream rows), before the baselines' fixtures replace it.
 template <GraphShape kShape>
-void register_shape(const std::vector<std::int64_t>& snapheap_sizes, const std::vector<std::int64_t>& baseline_sizes) {
+void register_shape(const std::vector<std::int64_t>& snapheap_sizes, const std::vector<std::int64_t>& baseline_sizes,
+                    void (*same_fixture)() = nullptr) {
+  const std::vector<std::int64_t> floor_sizes = and_huge({kMillion});
   const std::string w = graph_workload(kShape);
   add_pair("save/" + w + "/snapheap", save_snapheap<kShape>, "load/" + w + "/snapheap", load_snapheap<kShape>,
            snapheap_sizes);
-  add("save/" + w + "/floor", save_floor<kShape>, {kMillion});
+  if (same_fixture) same_fixture();
+  add("save/" + w + "/floor", save_floor<kShape>, floor_sizes);
   add_pair("save/" + w + "/boost", save_serializer<true, kShape>, "load/" + w + "/boost", load_serializer<true, kShape>,
            baseline_sizes, {.heavy = true});
   add_pair("save/" + w + "/cereal", save_serializer<false, kShape>, "load/" + w + "/cereal",
@@ -301,11 +287,12 @@ void register_shape(const std::vector<std::int64_t>& snapheap_sizes, const std::
 
 void register_graph_benchmarks() {
   // Boost and cereal stop at 10^6: at 10^7 one save or load takes tens of seconds.
-  register_shape<GraphShape::random>(sweep(), sweep(kMillion));
-  add_pair("save/graph/snapheap_stream", save_stream, "load/graph/snapheap_stream", load_stream<true>, {kMillion});
-  add("load/graph/snapheap_pipe", load_stream<false>, {kMillion});
+  register_shape<GraphShape::random>(and_huge(sweep()), sweep(kMillion), [] {
+    add_pair("save/graph/snapheap_stream", save_stream, "load/graph/snapheap_stream", load_stream<true>, {kMillion});
+    add("load/graph/snapheap_pipe", load_stream<false>, {kMillion});
+  });
   add("load/graph/snapheap_fresh_heap", load_snapheap_fresh, {kMillion});
-  register_shape<GraphShape::chain>({kMillion}, {kMillion});
+  register_shape<GraphShape::chain>(and_huge({kMillion}), {kMillion});
 }
 
 }  // namespace snapbench

@@ -82,39 +82,21 @@ void load_snapheap(benchmark::State& state, std::int64_t n) {
 //    same bytes behind a streambuf whose seekoff returns -1.
 void save_stream(benchmark::State& state, std::int64_t n) {
   auto& f = fixture<SnapheapPayload>(key("payload/snapheap", n), n);
-  std::vector<char> storage;
-  {
-    VectorOutBuf warm(storage);  // the storage grows to the snapshot's size once, untimed
-    std::ostream out(&warm);
-    snapheap::save(f.heap, out);
-  }
-  std::uint64_t bytes = 0;
-  TimedFaults faults;
-  for (auto _ : state) {
-    VectorOutBuf buf(storage);
-    std::ostream out(&buf);
-    bytes = snapheap::save(f.heap, out).bytes;
-  }
-  set_rates(state, n, static_cast<std::int64_t>(bytes));
-  set_counter(state, "snapshot_bytes", static_cast<double>(bytes));
+  time_stream_save(state, f.heap, [](benchmark::State& s, std::uint64_t bytes) {
+    set_rates(s, s.range(0), static_cast<std::int64_t>(bytes));
+    set_counter(s, "snapshot_bytes", static_cast<double>(bytes));
+  });
   state.SetLabel("warm; std::ostream over a memory streambuf into a reused vector; checksum included");
 }
 
 template <bool kSeekable>
 void load_stream(benchmark::State& state, std::int64_t n) {
   auto& f = fixture<SnapheapPayload>(key("payload/snapheap", n), n);
-  const char* data = reinterpret_cast<const char*>(f.buffer.data());
-  auto load_once = [&] {
-    SeekableInBuf memory(data, f.buffer.size());
-    NoSeekInBuf pipe(memory);
-    std::istream in(kSeekable ? static_cast<std::streambuf*>(&memory) : &pipe);
-    snapheap::load(f.restored, in);
-  };
-  load_once();  // the untimed round every system gets
+  load_from_stream(f.restored, f.buffer, kSeekable);  // the untimed round every system gets
   f.drop_restored();
   TimedFaults faults;
   for (auto _ : state) {
-    load_once();
+    load_from_stream(f.restored, f.buffer, kSeekable);
     Untimed untimed(state);
     auto loaded = f.restored.root<seed::Payload>("payload");
     if (!loaded || static_cast<std::int64_t>(loaded->values.size()) != n || (n > 0 && loaded->values.back() != n - 1))
@@ -194,10 +176,10 @@ void load_serializer(benchmark::State& state, std::int64_t n) {
 }  // namespace
 
 void register_payload_benchmarks() {
-  add_pair("save/payload/snapheap", save_snapheap, "load/payload/snapheap", load_snapheap, sweep());
+  add_pair("save/payload/snapheap", save_snapheap, "load/payload/snapheap", load_snapheap, and_huge(sweep()));
   add_pair("save/payload/snapheap_stream", save_stream, "load/payload/snapheap_stream", load_stream<true>, {kMillion});
   add("load/payload/snapheap_pipe", load_stream<false>, {kMillion});
-  add_pair("save/payload/memcpy", copy_memcpy, "load/payload/memcpy", copy_memcpy, sweep());
+  add_pair("save/payload/memcpy", copy_memcpy, "load/payload/memcpy", copy_memcpy, and_huge(sweep()));
   add_pair("save/payload/boost", save_serializer<true>, "load/payload/boost", load_serializer<true>, sweep());
   add_pair("save/payload/cereal", save_serializer<false>, "load/payload/cereal", load_serializer<false>, sweep());
 }

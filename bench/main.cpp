@@ -5,6 +5,8 @@
 //
 //   snapheap_bench [Google Benchmark flags]     every benchmark at every size
 //   snapheap_bench --scaling [flags]            only 10^6 and 10^7 of the families run at 10^7
+//   snapheap_bench --huge [flags]               only 10^6 and 10^8 of the families run at 10^8
+//                                               (bench/run-report's full run; about 20 GB at its peak)
 //   snapheap_bench --smoke [flags]              every benchmark at one tiny size (CI's bench stage)
 //   snapheap_bench --progress-fd=N [flags]      also "group k/N: <name>" on fd N as each group
 //                                               starts (bench/run-report's progress lines)
@@ -33,13 +35,14 @@ void register_barrier_benchmarks();
 }  // namespace snapbench
 
 int main(int argc, char** argv) {
-  // --scaling, --smoke and --progress-fd=N (ours, taken out before Google Benchmark parses the
-  // rest): see set_scaling_only(), set_smoke() and set_progress_fd().
+  // --scaling, --huge, --smoke and --progress-fd=N (ours, taken out before Google Benchmark parses
+  // the rest): see set_scaling_only(), set_huge_only(), set_smoke() and set_progress_fd().
   int kept = 1;
   const std::string progress_fd = "--progress-fd=";
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--scaling") snapbench::set_scaling_only(true);
+    else if (arg == "--huge") snapbench::set_huge_only(true);
     else if (arg == "--smoke") snapbench::set_smoke(true);
     else if (arg.starts_with(progress_fd)) snapbench::set_progress_fd(std::atoi(arg.c_str() + progress_fd.size()));
     else argv[kept++] = argv[i];
@@ -50,9 +53,10 @@ int main(int argc, char** argv) {
   // moving threshold), so a malloc-based baseline (or a std::vector inside a snapshot) would fault
   // its memory in again every iteration while snapheap keeps a pool of warm pages. Keep freed
   // memory instead: no trimming, no mmap (an 80 MB vector at 10^7 elements would otherwise be
-  // mapped afresh every time). SNAPHEAP_BENCH_MALLOC_DEFAULTS=1 keeps glibc's defaults.
+  // mapped afresh every time). SNAPHEAP_BENCH_MALLOC_DEFAULTS=1 keeps glibc's defaults, and so
+  // does the 10^8 run: gigabytes freed by one benchmark must go back before the next one's.
   const char* defaults = std::getenv("SNAPHEAP_BENCH_MALLOC_DEFAULTS");
-  const bool keep_freed = !(defaults && *defaults == '1');
+  const bool keep_freed = !(defaults && *defaults == '1') && !snapbench::huge_only();
   if (keep_freed) {
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
     mallopt(M_MMAP_MAX, 0);

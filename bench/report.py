@@ -8,8 +8,8 @@
     bench/report.py --from-raw bench/results/raw --out bench/results --readme README.md --check
 
 Inputs: snapheap_bench's JSON, one file per pass (Google Benchmark, with repetitions and
-aggregates) and optionally one from `snapheap_bench --scaling` (10^6 and 10^7 side by side); the
-JSON of pickle_bench.py, of snapheap_stack_probe and of run-report (machine and run facts). Output:
+aggregates), optionally one from `snapheap_bench --scaling` (10^6 and 10^7 side by side) and one
+from `snapheap_bench --huge` (10^6 and 10^8 side by side); the JSON of pickle_bench.py, of snapheap_stack_probe and of run-report (machine and run facts). Output:
 REPORT.md (machine, targets met or missed, a table per workload, scaling, memory, notes),
 ratios.svg (time ratios per workload, log scale) and scaling.svg (time per element against
 element count, log-log); with --readme, the README's table of figures (between its
@@ -37,6 +37,8 @@ import statistics
 
 MILLION = 1_000_000
 TEN_MILLION = 10_000_000
+HUNDRED_MILLION = 100_000_000
+HUGE_LIMIT = 1.3  # t(1e8) / (100 t(1e6)) asked of snapheap's figures
 WALL_GROUPS = {"save_file", "load_file"}
 REFERENCE = "snapheap"
 FLOORS = {"memcpy", "floor"}  # systems that are a lower bound, not a competitor
@@ -322,11 +324,12 @@ def fmt_ratio(r):
 
 
 class Report:
-    def __init__(self, context, passes, scaling, pickle, stack, meta):
+    def __init__(self, context, passes, scaling, pickle, stack, meta, huge=None):
         self.context, self.pickle, self.stack, self.meta = context, pickle, stack, meta or {}
         self.pass_count = len(passes)
         self.m = combine(passes)
         self.scaling_m = scaling or {}
+        self.huge_m = huge or {}
         # The element count of the tables (10^6; run-report --smoke runs every benchmark at 10^3).
         self.n = int(self.meta.get("table_elements", MILLION))
 
@@ -475,7 +478,52 @@ class Report:
                         else f"all {len(ours)} within 1.3×"))
             add("Every snapheap figure at 1e7 within 1.3× of linear scaling from 1e6", worst["ratio"],
                 not missed, shown)
+        rows = [r for r in self.huge() if r["system"].startswith(REFERENCE)]
+        text = (f"Every snapheap figure at 1e8 within {HUGE_LIMIT}× of linear from 1e6 "
+                "(where memcpy of the same bytes is)")
+        if not rows:
+            add(text, None, None, "not measured (no 1e8 run)")
+        else:
+            over = [r for r in rows if r["verdict"] == "over"]
+            memory = [r for r in rows if r["verdict"] == "memory system"]
+            worst = max(rows, key=lambda r: r["ratio"])
+            shown = (f"worst {worst['ratio']:.2f}× ({worst['family']}); "
+                     + (f"{len(over)} of {len(rows)} over {HUGE_LIMIT}×: " + ", ".join(
+                         f"{r['family']} {r['ratio']:.2f}×" for r in over) if over
+                        else f"all {len(rows)} within {HUGE_LIMIT}×"
+                        + (f" or within {HUGE_LIMIT}× of their floor's own growth ({len(memory)})" if memory else "")))
+            add(text, worst["ratio"], not over, shown)
         return t
+
+    def huge(self):
+        """Per family of the 10^8 run: t(1e8) / (100 t(1e6)), both from that run, and the verdict:
+        'met' (within HUGE_LIMIT), 'memory system' (over it, but within HUGE_LIMIT of the growth of
+        the same workload's floor, memcpy or the hand-written loop, measured in the same run), or
+        'over'. Floors and baselines get no verdict."""
+        sizes = {}
+        for (g, w, s, n), m in self.huge_m.items():
+            # memory/: its time is a cold fill, and its figures are the counters (huge_section's facts).
+            if g != "memory" and not m.error and not math.isnan(m.time) and m.time > 0:
+                sizes.setdefault((g, w, s), {})[n] = m
+        rows = []
+        for (g, w, s), by_n in sorted(sizes.items()):
+            if MILLION not in by_n or HUNDRED_MILLION not in by_n:
+                continue
+            rows.append({"family": f"{g}/{w}/{s}", "group": g, "workload": w, "system": s,
+                         "small": by_n[MILLION], "huge": by_n[HUNDRED_MILLION],
+                         "ratio": by_n[HUNDRED_MILLION].time / (100 * by_n[MILLION].time)})
+        floors = {(r["group"], r["workload"]): r["ratio"] for r in rows if r["system"] in FLOORS}
+        for r in rows:
+            r["floor"] = floors.get((r["group"], r["workload"])) if r["system"] not in FLOORS else None
+            if not r["system"].startswith(REFERENCE):
+                r["verdict"] = None
+            elif r["ratio"] <= HUGE_LIMIT:
+                r["verdict"] = "met"
+            elif r["floor"] and r["ratio"] <= HUGE_LIMIT * r["floor"]:
+                r["verdict"] = "memory system"
+            else:
+                r["verdict"] = "over"
+        return rows
 
     def scaling(self):
         """Per family: time per element at every size (10^7 from the scaling run), and
@@ -850,6 +898,47 @@ def scaling_prose(report):
     if stopped and reps:
         text += " Measured up to 10^6 only (to keep the run short): " + ", ".join(stopped) + "."
     return text
+
+
+def huge_section(report):
+    """The 10^8 run: what it measured, a row per family, the memory it took."""
+    rows = report.huge()
+    if not rows:
+        return ["There was no 10^8 run (`bench/run-report` runs one in its full mode, after the scaling run; "
+                "`--no-huge` leaves it out).", ""]
+    reps = report.meta.get("huge_repetitions")
+    text = ("`snapheap_bench --huge` measures every family below at 10^6 and at 10^8 one right after the other"
+            + (f" ({reps} repetitions; one iteration each at 10^8)" if reps else "")
+            + ", in a process with glibc's default malloc settings (freed gigabytes go back to the system "
+            "before the next benchmark). The last columns are t(10^8) ÷ (100 × t(10^6)) and the same for the "
+            f"workload's floor (memcpy of the payload's bytes, or the hand-written loop over the graph's nodes) "
+            f"where there is one: a snapheap figure is **met** within {HUGE_LIMIT}×, put down to the "
+            f"**memory system** when its floor grows as much (within {HUGE_LIMIT}× of the floor's own ratio: "
+            "the floor has no algorithm to scale, so what it shares comes from caches, TLBs and DRAM), and "
+            "**over** otherwise. Times per element; the same clock as the tables (CPU time, wall for files).")
+    out = [text, "", "| benchmark | 1e6 per element | 1e8 per element | 1e8 ÷ (100 × 1e6) | floor's | verdict |",
+           "|---|---:|---:|---:|---:|---|"]
+    for r in rows:
+        verdict = {"met": "met", "memory system": "memory system", "over": "**over**", None: "–"}[r["verdict"]]
+        floor = f"{r['floor']:.2f}×" if r["floor"] else "–"
+        out.append(f"| {cell(r['family'])} | {fmt_time(r['small'].per_element)} | {fmt_time(r['huge'].per_element)} "
+                   f"| {r['ratio']:.2f}× | {floor} | {verdict} |")
+    facts = []
+    mem = {n: m for (g, w, s, n), m in report.huge_m.items() if (g, w, s) == ("memory", "small", REFERENCE)}
+    if HUNDRED_MILLION in mem and "bytes_per_object" in mem[HUNDRED_MILLION].counters:
+        big = mem[HUNDRED_MILLION].counters
+        facts.append(f"Bytes per small object at 10^8: {big['bytes_per_object']:.1f} by the heap's count"
+                     + (f", {big['rss_bytes_per_object']:.1f} as resident memory added" if "rss_bytes_per_object" in big else "")
+                     + (f" (at 10^6 in the same run: {mem[MILLION].counters['bytes_per_object']:.1f})"
+                        if MILLION in mem and "bytes_per_object" in mem[MILLION].counters else "") + ".")
+    peaks = [m.counters["peak_rss_bytes"] for m in report.huge_m.values() if "peak_rss_bytes" in m.counters]
+    if peaks:
+        total = report.meta.get("memory_kib")
+        facts.append(f"Peak resident memory of the whole 10^8 run: {max(peaks) / 2**30:.1f} GiB"
+                     + (f" of the machine's {total / 2**20:.1f} GiB" if total else "") + ".")
+    if facts:
+        out += ["", " ".join(facts)]
+    return out + [""]
 
 
 def scaling_table(report):
@@ -1362,6 +1451,7 @@ def write_report(report, out_dir):
                "operation snapheap performs with it (warm; ratios are the alternative's time over the "
                "choice's, within each pass). " + containers_summary(report), "", containers, ""]
     md += ["## Scaling (time per element; 10^3 to 10^7)", "", scaling_prose(report), "", scaling_table(report), ""]
+    md += ["## 10^8 objects", ""] + huge_section(report)
     if report.stack:
         sb = report.stack["stack_bytes"]
         chains = report.stack["longest_chain"]
@@ -1404,7 +1494,7 @@ def write_report(report, out_dir):
            "cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DSNAPHEAP_BUILD_TESTS=OFF "
            "-DSNAPHEAP_WARNINGS_AS_ERRORS=ON",
            "cmake --build build-bench -j2 --target snapheap_bench snapheap_stack_probe",
-           "bench/run-report            # full: 5 passes + the scaling run + pickle + stack probe",
+           "bench/run-report            # full: 5 passes + the scaling run + the 10^8 run + pickle + stack probe",
            "bench/run-report --short    # one pass of 3 repetitions, no 10^7 (1 repetition for the slowest",
            "                            # baselines and pickle): the README's main job",
            "build-bench/bench/snapheap_bench --benchmark_filter='save/graph'   # one group by hand",
@@ -1413,12 +1503,12 @@ def write_report(report, out_dir):
         f.write("\n".join(md))
 
 
-RAW_NAMES = ("pickle.json", "stack.json", "meta.json", "scaling.json")
+RAW_NAMES = ("pickle.json", "stack.json", "meta.json", "scaling.json", "huge.json")
 
 
 def raw_inputs(raw_dir):
-    """The inputs run-report keeps in a raw directory: pass-*.json, scaling.json, pickle.json,
-    stack.json, meta.json. None if it holds no pass."""
+    """The inputs run-report keeps in a raw directory: pass-*.json, scaling.json, huge.json,
+    pickle.json, stack.json, meta.json. None if it holds no pass."""
     if not os.path.isdir(raw_dir):
         return None
     passes = sorted((name for name in os.listdir(raw_dir) if name.startswith("pass-") and name.endswith(".json")),
@@ -1427,14 +1517,17 @@ def raw_inputs(raw_dir):
         return None
     found = {name: os.path.join(raw_dir, name) for name in RAW_NAMES if os.path.exists(os.path.join(raw_dir, name))}
     return {"bench": [os.path.join(raw_dir, name) for name in passes], "scaling": found.get("scaling.json"),
+            "huge": found.get("huge.json"),
             "pickle": found.get("pickle.json"), "stack": found.get("stack.json"), "meta": found.get("meta.json")}
 
 
-def build_report(bench, scaling=None, pickle=None, stack=None, meta=None):
+def build_report(bench, scaling=None, pickle=None, stack=None, meta=None, huge=None):
     passes = [load_bench(path) for path in bench]
     context = passes[0][0]
     scaling_m = load_bench(scaling)[1] if scaling else None
-    return Report(context, [m for _, m in passes], scaling_m, read_json(pickle), read_json(stack), read_json(meta))
+    huge_m = load_bench(huge)[1] if huge else None
+    return Report(context, [m for _, m in passes], scaling_m, read_json(pickle), read_json(stack), read_json(meta),
+                  huge_m)
 
 
 def write_all(report, out_dir):
@@ -1498,11 +1591,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bench", action="append", help="one pass (repeatable)")
     ap.add_argument("--scaling", help="snapheap_bench --scaling output")
+    ap.add_argument("--huge", help="snapheap_bench --huge output (10^6 and 10^8)")
     ap.add_argument("--pickle")
     ap.add_argument("--stack")
     ap.add_argument("--meta")
     ap.add_argument("--from-raw", metavar="DIR",
-                    help="read every input from DIR (pass-*.json, scaling.json, pickle.json, stack.json, meta.json)")
+                    help="read every input from DIR (pass-*.json, scaling.json, huge.json, pickle.json, stack.json, "
+                         "meta.json)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--readme", help="also rewrite this README's generated benchmark block")
     ap.add_argument("--check", action="store_true",
@@ -1529,7 +1624,7 @@ def main():
             raise SystemExit(77 if args.check else 2)
     elif args.bench:
         inputs = {"bench": args.bench, "scaling": args.scaling, "pickle": args.pickle, "stack": args.stack,
-                  "meta": args.meta}
+                  "meta": args.meta, "huge": args.huge}
     else:
         ap.error("give --bench (and the other inputs) or --from-raw")
     report = build_report(**inputs)

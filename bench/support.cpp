@@ -9,8 +9,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <istream>
 #include <limits>
 #include <map>
+#include <ostream>
 
 #include "types.hpp"
 
@@ -26,6 +28,11 @@ std::vector<std::int64_t> sweep(std::int64_t max) {
   std::vector<std::int64_t> sizes;
   for (std::int64_t n : kSweep)
     if (n <= max) sizes.push_back(n);
+  return sizes;
+}
+
+std::vector<std::int64_t> and_huge(std::vector<std::int64_t> sizes) {
+  sizes.push_back(kHundredMillion);
   return sizes;
 }
 
@@ -77,6 +84,7 @@ void add_one(const std::string& name, BenchFn fn, std::int64_t n, const AddOptio
   if (options.real_time) b->UseRealTime();
   if (options.iterations > 0) b->Iterations(options.iterations);
   if (options.costly_reset) b->Iterations(std::clamp<std::int64_t>(kSweep[4] / n, 1, 50));
+  if (n >= kHundredMillion) b->Iterations(1);  // seconds each: one iteration per repetition
   const bool heavy = n >= kSweep[4] || (options.heavy && n >= kMillion);
   if (heavy && heavy_repetitions() > 0) b->Repetitions(heavy_repetitions());
 }
@@ -85,19 +93,32 @@ void add_one(const std::string& name, BenchFn fn, std::int64_t n, const AddOptio
 namespace {
 bool scaling_only = false;
 bool smoke = false;
+bool huge = false;
 
-// The sizes to register: all of them; in --scaling mode 10^6 and 10^7 of a family with 10^7; in
-// --smoke mode the smallest, at most kSmokeElements.
+bool lists(const std::vector<std::int64_t>& sizes, std::int64_t n) {
+  return std::find(sizes.begin(), sizes.end(), n) != sizes.end();
+}
+
+// The sizes to register: all of them but 10^8; in --scaling mode 10^6 and 10^7 of a family with
+// 10^7; in --huge mode 10^6 and 10^8 of a family with 10^8; in --smoke mode the smallest, at
+// most kSmokeElements.
 std::vector<std::int64_t> selected(const std::vector<std::int64_t>& sizes) {
   if (smoke) return {std::min(*std::min_element(sizes.begin(), sizes.end()), kSmokeElements)};
-  if (!scaling_only) return sizes;
-  if (std::find(sizes.begin(), sizes.end(), kSweep[4]) == sizes.end()) return {};
-  return {kMillion, kSweep[4]};
+  if (huge) return lists(sizes, kHundredMillion) ? std::vector<std::int64_t>{kMillion, kHundredMillion}
+                                                 : std::vector<std::int64_t>{};
+  if (scaling_only) return lists(sizes, kSweep[4]) ? std::vector<std::int64_t>{kMillion, kSweep[4]}
+                                                   : std::vector<std::int64_t>{};
+  std::vector<std::int64_t> kept;
+  for (std::int64_t n : sizes)
+    if (n < kHundredMillion) kept.push_back(n);
+  return kept;
 }
 }  // namespace
 
 void set_scaling_only(bool on) noexcept { scaling_only = on; }
 void set_smoke(bool on) noexcept { smoke = on; }
+void set_huge_only(bool on) noexcept { huge = on; }
+bool huge_only() noexcept { return huge; }
 void begin_group(const std::string& name) { pending_group = name; }
 void set_progress_fd(int fd) noexcept { progress_fd = fd; }
 
@@ -114,6 +135,7 @@ void add_pair(const std::string& save_name, BenchFn save, const std::string& loa
 }
 
 void set_rates(benchmark::State& state, std::int64_t items, std::int64_t bytes) {
+  if (huge) set_counter(state, "peak_rss_bytes", static_cast<double>(peak_rss()));  // the 10^8 run's memory
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * items);
   if (bytes > 0) state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * bytes);
   if (TimedFaults* faults = TimedFaults::active(); faults && state.iterations() > 0)
@@ -155,8 +177,17 @@ TimedFaults* TimedFaults::active() noexcept { return active_faults; }
 
 // ---- inputs --------------------------------------------------------------------------------------
 
-const GraphSpec& graph_spec(std::int64_t n, GraphShape shape) {
+namespace {
+// Built once per size and shape; the 10^8 ones (1.6 GB for both shapes) only while a fixture
+// made from them is kept (drop_fixture() forgets them).
+std::map<std::pair<std::int64_t, GraphShape>, GraphSpec>& graph_specs() {
   static std::map<std::pair<std::int64_t, GraphShape>, GraphSpec> specs;
+  return specs;
+}
+}  // namespace
+
+const GraphSpec& graph_spec(std::int64_t n, GraphShape shape) {
+  auto& specs = graph_specs();
   auto found = specs.find({n, shape});
   if (found != specs.end()) return found->second;
   GraphSpec spec;
@@ -261,6 +292,7 @@ void store_fixture(std::string key, std::unique_ptr<Fixture> fixture) {
 void drop_fixture() noexcept {
   kept().fixture.reset();
   kept().key.clear();
+  std::erase_if(graph_specs(), [](const auto& spec) { return spec.first.first >= kHundredMillion; });
 }
 
 // ---- memory probes ---------------------------------------------------------------------------------
@@ -332,19 +364,7 @@ MemoryInBuf::MemoryInBuf(const char* data, std::size_t size) {
 std::streamsize MemoryInBuf::xsgetn(char* s, std::streamsize n) {
   const std::streamsize count = std::min<std::streamsize>(n, egptr() - gptr());
   std::memcpy(s, gptr(), static_cast<std::size_t>(count));
-  gbump(static_cast<int>(count));
-  return count;
-}
-
-SeekableInBuf::SeekableInBuf(const char* data, std::size_t size) {
-  char* begin = const_cast<char*>(data);  // setg wants char*; nothing writes through it
-  setg(begin, begin, begin + size);
-}
-
-std::streamsize SeekableInBuf::xsgetn(char* s, std::streamsize n) {
-  const std::streamsize count = std::min<std::streamsize>(n, egptr() - gptr());
-  std::memcpy(s, gptr(), static_cast<std::size_t>(count));
-  setg(eback(), gptr() + count, egptr());  // gbump takes an int
+  setg(eback(), gptr() + count, egptr());  // not gbump: it takes an int, and a read may pass 2 GiB
   return count;
 }
 
@@ -359,6 +379,30 @@ SeekableInBuf::pos_type SeekableInBuf::seekoff(off_type off, std::ios_base::seek
 
 SeekableInBuf::pos_type SeekableInBuf::seekpos(pos_type pos, std::ios_base::openmode which) {
   return seekoff(off_type(pos), std::ios_base::beg, which);
+}
+
+void time_stream_save(benchmark::State& state, snapheap::Heap& heap, void (*counters)(benchmark::State&, std::uint64_t)) {
+  std::vector<char> storage;
+  {
+    VectorOutBuf warm(storage);
+    std::ostream out(&warm);
+    snapheap::save(heap, out);
+  }
+  std::uint64_t bytes = 0;
+  TimedFaults faults;
+  for (auto _ : state) {
+    VectorOutBuf buf(storage);
+    std::ostream out(&buf);
+    bytes = snapheap::save(heap, out).bytes;
+  }
+  counters(state, bytes);
+}
+
+snapheap::SnapshotStats load_from_stream(snapheap::Heap& heap, const snapheap::ByteBuffer& bytes, bool seekable) {
+  SeekableInBuf memory(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  NoSeekInBuf pipe(memory);
+  std::istream in(seekable ? static_cast<std::streambuf*>(&memory) : &pipe);
+  return snapheap::load(heap, in);
 }
 
 // ---- Boehm GC ------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@
 #include <utility>
 #include <vector>
 
-#include "types.hpp"
+#include "types.hpp"  // snapheap's headers too
 
 namespace snapbench {
 
@@ -41,6 +41,10 @@ inline constexpr std::int64_t kMillion = 1'000'000;
 /// The scaling sweep: the report checks that 10^7 costs at most 1.3x ten times 10^6.
 inline constexpr std::int64_t kSweep[] = {1'000, 10'000, 100'000, 1'000'000, 10'000'000};
 inline constexpr std::uint64_t kSeed = 0x5eed'5eed'2025'0130ULL;
+/// The 10^8 run (`snapheap_bench --huge`): a family that lists this size runs at 10^6 and 10^8
+/// one right after the other there, and at this size nowhere else (not in the passes, the
+/// scaling run or CI's smoke run).
+inline constexpr std::int64_t kHundredMillion = 100'000'000;
 
 // ---- registration --------------------------------------------------------------------------------
 
@@ -68,6 +72,8 @@ void add_pair(const std::string& save_name, BenchFn save, const std::string& loa
               const std::vector<std::int64_t>& sizes, AddOptions options = {});
 /// The sweep sizes up to `max` (10^7 by default; the slow serializers stop at 10^6).
 std::vector<std::int64_t> sweep(std::int64_t max = kSweep[4]);
+/// `sizes` and 10^8: the family joins the 10^8 run.
+std::vector<std::int64_t> and_huge(std::vector<std::int64_t> sizes);
 /// `snapheap_bench --scaling`: register only the benchmarks that run at 10^7, at 10^6 and 10^7,
 /// so that the two sizes the scaling check compares are measured one right after the other.
 void set_scaling_only(bool on) noexcept;
@@ -76,6 +82,10 @@ void set_scaling_only(bool on) noexcept;
 /// seconds (with --benchmark_min_time=0: one iteration each, unless a benchmark fixes its count).
 inline constexpr std::int64_t kSmokeElements = 1'000;
 void set_smoke(bool on) noexcept;
+/// `snapheap_bench --huge`: register only the families that list 10^8 (and_huge()), at 10^6 and
+/// 10^8, one iteration per repetition at 10^8.
+void set_huge_only(bool on) noexcept;
+bool huge_only() noexcept;
 /// Benchmark groups, for progress lines: main() calls begin_group() before each register_*
 /// function, and every benchmark registered after it belongs to that group (a group that registers
 /// nothing, as most do in --scaling mode, is not counted).
@@ -242,7 +252,7 @@ class VectorOutBuf final : public std::streambuf {
 };
 
 /// A std::streambuf reading from bytes in memory (setg over them; bulk reads are memcpy).
-class MemoryInBuf final : public std::streambuf {
+class MemoryInBuf : public std::streambuf {
  public:
   MemoryInBuf(const char* data, std::size_t size);
 
@@ -252,12 +262,11 @@ class MemoryInBuf final : public std::streambuf {
 
 /// MemoryInBuf that can also seek (seekoff and seekpos over its bytes), as a std::ifstream or a
 /// std::istringstream can: the seekable std::istream source of the stream benchmarks.
-class SeekableInBuf final : public std::streambuf {
+class SeekableInBuf final : public MemoryInBuf {
  public:
-  SeekableInBuf(const char* data, std::size_t size);
+  using MemoryInBuf::MemoryInBuf;
 
  protected:
-  std::streamsize xsgetn(char* s, std::streamsize n) override;
   pos_type seekoff(off_type off, std::ios_base::seekdir dir, std::ios_base::openmode which) override;
   pos_type seekpos(pos_type pos, std::ios_base::openmode which) override;
 };
@@ -276,6 +285,14 @@ class NoSeekInBuf final : public std::streambuf {
  private:
   std::streambuf& inner_;
 };
+
+/// The stream rows' save: save(heap, std::ostream) over a VectorOutBuf into a vector grown to the
+/// snapshot's size once, untimed, then timed in the benchmark loop; then `counters(bytes)` (with
+/// the loop's TimedFaults still counting, for set_rates).
+void time_stream_save(benchmark::State& state, snapheap::Heap& heap, void (*counters)(benchmark::State&, std::uint64_t));
+/// load(heap, std::istream) of `bytes`, through a SeekableInBuf (seekable) or a NoSeekInBuf over
+/// one (not seekable: a pipe's case).
+snapheap::SnapshotStats load_from_stream(snapheap::Heap& heap, const snapheap::ByteBuffer& bytes, bool seekable);
 
 // ---- Boehm GC ------------------------------------------------------------------------------------
 

@@ -145,7 +145,9 @@ class KnownInputKnownTable(unittest.TestCase):
         self.assertLine(self.md, "| Payload save to memory ≤ 2× memcpy of the same bytes (checksum included) | "
                                  "1.50× (1.50–2.00 over the passes) | **met** |")
         self.assertLine(self.md, "| Graph snapshot ≤ 16 bytes per node | not measured | not measured |")
-        self.assertIn("2 met, 0 missed, 28 not measured.", self.md)
+        self.assertIn("2 met, 0 missed, 29 not measured.", self.md)
+        self.assertLine(self.md, "| Every snapheap figure at 1e8 within 1.3× of linear from 1e6 (where memcpy of the "
+                                 "same bytes is) | not measured (no 1e8 run) | not measured |")
 
     def test_machine_facts_come_from_the_run(self):
         self.assertIn("| CPU | Test CPU, 2 cores at 2000 MHz; L1 data 48 KiB, L2 unified 2 MiB, "
@@ -258,6 +260,65 @@ class CppgcRows(unittest.TestCase):
     def test_package_named(self):
         self.assertIn("Boehm GC 1:8.2.2 (`libgc-dev`) (1 marker thread), V8's cppgc, Node.js 18.20.4+dfsg-1~deb12u3 "
                       "(`libnode108`) (unpacked, not installed), glibc malloc", self.md)
+
+    def test_check_passes(self):
+        self.assertEqual(self.check.returncode, 0, self.check.stdout + self.check.stderr)
+
+
+HUNDRED_M = 100_000_000
+# The 10^8 run: (name, us at 10^6, us at 10^8, counters at 10^8). Ratios t(1e8) / (100 t(1e6)):
+HUGE = [
+    ("save/payload/snapheap", 1000, 120000, {}),       # 1.2: met
+    ("save/payload/memcpy", 500, 50000, {}),           # 1.0 (floor)
+    ("save/graph/snapheap", 100000, 15000000, {}),     # 1.5, its floor 1.4: within 1.3x of it
+    ("save/graph/floor", 40000, 5600000, {}),          # 1.4 (floor)
+    ("collect/live_graph/snapheap", 10000, 1600000, {"peak_rss_bytes": 18 * 2**30}),  # 1.6, no floor: over
+    ("alloc/small/make_shared", 16000, 1440000, {}),   # 0.9, a baseline: no verdict
+    ("memory/small/snapheap", 70000, 9000000, {"bytes_per_object": 60.3, "rss_bytes_per_object": 61.5}),
+]
+
+
+class HugeRun(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        raw, out = os.path.join(cls.tmp.name, "raw"), os.path.join(cls.tmp.name, "results")
+        os.makedirs(raw)
+        write_inputs(raw)
+        benchmarks = []
+        for name, small, huge, counters in HUGE:
+            small_counters = {"bytes_per_object": 60.4} if name.startswith("memory/") else {}
+            benchmarks += [benchmark(name, M, small, small_counters), benchmark(name, HUNDRED_M, huge, counters)]
+        with open(os.path.join(raw, "huge.json"), "w") as f:
+            json.dump({"context": CONTEXT, "benchmarks": benchmarks}, f)
+        result = run("--from-raw", raw, "--out", out)
+        if result.returncode != 0:
+            raise AssertionError(result.stdout + result.stderr)
+        with open(os.path.join(out, "REPORT.md")) as f:
+            cls.md = f.read()
+        cls.check = run("--from-raw", raw, "--out", out, "--check")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_rows_and_verdicts(self):
+        lines = self.md.splitlines()
+        self.assertIn("| save/payload/snapheap | 1 ns | 1.2 ns | 1.20× | 1.00× | met |", lines)
+        self.assertIn("| save/graph/snapheap | 100 ns | 150 ns | 1.50× | 1.40× | memory system |", lines)
+        self.assertIn("| collect/live_graph/snapheap | 10 ns | 16 ns | 1.60× | – | **over** |", lines)
+        self.assertIn("| alloc/small/make_shared | 16 ns | 14.4 ns | 0.90× | – | – |", lines)
+        self.assertFalse([line for line in lines if line.startswith("| memory/small/snapheap |")])
+
+    def test_target_names_what_is_over(self):
+        self.assertIn("| Every snapheap figure at 1e8 within 1.3× of linear from 1e6 (where memcpy of the same "
+                      "bytes is) | worst 1.60× (collect/live_graph/snapheap); 1 of 3 over 1.3×: "
+                      "collect/live_graph/snapheap 1.60× | **missed** |", self.md.splitlines())
+
+    def test_memory_facts(self):
+        self.assertIn("Bytes per small object at 10^8: 60.3 by the heap's count, 61.5 as resident memory added "
+                      "(at 10^6 in the same run: 60.4).", self.md)
+        self.assertIn("Peak resident memory of the whole 10^8 run: 18.0 GiB of the machine's 1.0 GiB.", self.md)
 
     def test_check_passes(self):
         self.assertEqual(self.check.returncode, 0, self.check.stdout + self.check.stderr)
