@@ -179,11 +179,11 @@ void register_file_benchmarks() {
   add("load_file/payload/snapheap_memory", load_from<Workload::payload, Mode::memory>, and_huge({kMillion}), {.real_time = true});
   add("save_file/payload/fwrite_fsync", save_fwrite_fsync, and_huge({kMillion}), {.real_time = true});
   add("load_file/payload/fread", load_fread, and_huge({kMillion}), {.real_time = true});
-  add("save_file/graph/snapheap_fsync", save_to<Workload::graph, Mode::fsync>, and_huge({kMillion}), {.real_time = true});
+  add("save_file/graph/snapheap_fsync", save_to<Workload::graph, Mode::fsync>, {kMillion}, {.real_time = true});
   add("save_file/graph/snapheap_no_fsync", save_to<Workload::graph, Mode::no_fsync>, {kMillion}, {.real_time = true});
-  add("save_file/graph/snapheap_memory", save_to<Workload::graph, Mode::memory>, and_huge({kMillion}), {.real_time = true});
-  add("load_file/graph/snapheap_file", load_from<Workload::graph, Mode::fsync>, and_huge({kMillion}), {.real_time = true});
-  add("load_file/graph/snapheap_memory", load_from<Workload::graph, Mode::memory>, and_huge({kMillion}), {.real_time = true});
+  add("save_file/graph/snapheap_memory", save_to<Workload::graph, Mode::memory>, {kMillion}, {.real_time = true});
+  add("load_file/graph/snapheap_file", load_from<Workload::graph, Mode::fsync>, {kMillion}, {.real_time = true});
+  add("load_file/graph/snapheap_memory", load_from<Workload::graph, Mode::memory>, {kMillion}, {.real_time = true});
 }
 
 }  // namespace snapbench

@@ -128,10 +128,21 @@ void add(const std::string& name, BenchFn fn, const std::vector<std::int64_t>& s
 
 void add_pair(const std::string& save_name, BenchFn save, const std::string& load_name, BenchFn load,
               const std::vector<std::int64_t>& sizes, AddOptions options) {
-  for (std::int64_t n : selected(sizes)) {
-    add_one(save_name, save, n, options);
-    add_one(load_name, load, n, options);
+  add_by_size({{save_name, save, sizes}, {load_name, load, sizes}}, options);
+}
+
+void add_by_size(const std::vector<Row>& rows, AddOptions options) {
+  std::vector<std::vector<std::int64_t>> chosen;
+  std::vector<std::int64_t> all;
+  for (const Row& row : rows) {
+    chosen.push_back(selected(row.sizes));
+    all.insert(all.end(), chosen.back().begin(), chosen.back().end());
   }
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  for (std::int64_t n : all)
+    for (std::size_t i = 0; i < rows.size(); ++i)
+      if (lists(chosen[i], n)) add_one(rows[i].name, rows[i].fn, n, options);
 }
 
 void set_rates(benchmark::State& state, std::int64_t items, std::int64_t bytes) {

@@ -70,6 +70,16 @@ void add(const std::string& name, BenchFn fn, const std::vector<std::int64_t>& s
 /// load reuses the inputs its save built (see fixture()).
 void add_pair(const std::string& save_name, BenchFn save, const std::string& load_name, BenchFn load,
               const std::vector<std::int64_t>& sizes, AddOptions options = {});
+/// One family of add_by_size().
+struct Row {
+  std::string name;
+  BenchFn fn;
+  std::vector<std::int64_t> sizes;
+};
+/// Registers the rows size by size (each row that lists the smallest size, then the next size),
+/// so that rows sharing a fixture run one right after the other at each size. add_pair() is this
+/// for two rows with the same sizes.
+void add_by_size(const std::vector<Row>& rows, AddOptions options = {});
 /// The sweep sizes up to `max` (10^7 by default; the slow serializers stop at 10^6).
 std::vector<std::int64_t> sweep(std::int64_t max = kSweep[4]);
 /// `sizes` and 10^8: the family joins the 10^8 run.
