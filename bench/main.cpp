@@ -54,7 +54,9 @@ int main(int argc, char** argv) {
   // its memory in again every iteration while snapheap keeps a pool of warm pages. Keep freed
   // memory instead: no trimming, no mmap (an 80 MB vector at 10^7 elements would otherwise be
   // mapped afresh every time). SNAPHEAP_BENCH_MALLOC_DEFAULTS=1 keeps glibc's defaults, and so
-  // does the 10^8 run: gigabytes freed by one benchmark must go back before the next one's.
+  // does the 10^8 run: a buffer grown by doubling leaves its old blocks in the heap when nothing
+  // is mapped, and at 10^8 that takes the save past 24 GiB. Its rows that malloc gigabytes anew
+  // in the timed region show it in page_faults_per_iteration (first-touch costs).
   const char* defaults = std::getenv("SNAPHEAP_BENCH_MALLOC_DEFAULTS");
   const bool keep_freed = !(defaults && *defaults == '1') && !snapbench::huge_only();
   if (keep_freed) {

@@ -213,6 +213,8 @@ const GraphSpec& graph_spec(std::int64_t n, GraphShape shape) {
   return specs.emplace(std::pair{n, shape}, std::move(spec)).first->second;
 }
 
+void forget_graph_spec(std::int64_t n, GraphShape shape) { graph_specs().erase({n, shape}); }
+
 snapheap::Strong<Graph> build_graph(snapheap::Heap& heap, std::int64_t n, bool weak_edges, GraphShape shape) {
   const GraphSpec& spec = graph_spec(n, shape);
   auto graph = heap.make<Graph>();
@@ -304,6 +306,9 @@ void drop_fixture() noexcept {
   kept().fixture.reset();
   kept().key.clear();
   std::erase_if(graph_specs(), [](const auto& spec) { return spec.first.first >= kHundredMillion; });
+  // The 10^8 run: what malloc keeps free goes back between fixtures, so that gigabytes one
+  // fixture freed are not held beside the next one's.
+  if (huge) malloc_trim(0);
 }
 
 // ---- memory probes ---------------------------------------------------------------------------------

@@ -200,6 +200,8 @@ struct GraphSpec {
 };
 /// The same spec for the same n and shape in every call (fixed seed).
 const GraphSpec& graph_spec(std::int64_t n, GraphShape shape = GraphShape::random);
+/// Frees graph_spec(n, shape)'s arrays (a 10^8 fixture, once built from them).
+void forget_graph_spec(std::int64_t n, GraphShape shape);
 /// "graph" or "graph_chain": the workload's name in benchmark names and fixture keys.
 constexpr const char* graph_workload(GraphShape shape) noexcept {
   return shape == GraphShape::random ? "graph" : "graph_chain";
