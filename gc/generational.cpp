@@ -56,9 +56,7 @@ void minor_collection(HeapImpl& heap) noexcept {
   mark_young_roots(table);
   Tracer tracer = TracerAccess::marking(table);
   drain(table.mark_stack(), tracer);
-  settle_ephemerons(heap);
-  note_weak_deaths(heap);
-  const std::size_t expired = count_expired_weak(heap);
+  const std::size_t expired = finish_marking(heap);
   table.set_phase(Phase::kIdle);
   const auto marked = Clock::now();
 
