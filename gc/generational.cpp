@@ -13,7 +13,6 @@
 // A major collection clears every mark and collects the whole heap (stop the world), keeping the
 // survivors marked. It runs when the old bytes have grown by major_multiplier since the last
 // major one, and for Heap::collect().
-#include <algorithm>
 #include <chrono>
 
 #include "core/lifecycle.hpp"
@@ -26,13 +25,14 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The young log may name a slot twice, or a slot that is free now: a reservation given back (a
+// constructor that threw) or a failed load's objects return their slots, which a later make()
+// takes and logs again. Shading twice is harmless; young_deaths() takes each dead slot once.
 void mark_young_roots(ObjectTable& table) noexcept {
-  boost::container::vector<std::uint32_t>& young = table.young();
-  std::sort(young.begin(), young.end());  // a cancelled reservation's slot may be logged twice
-  young.erase(std::unique(young.begin(), young.end()), young.end());
   const std::uint32_t* counts = table.root_counts();
-  for (const std::uint32_t s : young)
-    if (table.object_at(s) && counts[s] != 0) table.shade(table.object_at(s));
+  for (const std::uint32_t s : table.young())
+    if (counts[s] != 0)
+      if (const Object* o = table.object_at(s)) table.shade(o);
   for (const Object* o : table.remembered()) {
     const std::uint32_t s = ObjectAccess::slot(o);
     if (s >= table.slot_limit() || table.object_at(s) != o) continue;
@@ -41,6 +41,21 @@ void mark_young_roots(ObjectTable& table) noexcept {
     if (table.is_marked(s)) table.mark_stack().push_back(o);
     else table.shade(o);
   }
+}
+
+/// The young objects marking left white, each once: a dead slot's mark bit is set while the log
+/// is read (a duplicate then reads marked) and cleared again before anything dies, so that the
+/// sweep's checks see it white. Linear in the log.
+std::vector<std::uint32_t> young_deaths(ObjectTable& table) noexcept {
+  std::vector<std::uint32_t> dead;
+  std::uint64_t* bits = table.mark_bits();
+  for (const std::uint32_t s : table.young()) {
+    if (table.is_marked(s) || !table.object_at(s)) continue;
+    bits[s >> 6] |= std::uint64_t{1} << (s & 63);
+    dead.push_back(s);
+  }
+  for (const std::uint32_t s : dead) bits[s >> 6] &= ~(std::uint64_t{1} << (s & 63));
+  return dead;
 }
 
 }  // namespace
@@ -60,9 +75,7 @@ void minor_collection(HeapImpl& heap) noexcept {
   table.set_phase(Phase::kIdle);
   const auto marked = Clock::now();
 
-  std::vector<std::uint32_t> dead;
-  for (const std::uint32_t s : table.young())
-    if (table.object_at(s) && !table.is_marked(s)) dead.push_back(s);
+  const std::vector<std::uint32_t> dead = young_deaths(table);
   const std::size_t bytes_before = table.live_bytes();
   table.set_phase(Phase::kSweeping);
   end_slots(table, dead);
