@@ -14,6 +14,7 @@
 // survivors marked. It runs when the old bytes have grown by major_multiplier since the last
 // major one, and for Heap::collect().
 #include <chrono>
+#include <iterator>
 
 #include "core/lifecycle.hpp"
 #include "core/thread_stats.hpp"
@@ -27,20 +28,39 @@ using Clock = std::chrono::steady_clock;
 
 // The young log may name a slot twice, or a slot that is free now: a reservation given back (a
 // constructor that threw) or a failed load's objects return their slots, which a later make()
-// takes and logs again. Shading twice is harmless; young_deaths() takes each dead slot once.
-void mark_young_roots(ObjectTable& table) noexcept {
+// takes and logs again. Marking twice is harmless; young_deaths() takes each dead slot once.
+// Rooted young objects are marked and traced in batches of 64 (prefetched), what they reach
+// drained after each, as mark_roots() does: no trip through the mark stack for each of them.
+void mark_young_roots(ObjectTable& table, Tracer& tracer) noexcept {
   const std::uint32_t* counts = table.root_counts();
-  for (const std::uint32_t s : table.young())
-    if (counts[s] != 0)
-      if (const Object* o = table.object_at(s)) table.shade(o);
+  std::uint64_t* bits = table.mark_bits();
+  MarkStack& stack = table.mark_stack();
+  // The remembered objects first, while a mark still means old.
   for (const Object* o : table.remembered()) {
     const std::uint32_t s = ObjectAccess::slot(o);
     if (s >= table.slot_limit() || table.object_at(s) != o) continue;
     // A marked (old) object here is a weak map given a young key (detail::note_young_key):
     // traced again, so that the key's death reaches it.
-    if (table.is_marked(s)) table.mark_stack().push_back(o);
+    if (table.is_marked(s)) stack.push_back(o);
     else table.shade(o);
   }
+  const Object* batch[64];
+  std::size_t n = 0;
+  for (const std::uint32_t s : table.young()) {
+    if (counts[s] == 0) continue;
+    const Object* o = table.object_at(s);
+    const std::uint64_t bit = std::uint64_t{1} << (s & 63);
+    if (!o || (bits[s >> 6] & bit)) continue;
+    bits[s >> 6] |= bit;
+    __builtin_prefetch(o);
+    batch[n++] = o;
+    if (n == std::size(batch)) {
+      for (const Object* b : batch) b->trace(tracer);
+      n = 0;
+      drain(stack, tracer);
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) batch[i]->trace(tracer);
 }
 
 /// The young objects marking left white, each once: a dead slot's mark bit is set while the log
@@ -68,8 +88,8 @@ void minor_collection(HeapImpl& heap) noexcept {
   table.set_collection_deferred(false);
   table.set_inline_budget(0);  // make() from a destructor must reach the slow path and its check
   table.set_phase(Phase::kMarking);
-  mark_young_roots(table);
   Tracer tracer = TracerAccess::marking(table);
+  mark_young_roots(table, tracer);
   drain(table.mark_stack(), tracer);
   const std::size_t expired = finish_marking(heap);
   table.set_phase(Phase::kIdle);

@@ -466,3 +466,18 @@ TEST_CASE("generational: a slot given back by a throwing constructor and taken a
   INFO(v.problem);
   CHECK(v.ok);
 }
+
+TEST_CASE("generational: a young object both rooted and remembered is traced once by a minor collection",
+          "[gc][generational][weak]") {
+  Heap heap(generational_options());
+  Strong<Holder> old = heap.make<Holder>();
+  heap.set_root("old", old);
+  heap.collect();  // old is old now
+  const Strong<Node> young = heap.make<Node>(1);
+  young->peer = heap.make<Node>(2);  // dies in the minor collection: one weak edge expires
+  old->field = young;                // remembered, and rooted by `young`
+  snapheap::detail::minor_collection(impl(heap));
+  CHECK(young->peer.expired());
+  CHECK(heap.stats().last_weak_expired == 1);
+  CHECK(heap.stats().last_freed_objects == 1);
+}
