@@ -80,7 +80,7 @@ void write_barrier_slow(const Object* target) noexcept {
   }
 }
 
-void HeapCore::note_young(void* memory, std::uint32_t slot) {
+void HeapCore::note_young_slow(void* memory, std::uint32_t slot) {
   try {
     young_.push_back(slot);
   } catch (...) {

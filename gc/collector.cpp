@@ -109,9 +109,7 @@ void full_collection(HeapImpl& heap, bool keep_marks) noexcept {
   CollectionScope scope(heap);
   check_traces_or_stop(heap);
   mark_roots(heap);
-  settle_ephemerons(heap);
-  note_weak_deaths(heap);
-  scope.end_marking(count_expired_weak(heap));
+  scope.end_marking(finish_marking(heap));
   scope.end_sweeping(sweep(heap, keep_marks));
 }
 

@@ -2,7 +2,8 @@
 //
 //     mark_roots(heap);          every object a Strong handle or a named root holds is marked
 //                                and traced, and what it reaches (an explicit mark stack)
-//     count_expired_weak(heap);  weak edges of live objects whose targets stayed white
+//     finish_marking(heap);      ephemerons settled, weak deaths noted, and the weak edges of
+//                                live objects whose targets stayed white counted
 //     sweep(heap);               white objects: expire weak handles, run destructors, free
 //
 // with timing, the phase flags, statistics, the next trigger and the end-of-collection hooks in
@@ -91,7 +92,11 @@ void check_traces_or_stop(const HeapImpl& heap) noexcept;
 /// Traces the gray objects on `stack` (and what they make gray) until it is empty.
 void drain(MarkStack& stack, Tracer& tracer) noexcept;
 void mark_roots(HeapImpl& heap) noexcept;
-std::size_t count_expired_weak(HeapImpl& heap) noexcept;
+/// The end of a stop-the-world marking (a full or a minor collection), once the mark stack is
+/// empty: the ephemeron fixpoint (settle_ephemerons), then with the marks final the weak deaths
+/// (note_weak_deaths) and the weak census; returns how many weak edges expire. (An incremental
+/// cycle does the same in steps: ephemeron_round, note_weak_deaths, then its census in slices.)
+std::size_t finish_marking(HeapImpl& heap) noexcept;
 SweepResult sweep(HeapImpl& heap, bool keep_marks = false) noexcept;
 /// heap.verify(): the object table, every edge, the roots (gc/verify.cpp), and in debug builds
 /// and stress or verify mode the forgotten-trace check.

@@ -13,8 +13,8 @@
 // A major collection clears every mark and collects the whole heap (stop the world), keeping the
 // survivors marked. It runs when the old bytes have grown by major_multiplier since the last
 // major one, and for Heap::collect().
-#include <algorithm>
 #include <chrono>
+#include <iterator>
 
 #include "core/lifecycle.hpp"
 #include "core/thread_stats.hpp"
@@ -26,21 +26,56 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-void mark_young_roots(ObjectTable& table) noexcept {
-  boost::container::vector<std::uint32_t>& young = table.young();
-  std::sort(young.begin(), young.end());  // a cancelled reservation's slot may be logged twice
-  young.erase(std::unique(young.begin(), young.end()), young.end());
+// The young log may name a slot twice, or a slot that is free now: a reservation given back (a
+// constructor that threw) or a failed load's objects return their slots, which a later make()
+// takes and logs again. Marking twice is harmless; young_deaths() takes each dead slot once.
+// Rooted young objects are marked and traced in batches of 64 (prefetched), what they reach
+// drained after each, as mark_roots() does: no trip through the mark stack for each of them.
+void mark_young_roots(ObjectTable& table, Tracer& tracer) noexcept {
   const std::uint32_t* counts = table.root_counts();
-  for (const std::uint32_t s : young)
-    if (table.object_at(s) && counts[s] != 0) table.shade(table.object_at(s));
+  std::uint64_t* bits = table.mark_bits();
+  MarkStack& stack = table.mark_stack();
+  // The remembered objects first, while a mark still means old.
   for (const Object* o : table.remembered()) {
     const std::uint32_t s = ObjectAccess::slot(o);
     if (s >= table.slot_limit() || table.object_at(s) != o) continue;
     // A marked (old) object here is a weak map given a young key (detail::note_young_key):
     // traced again, so that the key's death reaches it.
-    if (table.is_marked(s)) table.mark_stack().push_back(o);
+    if (table.is_marked(s)) stack.push_back(o);
     else table.shade(o);
   }
+  const Object* batch[64];
+  std::size_t n = 0;
+  for (const std::uint32_t s : table.young()) {
+    if (counts[s] == 0) continue;
+    const Object* o = table.object_at(s);
+    const std::uint64_t bit = std::uint64_t{1} << (s & 63);
+    if (!o || (bits[s >> 6] & bit)) continue;
+    bits[s >> 6] |= bit;
+    __builtin_prefetch(o);
+    batch[n++] = o;
+    if (n == std::size(batch)) {
+      for (const Object* b : batch) b->trace(tracer);
+      n = 0;
+      drain(stack, tracer);
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) batch[i]->trace(tracer);
+}
+
+/// The young objects marking left white, each once: a dead slot's mark bit is set while the log
+/// is read (a duplicate then reads marked) and cleared again before anything dies, so that the
+/// sweep's checks see it white. Linear in the log.
+std::vector<std::uint32_t> young_deaths(ObjectTable& table) noexcept {
+  std::vector<std::uint32_t> dead;
+  std::uint64_t* bits = table.mark_bits();
+  for (const std::uint32_t s : table.young()) {
+    if (table.is_marked(s) || !table.object_at(s)) continue;
+    bits[s >> 6] |= std::uint64_t{1} << (s & 63);
+    dead.push_back(s);
+  }
+  for (const std::uint32_t s : dead) bits[s >> 6] &= ~(std::uint64_t{1} << (s & 63));
+  return dead;
 }
 
 }  // namespace
@@ -53,18 +88,14 @@ void minor_collection(HeapImpl& heap) noexcept {
   table.set_collection_deferred(false);
   table.set_inline_budget(0);  // make() from a destructor must reach the slow path and its check
   table.set_phase(Phase::kMarking);
-  mark_young_roots(table);
   Tracer tracer = TracerAccess::marking(table);
+  mark_young_roots(table, tracer);
   drain(table.mark_stack(), tracer);
-  settle_ephemerons(heap);
-  note_weak_deaths(heap);
-  const std::size_t expired = count_expired_weak(heap);
+  const std::size_t expired = finish_marking(heap);
   table.set_phase(Phase::kIdle);
   const auto marked = Clock::now();
 
-  std::vector<std::uint32_t> dead;
-  for (const std::uint32_t s : table.young())
-    if (table.object_at(s) && !table.is_marked(s)) dead.push_back(s);
+  const std::vector<std::uint32_t> dead = young_deaths(table);
   const std::size_t bytes_before = table.live_bytes();
   table.set_phase(Phase::kSweeping);
   end_slots(table, dead);

@@ -49,6 +49,8 @@ void mark_roots(HeapImpl& heap) noexcept {
   }
 }
 
+namespace {
+
 // Weak edges were recorded during tracing when their target was still white; those whose
 // target is white now (and still the same object: generations match) are about to expire.
 std::size_t count_expired_weak(HeapImpl& heap) noexcept {
@@ -61,6 +63,14 @@ std::size_t count_expired_weak(HeapImpl& heap) noexcept {
   }
   table.weak_census().clear();
   return expired;
+}
+
+}  // namespace
+
+std::size_t finish_marking(HeapImpl& heap) noexcept {
+  settle_ephemerons(heap);
+  note_weak_deaths(heap);
+  return count_expired_weak(heap);
 }
 
 }  // namespace snapheap::detail

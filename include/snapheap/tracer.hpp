@@ -259,11 +259,6 @@ class TracerAccess {
   static void weak_structure(Tracer& tracer) noexcept {
     if (tracer.visitor_) tracer.visitor_->visit_weak_structure();
   }
-  /// A weak handle, for a weak map's value.
-  template <class T>
-  static void weak(Tracer& tracer, const Weak<T>& handle) noexcept {
-    tracer.trace(handle);
-  }
 };
 }  // namespace detail
 

@@ -374,7 +374,7 @@ class WeakValueMap final : public Object {
   void trace(Tracer& tracer) const override {
     if (tracer.marking()) return;
     detail::TracerAccess::weak_structure(tracer);
-    for (const Entry& e : entries_.slots()) detail::TracerAccess::weak(tracer, e.value);
+    for (const Entry& e : entries_.slots()) tracer.trace(e.value);
   }
 
   template <class Archive>

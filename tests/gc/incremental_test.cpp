@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -49,6 +50,13 @@ HeapOptions incremental_options() {
   HeapOptions o;
   o.mode = GcMode::incremental;
   o.stress = false;  // the tests drive the cycle themselves
+  return o;
+}
+
+HeapOptions generational_options() {
+  HeapOptions o;
+  o.mode = GcMode::generational;
+  o.stress = false;  // the tests run the minor collections themselves
   return o;
 }
 
@@ -396,10 +404,7 @@ TEST_CASE("incremental: loads in the middle of a cycle leave a heap that verify(
 
 TEST_CASE("generational: a minor collection keeps young objects that only old ones point to",
           "[gc][generational][barrier]") {
-  HeapOptions o;
-  o.mode = GcMode::generational;
-  o.stress = false;
-  Heap heap(o);
+  Heap heap(generational_options());
   Strong<Holder> old = heap.make<Holder>();
   heap.set_root("old", old);
   heap.collect();  // old is old now
@@ -431,4 +436,48 @@ TEST_CASE("generational: a minor collection keeps young objects that only old on
   INFO(v.problem);
   CHECK(v.ok);
   CHECK(heap.stats().live_objects == 1 + 500 + 1);
+}
+
+namespace {
+struct ThrowsOnConstruction final : snapheap::Object {
+  explicit ThrowsOnConstruction(int) { throw std::runtime_error("constructor fails"); }
+  void trace(snapheap::Tracer&) const override {}
+};
+}  // namespace
+
+TEST_CASE("generational: a slot given back by a throwing constructor and taken again dies once",
+          "[gc][generational]") {
+  snapheap_test::DestructionLog log(4);
+  Heap heap(generational_options());
+  heap.collect();
+  CHECK_THROWS_AS(heap.make<ThrowsOnConstruction>(0), std::runtime_error);
+  const Weak<Node> dropped = heap.make<Node>(1);  // takes the slot given back: logged again
+  const Strong<Node> kept = heap.make<Node>(2);
+  const auto& young = impl(heap).table.young();
+  REQUIRE(young.size() == 3);
+  CHECK(young[0] == young[1]);
+  snapheap::detail::minor_collection(impl(heap));
+  CHECK(dropped.expired());
+  CHECK(log.count(1) == 1);
+  CHECK(log.count(2) == 0);
+  CHECK(heap.stats().last_freed_objects == 1);
+  CHECK(heap.stats().live_objects == 1);
+  const auto v = heap.verify();
+  INFO(v.problem);
+  CHECK(v.ok);
+}
+
+TEST_CASE("generational: a young object both rooted and remembered is traced once by a minor collection",
+          "[gc][generational][weak]") {
+  Heap heap(generational_options());
+  Strong<Holder> old = heap.make<Holder>();
+  heap.set_root("old", old);
+  heap.collect();  // old is old now
+  const Strong<Node> young = heap.make<Node>(1);
+  young->peer = heap.make<Node>(2);  // dies in the minor collection: one weak edge expires
+  old->field = young;                // remembered, and rooted by `young`
+  snapheap::detail::minor_collection(impl(heap));
+  CHECK(young->peer.expired());
+  CHECK(heap.stats().last_weak_expired == 1);
+  CHECK(heap.stats().last_freed_objects == 1);
 }

@@ -255,7 +255,13 @@ class HeapCore {
   /// Generational mode: the slots made since the last collection (the young objects).
   boost::container::vector<std::uint32_t>& young() noexcept { return young_; }
   /// Logs a slot about to be published young; on failure gives the reservation back and throws.
-  void note_young(void* memory, std::uint32_t slot);
+  /// Inline while the log has room; growing it is out of line.
+  void note_young(void* memory, std::uint32_t slot) {
+    if (young_.size() < young_.capacity()) [[likely]]
+      young_.push_back(slot);  // room reserved: cannot throw
+    else
+      note_young_slow(memory, slot);
+  }
   HeapTag tag() const noexcept { return tag_; }
 
   // ---- the owning thread ----------------------------------------------------------------------
@@ -349,6 +355,7 @@ class HeapCore {
   ~HeapCore();  // clears it: every weak handle to the heap reads empty from now on
 
   void* reserve_slow(std::size_t bytes, std::uint32_t& slot, std::size_t& cell_bytes);
+  void note_young_slow(void* memory, std::uint32_t slot);
   void add_root_slow(std::uint32_t slot) noexcept;
   void update_root_barrier() noexcept {
     root_barrier_ = phase_ != Phase::kIdle || marking_ || slots_.anchor->sweep_pending;
