@@ -908,21 +908,24 @@ def huge_section(report):
                 "`--no-huge` leaves it out).", ""]
     reps = report.meta.get("huge_repetitions")
     text = ("`snapheap_bench --huge` measures every family below at 10^6 and at 10^8 one right after the other"
-            + (f" ({reps} repetitions; one iteration each at 10^8)" if reps else "")
+            + (f" (repetitions: {reps}; one iteration each at 10^8)" if reps else "")
             + ", in a process with glibc's default malloc settings (freed gigabytes go back to the system "
             "before the next benchmark). The last columns are t(10^8) ÷ (100 × t(10^6)) and the same for the "
             f"workload's floor (memcpy of the payload's bytes, or the hand-written loop over the graph's nodes) "
             f"where there is one: a snapheap figure is **met** within {HUGE_LIMIT}×, put down to the "
             f"**memory system** when its floor grows as much (within {HUGE_LIMIT}× of the floor's own ratio: "
             "the floor has no algorithm to scale, so what it shares comes from caches, TLBs and DRAM), and "
-            "**over** otherwise. Times per element; the same clock as the tables (CPU time, wall for files).")
-    out = [text, "", "| benchmark | 1e6 per element | 1e8 per element | 1e8 ÷ (100 × 1e6) | floor's | verdict |",
-           "|---|---:|---:|---:|---:|---|"]
+            "**over** otherwise. Times per element; the same clock as the tables (CPU time, wall for files). "
+            "*faults/iter* counts the page faults in the timed region at 10^8: a figure with many includes "
+            "first-touch costs (memory malloc maps afresh, or pages the heap gave back while idle).")
+    out = [text, "", "| benchmark | 1e6 per element | 1e8 per element | 1e8 ÷ (100 × 1e6) | floor's | verdict "
+           "| faults/iter at 1e8 |", "|---|---:|---:|---:|---:|---|---:|"]
     for r in rows:
         verdict = {"met": "met", "memory system": "memory system", "over": "**over**", None: "–"}[r["verdict"]]
         floor = f"{r['floor']:.2f}×" if r["floor"] else "–"
+        faults = r["huge"].counters.get("page_faults_per_iteration")
         out.append(f"| {cell(r['family'])} | {fmt_time(r['small'].per_element)} | {fmt_time(r['huge'].per_element)} "
-                   f"| {r['ratio']:.2f}× | {floor} | {verdict} |")
+                   f"| {r['ratio']:.2f}× | {floor} | {verdict} | {'–' if faults is None else f'{faults:,.0f}'} |")
     facts = []
     mem = {n: m for (g, w, s, n), m in report.huge_m.items() if (g, w, s) == ("memory", "small", REFERENCE)}
     if HUNDRED_MILLION in mem and "bytes_per_object" in mem[HUNDRED_MILLION].counters:
