@@ -39,7 +39,7 @@ void mark_young_roots(ObjectTable& table, Tracer& tracer) noexcept {
   for (const Object* o : table.remembered()) {
     const std::uint32_t s = ObjectAccess::slot(o);
     if (s >= table.slot_limit() || table.object_at(s) != o) continue;
-    // A marked (old) object here is a weak map given a young key (detail::note_young_key):
+    // A marked (old) object here is a weak map given a young key (detail::note_key_set):
     // traced again, so that the key's death reaches it.
     if (table.is_marked(s)) stack.push_back(o);
     else table.shade(o);

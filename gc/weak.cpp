@@ -364,11 +364,17 @@ void cancel_map_watch(const Object* owner, WatchId id) noexcept {
   cancel_watch(table.tag(), id.index, id.serial);
 }
 
-void note_young_key(const Object* owner, const Object* key) noexcept {
+void note_key_set(const Object* owner, const Object* key, const Object* value, bool added) noexcept {
   HeapCore& core = HeapCore::of(owner);
-  // Only an old map needs it: a young one is traced by the minor collection if it survives.
-  if (!core.generational() || !core.is_marked(ObjectAccess::slot(owner)) || core.is_marked(ObjectAccess::slot(key)))
+  const std::uint32_t key_slot = ObjectAccess::slot(key);
+  // Either way only a marked map needs it: an unmarked one is traced later in this marking (or
+  // by the minor collection, if it survives).
+  if (!core.is_marked(ObjectAccess::slot(owner)) || core.is_marked(key_slot)) return;
+  if (core.marking()) {
+    if (added) core.ephemerons().push_back({key_slot, core.generation(key_slot), value, owner});
     return;
+  }
+  if (!core.generational()) return;
   MarkStack& remembered = core.remembered();
   if (remembered.empty() || remembered.back() != owner) remembered.push_back(owner);
 }

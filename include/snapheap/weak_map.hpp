@@ -38,9 +38,12 @@ void cancel_map_watch(const Object* owner, WatchId id) noexcept;
 /// The identities of `owner`'s entries the collector found dead since the last call (key
 /// identities for a WeakKeyMap, value identities for a WeakValueMap); false if there are none.
 bool take_dead_entries(const Object* owner, std::vector<std::uint64_t>& out);
-/// Generational mode: a map that was given a young key is traced by the next minor collection
-/// (it may be old, and the key's death must reach it).
-void note_young_key(const Object* owner, const Object* key) noexcept;
+/// After `owner` (a WeakKeyMap) was given `key` (`added`: in a new entry), what marking would
+/// have met had it traced the map now. Incremental marking: a new entry of a map already traced
+/// in this cycle, whose key is still white, is pending as if traced (else a key that dies in
+/// this cycle would leave its entry in the map until the next one). Generational mode: an old
+/// map given a young key is traced by the next minor collection (the key's death must reach it).
+void note_key_set(const Object* owner, const Object* key, const Object* value, bool added) noexcept;
 
 inline std::uint64_t identity_of(const Object* o) noexcept {
   const std::uint32_t slot = ObjectAccess::slot(o);
@@ -164,7 +167,7 @@ class WeakKeyMap final : public Object {
     e.key = weak;
     e.value = value;
     detail::write_barrier(value);  // the one barrier a value passes: moving entries needs none
-    detail::note_young_key(this, key);
+    detail::note_key_set(this, key, value, made);
   }
   template <class A, class B>
     requires detail::HandleConvertible<A, K> && detail::HandleConvertible<B, V>

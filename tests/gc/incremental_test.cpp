@@ -252,6 +252,40 @@ TEST_CASE("incremental: a weak handle reads expired from the end of marking, bef
   CHECK(heap.stats().live_objects == keep.size());
 }
 
+TEST_CASE("incremental: an entry added to a weak-key map that marking has traced goes when its key dies",
+          "[gc][incremental][weak]") {
+  // The map is traced early in the cycle; then it gets an entry whose key is held only by a
+  // Strong that is dropped before the key's root block is scanned. The key dies in this cycle,
+  // and so must the entry: marking never met it, so set() makes it pending as a trace would.
+  HeapOptions o = incremental_options();
+  o.min_trigger_bytes = std::size_t{1} << 40;
+  Heap heap(o);
+  using Map = snapheap::WeakKeyMap<Node, Node>;
+  Strong<Map> map = heap.make<Map>();
+  heap.set_root("map", map);
+  for (int i = 0; i < 300; ++i) heap.make<Node>(i);  // garbage between the map and the key
+  Strong<Node> key = heap.make<Node>(1000);
+  Strong<Node> value = heap.make<Node>(1001);
+  const std::uint32_t key_slot = snapheap::detail::ObjectAccess::slot(key.get());
+  REQUIRE(key_slot >= 256);
+  advance(heap);
+  HeapImpl& h = impl(heap);
+  while (!(marked(heap, map.get()) && h.table.mark_stack().empty() && h.deferred_edges.empty()))
+    REQUIRE(advance(heap, 1) == Stage::marking);
+  REQUIRE(h.cycle.root_block < key_slot);  // the key's roots are not scanned yet
+  map->set(key, value);
+  const Weak<Node> key_seen = key;
+  const Weak<Node> value_seen = value;
+  key = {};
+  value = {};
+  finish(heap);
+  CHECK(key_seen.expired());
+  CHECK(map->size() == 0);
+  heap.collect();
+  CHECK(value_seen.expired());
+  CHECK(map->size() == 0);
+}
+
 TEST_CASE("incremental: collect() finishes the cycle in progress and then collects what died at the call",
           "[gc][incremental]") {
   Heap heap(incremental_options());
