@@ -26,9 +26,20 @@ void end_unmarked(ObjectTable& table, const std::uint64_t* marks) noexcept {
   table.free_unmarked(marks, /*expire=*/false);
 }
 
-std::size_t end_unmarked_word(ObjectTable& table, const std::uint64_t* marks, std::size_t word) noexcept {
-  const std::uint64_t dead = table.live_bits()[word] & ~marks[word];
+std::size_t end_unmarked_word(ObjectTable& table, const std::uint64_t* marks, std::size_t word,
+                              unsigned max_objects) noexcept {
+  std::uint64_t dead = table.live_bits()[word] & ~marks[word];
   if (dead == 0) return 0;
+  // The lowest max_objects bits: clear the rest above the max_objects-th set bit.
+  if (max_objects < 64 && static_cast<unsigned>(std::popcount(dead)) > max_objects) {
+    std::uint64_t kept = 0;
+    for (unsigned i = 0; i < max_objects; ++i) {
+      const std::uint64_t lowest = dead & (~dead + 1);
+      kept |= lowest;
+      dead ^= lowest;
+    }
+    dead = kept;
+  }
   const auto slot_of = [word](std::uint64_t rest) {
     return static_cast<std::uint32_t>(word * 64 + static_cast<unsigned>(std::countr_zero(rest)));
   };

@@ -37,9 +37,13 @@ void destroy_unmarked(ObjectTable& table, const std::uint64_t* marks) noexcept;
 /// never held a type with a destructor expires and frees in one pass: nothing can observe a weak
 /// handle between the steps.
 void end_unmarked(ObjectTable& table, const std::uint64_t* marks) noexcept;
-/// All three steps for the live objects of word `word` of the live bitmap whose bits in `marks`
-/// are clear (an incremental sweep's slice); returns the bytes freed.
-std::size_t end_unmarked_word(ObjectTable& table, const std::uint64_t* marks, std::size_t word) noexcept;
+/// All three steps for the first `max_objects` live objects of word `word` of the live bitmap
+/// whose bits in `marks` are clear (an incremental sweep's unit: a word of objects whose
+/// destructors free much is ended a few objects per unit); returns the bytes freed. The word is
+/// done when no such object is left: ended objects leave the live bitmap, and what the program
+/// makes between units is allocated marked.
+std::size_t end_unmarked_word(ObjectTable& table, const std::uint64_t* marks, std::size_t word,
+                              unsigned max_objects) noexcept;
 /// All three steps for the given slots (a failed load's objects; destructors newest first).
 void end_slots(ObjectTable& table, const std::vector<std::uint32_t>& slots) noexcept;
 

@@ -41,9 +41,10 @@ class HeapImpl {
 
   /// An incremental cycle's progress between steps (gc/incremental.cpp).
   struct Cycle {
-    enum class Stage : std::uint8_t { none, marking, census, sweeping, clearing };
+    enum class Stage : std::uint8_t { none, marking, watches, census, sweeping, clearing };
     Stage stage = Stage::none;
     std::uint32_t root_block = 0;   // the next block of 64 slots whose roots are marked
+    std::size_t watch_word = 0;     // the next word of the watched-object bitmap to scan
     std::size_t census_next = 0;    // the next weak census entry to count
     std::size_t sweep_word = 0;     // the next word of the live and mark bitmaps to sweep
     std::size_t clear_word = 0;     // the next word of the mark bitmap to clear

@@ -8,6 +8,9 @@
 //             the cycle are allocated marked, so a marked object never points to an unmarked one
 //             and nothing the program can still reach is left white. The root blocks are scanned
 //             once: a root made after its block was scanned is shaded when it is made.
+//   watches   the watched objects marking left white (death callbacks, weak-value maps' entries)
+//             are noted in slices of the watched-object bitmap, then the logs of dying maps go
+//             (a weak-key map's dying entries were noted when marking ended: its ephemerons).
 //   census    the weak edges marking met to white targets are counted (statistics only).
 //   sweeping  the live and mark bitmaps are swept a word at a time: each dead object's generation
 //             is bumped, its destructor runs and its cell is freed. Weak handles read expired from
@@ -54,8 +57,9 @@ constexpr std::size_t kMinStepBytes = 4 * 1024;
 /// a margin (a tenth of it, at most 50 µs) for the last unit of work and the step's bookkeeping, so
 /// that a step given 1 ms returns within it. The clock is read at every check (a few tens of
 /// nanoseconds): the stages check between units of work of at most a few microseconds (a batch
-/// of traces or of shades, a block of root counts, a batch of the weak census, one bitmap word
-/// swept, 8 KiB of bitmap cleared), far below the margin however cold the heap's cache lines are.
+/// of traces or of shades, a block of root counts, a slice of the watched-object bitmap, a batch
+/// of the weak census, a bitmap word swept or 8 of its dead objects ended where destructors run,
+/// 8 KiB of bitmap cleared), far below the margin however cold the heap's cache lines are.
 /// Once out of time the budget stays spent, whatever stage asks; the first check passes without
 /// reading the clock, so that every step makes progress however small its budget.
 class Budget {
@@ -149,6 +153,8 @@ constexpr std::size_t kTraceBatch = 16;     // gray objects traced per unit...
 constexpr std::size_t kDeferredHigh = 256;  // ... or fewer, once this many edges wait
 constexpr std::size_t kShadeBatch = 64;     // deferred edges shaded per unit
 constexpr std::size_t kPrefetchAhead = 16;
+/// Dead objects ended per sweep unit in a heap with destructors.
+constexpr unsigned kSweepObjects = 8;
 
 /// Shades the newest kShadeBatch deferred edges (or all there are); returns how many.
 std::size_t shade_deferred(ObjectTable& table, MarkStack& edges) noexcept {
@@ -203,13 +209,30 @@ void mark_some(HeapImpl& heap, Budget& budget) noexcept {
     } else {
       // Roots scanned, nothing gray, ephemerons settled: what is white now is garbage.
       if (SNAPHEAP_DCHECK_IS_ON || heap.options.verify_after_collect) check_tri_color(table);
-      note_weak_deaths(heap);
+      note_ephemeron_deaths(heap);
       table.set_marking(false);
       table.set_sweep_pending(true);
-      c.stage = Stage::census;
+      c.stage = Stage::watches;
       return;
     }
   }
+}
+
+// The watched objects left white (death callbacks, weak-value maps' entries) in slices of the
+// watched-object bitmap, each of at most 512 words (32,768 slots) or 64 dying objects; then the
+// logs of maps that die go. Marks are final and the program's new objects are marked: what
+// is noted between its steps is what one pass at the end of marking notes.
+void watches_some(HeapImpl& heap, Budget& budget) noexcept {
+  HeapImpl::Cycle& c = heap.cycle;
+  constexpr std::size_t kWords = 512, kDying = 64;
+  while (c.watch_word != kWatchedDone) {
+    if (budget.spent()) return;
+    const std::size_t from = c.watch_word;
+    c.watch_word = note_watched_deaths(heap, from, kWords, kDying);
+    budget.spend(8 * kWords);
+  }
+  drop_dead_map_logs(heap);
+  c.stage = Stage::census;
 }
 
 void census_some(HeapImpl& heap, Budget& budget) noexcept {
@@ -238,14 +261,19 @@ void sweep_some(HeapImpl& heap, Budget& budget) noexcept {
   StepPhase phase(table, Phase::kSweeping);
   HeapImpl::Cycle& c = heap.cycle;
   const std::size_t words = table.bit_words();
+  // A unit is a word, or kSweepObjects of its dead objects where destructors run: one word of
+  // objects whose destructors free large buffers would otherwise be one long unit.
+  const unsigned per_unit = table.has_destructors() ? kSweepObjects : 64;
+  const std::uint64_t* live = table.live_bits();
+  const std::uint64_t* marks = table.mark_bits();
   while (c.sweep_word < words) {
     if (budget.spent()) return;
     const std::size_t objects_before = table.live_objects();
     const std::size_t bytes_before = table.live_bytes();
-    budget.spend(64 + end_unmarked_word(table, table.mark_bits(), c.sweep_word));
+    budget.spend(64 + end_unmarked_word(table, marks, c.sweep_word, per_unit));
     c.freed_objects += objects_before - table.live_objects();
     c.freed_bytes += bytes_before - table.live_bytes();
-    ++c.sweep_word;
+    if ((live[c.sweep_word] & ~marks[c.sweep_word]) == 0) ++c.sweep_word;
   }
   table.set_sweep_pending(false);
   table.set_black_allocation(false);
@@ -296,13 +324,14 @@ bool incremental_advance(HeapImpl& heap, std::chrono::nanoseconds time_budget, s
     const auto before = Clock::now();
     switch (stage) {
       case Stage::marking: mark_some(heap, budget); break;
+      case Stage::watches: watches_some(heap, budget); break;
       case Stage::census: census_some(heap, budget); break;
       case Stage::sweeping: sweep_some(heap, budget); break;
       case Stage::clearing: clear_some(heap, budget); break;
       case Stage::none: break;
     }
     const auto spent = Clock::now() - before;
-    if (stage == Stage::marking || stage == Stage::census) c.mark_time += spent;
+    if (stage == Stage::marking || stage == Stage::watches || stage == Stage::census) c.mark_time += spent;
     else c.sweep_time += spent;
     if (c.stage == stage) break;  // the budget ran out inside the stage
   }

@@ -134,7 +134,7 @@ void free_record(WeakState& w, std::uint32_t r) noexcept {
 
 // ---- the end of marking ----------------------------------------------------------------------------
 
-void note_weak_deaths(HeapImpl& heap) noexcept {
+void note_ephemeron_deaths(HeapImpl& heap) noexcept {
   ObjectTable& table = heap.table;
   WeakState& w = heap.weak;
   // Ephemerons still pending have white keys: they die now. Entries of weak maps are logged;
@@ -153,50 +153,65 @@ void note_weak_deaths(HeapImpl& heap) noexcept {
     }
     table.ephemerons().clear();
   }
+}
 
+std::size_t note_watched_deaths(HeapImpl& heap, std::size_t from, std::size_t max_words, std::size_t max_dying) noexcept {
+  ObjectTable& table = heap.table;
+  WeakState& w = heap.weak;
   // Watched objects that die now: their records join this collection's batch (a map's watch
   // logs a dead entry instead, at once: the map is told at its next operation).
-  if (w.active_watches != 0) {
-    // Most dying values of a collection belong to few maps: the last map's log is kept at hand.
-    std::uint64_t last_owner = 0;
-    std::vector<std::uint64_t>* last_log = nullptr;
-    const std::uint64_t* live = table.live_bits();
-    const std::uint64_t* marks = table.mark_bits();
-    const std::size_t words = std::min(w.watched_bits.size(), table.bit_words());
-    for (std::size_t word = 0; word < words; ++word) {
-      std::uint64_t dying = w.watched_bits[word] & live[word] & ~marks[word];
-      if (dying == 0) continue;
-      w.watched_bits[word] &= ~dying;
-      for (; dying; dying &= dying - 1) {
-        const auto slot = static_cast<std::uint32_t>(word * 64 + static_cast<unsigned>(std::countr_zero(dying)));
-        const auto found = w.by_slot.find(slot);
-        if (found == w.by_slot.end()) continue;
-        const std::uint32_t generation = table.generation(slot);
-        for (std::uint32_t r = found->second; r != WeakState::kNone;) {
-          WeakState::Watch& watch = w.watches[r];
-          const std::uint32_t next = watch.next;
-          watch.next = WeakState::kNone;
-          if (watch.serial != 0 && watch.generation != generation) {
-            free_record(w, r);  // its object died outside a collection (a failed load's)
-          } else if (watch.serial != 0) {
-            if (watch.owner != 0) {
-              if (watch.owner != last_owner || !last_log) {
-                last_owner = watch.owner;
-                last_log = &w.dead_entries[watch.owner];
-              }
-              last_log->push_back(std::uint64_t{slot} | (std::uint64_t{generation} << 32));
-              free_record(w, r);
-            } else {
-              w.dying.emplace_back(r, watch.serial);
+  if (w.active_watches == 0) return kWatchedDone;
+  const std::size_t words = std::min(w.watched_bits.size(), table.bit_words());
+  const std::size_t end = max_words < words - std::min(words, from) ? from + max_words : words;
+  std::size_t noted = 0;
+  // Most dying values of a collection belong to few maps: the last map's log is kept at hand.
+  std::uint64_t last_owner = 0;
+  std::vector<std::uint64_t>* last_log = nullptr;
+  const std::uint64_t* live = table.live_bits();
+  const std::uint64_t* marks = table.mark_bits();
+  std::size_t word = from;
+  for (; word < end && noted < max_dying; ++word) {
+    std::uint64_t dying = w.watched_bits[word] & live[word] & ~marks[word];
+    if (dying == 0) continue;
+    w.watched_bits[word] &= ~dying;
+    noted += static_cast<std::size_t>(std::popcount(dying));
+    for (; dying; dying &= dying - 1) {
+      const auto slot = static_cast<std::uint32_t>(word * 64 + static_cast<unsigned>(std::countr_zero(dying)));
+      const auto found = w.by_slot.find(slot);
+      if (found == w.by_slot.end()) continue;
+      const std::uint32_t generation = table.generation(slot);
+      for (std::uint32_t r = found->second; r != WeakState::kNone;) {
+        WeakState::Watch& watch = w.watches[r];
+        const std::uint32_t next = watch.next;
+        watch.next = WeakState::kNone;
+        if (watch.serial != 0 && watch.generation != generation) {
+          free_record(w, r);  // its object died outside a collection (a failed load's)
+        } else if (watch.serial != 0) {
+          if (watch.owner != 0) {
+            if (watch.owner != last_owner || !last_log) {
+              last_owner = watch.owner;
+              last_log = &w.dead_entries[watch.owner];
             }
+            last_log->push_back(std::uint64_t{slot} | (std::uint64_t{generation} << 32));
+            free_record(w, r);
+          } else {
+            w.dying.emplace_back(r, watch.serial);
           }
-          r = next;
         }
-        w.by_slot.erase(found);
+        r = next;
       }
+      w.by_slot.erase(found);
     }
   }
+  // A map may take its log before an incremental pass ends (the program runs between its
+  // slices): it then finds the entries logged so far, and the rest at a later operation.
+  if (last_log) table.set_dead_entries_pending(true);
+  return word < words ? word : kWatchedDone;
+}
 
+void drop_dead_map_logs(HeapImpl& heap) noexcept {
+  ObjectTable& table = heap.table;
+  WeakState& w = heap.weak;
   // Logs of maps that die now (or died before their next operation) go with them.
   for (auto it = w.dead_entries.begin(); it != w.dead_entries.end();) {
     const auto slot = static_cast<std::uint32_t>(it->first);
@@ -206,6 +221,12 @@ void note_weak_deaths(HeapImpl& heap) noexcept {
     it = lives ? std::next(it) : w.dead_entries.erase(it);
   }
   table.set_dead_entries_pending(!w.dead_entries.empty());
+}
+
+void note_weak_deaths(HeapImpl& heap) noexcept {
+  note_ephemeron_deaths(heap);
+  note_watched_deaths(heap, 0, kWatchedDone, kWatchedDone);
+  drop_dead_map_logs(heap);
 }
 
 void queue_death_batch(HeapImpl& heap) noexcept {

@@ -61,8 +61,20 @@ struct WeakState {
 };
 
 /// The end of marking in every mode (marks are final): ephemerons with dead keys and watched
-/// objects that die are noted, logs of maps that die are dropped.
+/// objects that die are noted, logs of maps that die are dropped. The three parts below, in
+/// this order; an incremental cycle runs the watched-object pass in slices between steps.
 void note_weak_deaths(HeapImpl& heap) noexcept;
+/// Weak-map entries of the ephemerons still pending (their keys are white) join their maps' logs.
+void note_ephemeron_deaths(HeapImpl& heap) noexcept;
+/// The watched-object bitmap from word `from`: watched objects left white join this
+/// collection's death batch or their map's log. Stops after `max_words` words, or after the word
+/// that brings the dying objects noted to `max_dying`; returns the next word to scan, or
+/// kWatchedDone once the bitmap is done (at once while nothing is watched).
+inline constexpr std::size_t kWatchedDone = ~std::size_t{0};
+std::size_t note_watched_deaths(HeapImpl& heap, std::size_t from, std::size_t max_words,
+                                std::size_t max_dying) noexcept;
+/// Logs of maps that die in this collection go with them.
+void drop_dead_map_logs(HeapImpl& heap) noexcept;
 /// The end of a collection: this collection's dying watches become a ready batch.
 void queue_death_batch(HeapImpl& heap) noexcept;
 /// Runs the ready batches, if the heap may run host code now.

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <snapheap/snapheap.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
@@ -250,6 +251,129 @@ TEST_CASE("incremental: a weak handle reads expired from the end of marking, bef
   for (const auto& k : keep) CHECK(Weak<Node>(k).lock());
   finish(heap);
   CHECK(heap.stats().live_objects == keep.size());
+}
+
+TEST_CASE("incremental: a sweep unit ends a few objects with destructors, and objects made between units survive",
+          "[gc][incremental]") {
+  // A word of 64 dead objects whose destructors each free a large buffer would be one long
+  // unit: a unit ends at most 8 of them, and the word is resumed by the next unit. What the
+  // program makes between units may take the slots already freed in a half-swept word: it is
+  // allocated marked and must survive.
+  snapheap_test::DestructionLog log(4096);
+  Heap heap(incremental_options());
+  std::vector<Strong<Node>> keep;
+  std::vector<Weak<Node>> dead;
+  for (int i = 0; i < 2048; ++i) {
+    Strong<Node> n = heap.make<Node>(i);
+    if (i % 8 == 0) keep.push_back(n);
+    else dead.emplace_back(n);
+  }
+  Stage stage = advance(heap);
+  while (stage == Stage::marking || stage == Stage::watches || stage == Stage::census) stage = advance(heap, 1);
+  REQUIRE(stage == Stage::sweeping);
+  std::vector<Strong<Node>> made;
+  std::uint64_t units = 0;
+  while (stage == Stage::sweeping) {
+    const std::uint64_t before = log.total();
+    stage = advance(heap, 1);
+    ++units;
+    CHECK(log.total() - before <= 8);
+    if (units % 3 == 0) made.push_back(heap.make<Node>(3000 + static_cast<std::int64_t>(units % 1000)));
+  }
+  finish(heap);
+  // 1,792 dead objects, at most 8 per unit: a unit per word would have taken 32.
+  CHECK(units >= dead.size() / 8);
+  CHECK(log.total() == dead.size());
+  for (std::size_t i = 0; i < 2048; ++i) CHECK(log.count(i) == (i % 8 == 0 ? 0u : 1u));
+  for (const auto& w : dead) CHECK(w.expired());
+  for (const auto& m : made) CHECK(m->value >= 3000);
+  CHECK(heap.stats().live_objects == keep.size() + made.size());
+  const auto v = heap.verify();
+  INFO(v.problem);
+  CHECK(v.ok);
+}
+
+TEST_CASE("incremental: watched objects are noted in slices, with the program acting between them",
+          "[gc][incremental][weak]") {
+  // The pass over the watched-object bitmap at the end of marking is O(heap / 64) words: it
+  // runs in slices between steps. Between slices the program reads a weak-value map, cancels
+  // dying objects' callbacks, watches a live object and saves a snapshot; what the callbacks,
+  // the map and the snapshot see is what one pass at the end of marking gives.
+  using snapheap_stest::SNode;
+  using Cache = snapheap::WeakValueMap<std::string, SNode>;
+  HeapOptions o = incremental_options();
+  o.min_trigger_bytes = std::size_t{1} << 40;  // no cycle but the test's own
+  Heap heap(o);
+  Strong<Cache> cache = heap.make<Cache>();
+  heap.set_root("cache", cache);
+  Strong<snapheap_stest::SGraph> saved = heap.make<snapheap_stest::SGraph>();  // what a snapshot keeps
+  heap.set_root("kept", saved);
+  constexpr int kObjects = 200000;  // over 3,000 bitmap words: several slices
+  const auto dies = [](int i) { return (i / 64) % 2 == 1; };
+  std::vector<Strong<SNode>> keep;
+  std::vector<snapheap::DeathWatch> watches;  // watches[k] watches object 64 k
+  std::vector<int> fired;
+  for (int i = 0; i < kObjects; ++i) {
+    Strong<SNode> n = heap.make<SNode>(i);
+    if (i % 64 == 0) watches.push_back(heap.on_death(n, [&fired, i] { fired.push_back(i); }));
+    if (i % 64 == 32) cache->set(std::to_string(i), n);
+    if (dies(i)) continue;
+    saved->nodes.emplace_back(n);
+    keep.push_back(std::move(n));
+  }
+  REQUIRE(heap.stats().collections == 0);
+  Stage stage = advance(heap);
+  while (stage == Stage::marking) stage = advance(heap, 1);
+  REQUIRE(stage == Stage::watches);
+  REQUIRE(impl(heap).cycle.watch_word < 1024);  // at most the first slice has run
+
+  const int last_dying = (kObjects / 64 - 1) % 2 == 1 ? (kObjects / 64 - 1) * 64 : (kObjects / 64 - 2) * 64;
+  REQUIRE(dies(last_dying));
+  CHECK(watches[static_cast<std::size_t>(last_dying / 64)].cancel());  // its slice has not run
+  int late_fired = 0;
+  snapheap::DeathWatch late = heap.on_death(keep.front(), [&late_fired] { ++late_fired; });
+  snapheap::ByteBuffer mid;
+  snapheap::save(heap, mid);
+  std::size_t units = 0;
+  while (stage == Stage::watches) {
+    CHECK_FALSE(cache->get("96"));  // a dying value reads absent however far the pass is
+    CHECK(cache->get("32"));
+    if (units == 2) CHECK(watches[1].cancel());  // object 64's: noted already, still pending
+    stage = advance(heap, 1);
+    ++units;
+  }
+  CHECK(units >= 6);  // 512 words per slice
+  finish(heap);
+  heap.collect();  // runs the callbacks (nothing else dies)
+  std::sort(fired.begin(), fired.end());
+  std::vector<int> expected;
+  for (int i = 0; i < kObjects; i += 64)
+    if (dies(i) && i != 64 && i != last_dying) expected.push_back(i);
+  CHECK(fired == expected);
+  CHECK(late_fired == 0);
+  CHECK(late.pending());
+  std::vector<std::string> alive_keys;
+  for (int i = 32; i < kObjects; i += 64) {
+    INFO("cache key " << i);
+    CHECK(static_cast<bool>(cache->get(std::to_string(i))) == !dies(i));
+    if (!dies(i)) alive_keys.push_back(std::to_string(i));
+  }
+  CHECK(cache->size() == alive_keys.size());
+  // The snapshot saved in the middle of the pass holds exactly the live entries.
+  Heap loaded;
+  snapheap::load(loaded, mid);
+  const Strong<Cache> copy = loaded.root<Cache>("cache");
+  REQUIRE(copy);
+  std::vector<std::string> copied;
+  copy->for_each([&](const std::string& key, const Strong<SNode>& value) {
+    CHECK(value->value == std::stoi(key));
+    copied.push_back(key);
+  });
+  CHECK(copied == alive_keys);
+  CHECK(loaded.stats().live_objects == keep.size() + 2);
+  const auto v = heap.verify();
+  INFO(v.problem);
+  CHECK(v.ok);
 }
 
 TEST_CASE("incremental: an entry added to a weak-key map that marking has traced goes when its key dies",
