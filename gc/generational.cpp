@@ -29,8 +29,8 @@ using Clock = std::chrono::steady_clock;
 // The young log may name a slot twice, or a slot that is free now: a reservation given back (a
 // constructor that threw) or a failed load's objects return their slots, which a later make()
 // takes and logs again. Marking twice is harmless; young_deaths() takes each dead slot once.
-// Rooted young objects are marked and traced in batches of 64 (prefetched), what they reach
-// drained after each, as mark_roots() does: no trip through the mark stack for each of them.
+// Rooted young objects are marked and traced in batches (RootBatch, as in mark_roots()): no trip
+// through the mark stack for each of them.
 void mark_young_roots(ObjectTable& table, Tracer& tracer) noexcept {
   const std::uint32_t* counts = table.root_counts();
   std::uint64_t* bits = table.mark_bits();
@@ -44,23 +44,15 @@ void mark_young_roots(ObjectTable& table, Tracer& tracer) noexcept {
     if (table.is_marked(s)) stack.push_back(o);
     else table.shade(o);
   }
-  const Object* batch[64];
-  std::size_t n = 0;
+  RootBatch batch(stack, tracer);
   for (const std::uint32_t s : table.young()) {
     if (counts[s] == 0) continue;
     const Object* o = table.object_at(s);
     const std::uint64_t bit = std::uint64_t{1} << (s & 63);
     if (!o || (bits[s >> 6] & bit)) continue;
     bits[s >> 6] |= bit;
-    __builtin_prefetch(o);
-    batch[n++] = o;
-    if (n == std::size(batch)) {
-      for (const Object* b : batch) b->trace(tracer);
-      n = 0;
-      drain(stack, tracer);
-    }
+    batch.add(o);
   }
-  for (std::size_t i = 0; i < n; ++i) batch[i]->trace(tracer);
 }
 
 /// The young objects marking left white, each once: a dead slot's mark bit is set while the log

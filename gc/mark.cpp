@@ -14,6 +14,12 @@ void drain(MarkStack& stack, Tracer& tracer) noexcept {
   }
 }
 
+void RootBatch::flush() noexcept {
+  for (std::size_t i = 0; i < n_; ++i) batch_[i]->trace(tracer_);
+  n_ = 0;
+  drain(stack_, tracer_);
+}
+
 // Roots are the slots with a nonzero root count (Strong handles and named roots). The scan reads
 // the dense root-count array 64 slots at a time and skips blocks with no root (a vectorized OR),
 // so it costs about a millisecond per ten million objects. The rooted objects of a block are
@@ -27,7 +33,7 @@ void mark_roots(HeapImpl& heap) noexcept {
   std::uint64_t* bits = table.mark_bits();
   const std::uint32_t limit = table.slot_limit();
   Tracer tracer = TracerAccess::marking(table);
-  const Object* batch[64];
+  RootBatch batch(table.mark_stack(), tracer);
   for (std::uint32_t base = 0; base < limit; base += 64) {
     const std::uint32_t end = base + 64 < limit ? base + 64 : limit;
     std::uint32_t any = 0;
@@ -35,17 +41,13 @@ void mark_roots(HeapImpl& heap) noexcept {
     if (!any) continue;
     const std::uint64_t live_word = live[base >> 6];
     std::uint64_t& mark_word = bits[base >> 6];
-    std::size_t n = 0;
     for (std::uint32_t s = base; s < end; ++s) {
       const std::uint64_t bit = std::uint64_t{1} << (s & 63);
       if (counts[s] == 0 || !(live_word & bit) || (mark_word & bit)) continue;
       mark_word |= bit;
-      const Object* o = table.object_at(s);
-      __builtin_prefetch(o);
-      batch[n++] = o;
+      batch.add(table.object_at(s));
     }
-    for (std::size_t i = 0; i < n; ++i) batch[i]->trace(tracer);
-    drain(table.mark_stack(), tracer);
+    batch.flush();
   }
 }
 
