@@ -317,6 +317,12 @@ class Heap {
     const Strong<T> held = target.lock();
     return retainer_path_of(held.get(), held ? 1u : 0u);
   }
+  /// The target of a Member (what a host holds inside an object): the path that keeps it alive,
+  /// the Member's own holder included when it is on that path.
+  template <class T>
+  std::vector<Strong<Object>> retainer_path(const Member<T>& target) const {
+    return retainer_path_of(target.get(), 0u);
+  }
 
  private:
   std::vector<Strong<Object>> retainer_path_of(const Object* target, std::uint32_t own_handles) const;

@@ -440,6 +440,22 @@ TEST_CASE("Heap::retainer_path gives the chain from a root, not counting the han
   CHECK(heap.retainer_path(snapheap::Strong<Pair>()).empty());
 }
 
+TEST_CASE("Heap::retainer_path takes the Member a host holds inside an object", "[inspect][live]") {
+  snapheap::Heap heap;
+  snapheap::Strong<Pair> x = heap.make<Pair>();
+  x->next = heap.make<Pair>();
+  Pair* const y = static_cast<Pair*>(x->next.get());
+  y->next = heap.make<Pair>();
+  heap.set_root("x", x);
+  x = {};
+  const auto path = heap.retainer_path(y->next);  // no host handle to the target: [x, y, z]
+  REQUIRE(path.size() == 3);
+  CHECK(path[0] == heap.root("x"));
+  CHECK(path[1].get() == y);
+  CHECK(path[2].get() == y->next.get());
+  CHECK(heap.retainer_path(snapheap::Member<Pair>()).empty());
+}
+
 TEST_CASE("hostile bytes: the graph refuses them with SnapshotError or describes them consistently", "[inspect][graph]") {
   snapheap::Heap heap;
   const auto outsiders = snapheap_graphgen::build(heap, {.objects = 40, .seed = 3});
