@@ -190,10 +190,13 @@ void mark_some(HeapImpl& heap, Budget& budget) noexcept {
       // A few gray objects, fewer if they hold many edges: the cells, and the edges collected
       // (their handles may live outside the cell: a vector's buffer).
       std::size_t bytes = 0;
+      EphemeronIndex& index = c.ephemeron_index;
       for (std::size_t traced = 0; traced < kTraceBatch && !stack.empty() && edges.size() < kDeferredHigh; ++traced) {
         const Object* o = stack.back();
         stack.pop_back();
         o->trace(tracer);
+        if (index.active()) [[unlikely]]
+          index.popped(table, o);
         bytes += ObjectTable::cell_bytes_of(o);
       }
       budget.spend(bytes + 8 * edges.size());
@@ -205,7 +208,7 @@ void mark_some(HeapImpl& heap, Budget& budget) noexcept {
       c.root_block = end;
       budget.spend(64);
     } else if (ephemeron_round(heap)) {
-      budget.spend(64);  // an ephemeron's key was marked: its value is gray now
+      budget.spend(64);  // an ephemeron's key was marked (its value is gray now), or the fixpoint's index grew
     } else {
       // Roots scanned, nothing gray, ephemerons settled: what is white now is garbage.
       if (SNAPHEAP_DCHECK_IS_ON || heap.options.verify_after_collect) check_tri_color(table);

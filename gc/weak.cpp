@@ -48,56 +48,51 @@ bool scan_pending(ObjectTable& table) noexcept {
   return shaded;
 }
 
-/// The fixpoint through an index from key slot to pending entries: every object the drain takes
-/// off the stack is looked up, so each ephemeron is resolved once (linear in the ephemerons, however
-/// they chain). Entries that tracing adds meanwhile join the index. Resolved entries are removed
-/// from the list, so what is left has white keys.
-void settle_indexed(ObjectTable& table) noexcept {
-  EphemeronList& pending = table.ephemerons();
-  std::unordered_multimap<std::uint32_t, std::size_t> by_key;
-  std::vector<bool> resolved;
-  std::size_t indexed = 0;
-  const auto index_new = [&] {
-    for (; indexed < pending.size(); ++indexed) {
-      const PendingEphemeron& e = pending[indexed];
-      resolved.push_back(false);
-      if (table.generation(e.key_slot) != e.key_generation) continue;  // dead already
-      if (table.is_marked(e.key_slot)) {
-        if (e.value) table.shade(e.value);
-        resolved[indexed] = true;
-      } else {
-        by_key.emplace(e.key_slot, indexed);
-      }
-    }
-  };
-  index_new();
-  MarkStack& stack = table.mark_stack();
-  Tracer tracer = TracerAccess::marking(table);
-  while (!stack.empty()) {
-    const Object* o = stack.back();
-    stack.pop_back();
-    o->trace(tracer);
-    index_new();
-    const auto [from, to] = by_key.equal_range(ObjectAccess::slot(o));
-    for (auto it = from; it != to; ++it) {
-      const PendingEphemeron& e = pending[it->second];
-      if (e.value) table.shade(e.value);
-      resolved[it->second] = true;
-    }
-    by_key.erase(from, to);
-  }
-  std::size_t kept = 0;
-  for (std::size_t i = 0; i < pending.size(); ++i)
-    if (!resolved[i]) pending[kept++] = pending[i];
-  pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(kept), pending.end());
-}
-
 /// Rounds over the list before the index is built: a round is a pass over the pending entries,
 /// cheap while few rounds resolve everything (the common case: keys marked later in the same
 /// marking, or dead).
 constexpr int kPlainRounds = 2;
 
 }  // namespace
+
+bool EphemeronIndex::catch_up(ObjectTable& table, std::size_t max) {
+  EphemeronList& pending = table.ephemerons();
+  const std::size_t end = pending.size() - indexed_ > max ? indexed_ + max : pending.size();
+  for (; indexed_ < end; ++indexed_) {
+    const PendingEphemeron& e = pending[indexed_];
+    resolved_.push_back(false);
+    if (table.generation(e.key_slot) != e.key_generation) continue;  // dead already
+    if (table.is_marked(e.key_slot)) {
+      if (e.value) table.shade(e.value);
+      resolved_[indexed_] = true;
+    } else {
+      by_key_.emplace(e.key_slot, indexed_);
+    }
+  }
+  return indexed_ == pending.size();
+}
+
+void EphemeronIndex::popped(ObjectTable& table, const Object* o) {
+  catch_up(table);
+  if (by_key_.empty()) return;
+  const EphemeronList& pending = table.ephemerons();
+  const auto [from, to] = by_key_.equal_range(ObjectAccess::slot(o));
+  for (auto it = from; it != to; ++it) {
+    const PendingEphemeron& e = pending[it->second];
+    if (e.value) table.shade(e.value);
+    resolved_[it->second] = true;
+  }
+  by_key_.erase(from, to);
+}
+
+void EphemeronIndex::finish(ObjectTable& table) {
+  EphemeronList& pending = table.ephemerons();
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < pending.size(); ++i)
+    if (i >= resolved_.size() || !resolved_[i]) pending[kept++] = pending[i];
+  pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(kept), pending.end());
+  *this = EphemeronIndex{};
+}
 
 void settle_ephemerons(HeapImpl& heap) noexcept {
   ObjectTable& table = heap.table;
@@ -108,19 +103,34 @@ void settle_ephemerons(HeapImpl& heap) noexcept {
     drain(table.mark_stack(), tracer);
     if (table.ephemerons().empty()) return;
   }
-  settle_indexed(table);
+  EphemeronIndex index;
+  index.catch_up(table);
+  MarkStack& stack = table.mark_stack();
+  while (!stack.empty()) {
+    const Object* o = stack.back();
+    stack.pop_back();
+    o->trace(tracer);
+    index.popped(table, o);
+  }
+  index.finish(table);
 }
 
 bool ephemeron_round(HeapImpl& heap) noexcept {
   ObjectTable& table = heap.table;
-  if (table.ephemerons().empty()) return false;
   HeapImpl::Cycle& c = heap.cycle;
-  if (c.ephemeron_rounds >= kPlainRounds) {
-    settle_indexed(table);
-    return false;
+  EphemeronIndex& index = c.ephemeron_index;
+  if (!index.active()) {
+    if (table.ephemerons().empty()) return false;
+    if (c.ephemeron_rounds < kPlainRounds) {
+      ++c.ephemeron_rounds;
+      return scan_pending(table);
+    }
+    index.start();  // marking goes on through the index, a slice of entries per unit
   }
-  ++c.ephemeron_rounds;
-  return scan_pending(table);
+  constexpr std::size_t kIndexSlice = 1024;
+  if (!index.catch_up(table, kIndexSlice) || !table.mark_stack().empty()) return true;
+  index.finish(table);
+  return false;
 }
 
 namespace {

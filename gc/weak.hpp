@@ -30,6 +30,33 @@
 namespace snapheap::detail {
 
 class HeapImpl;
+class ObjectTable;
+
+/// Marking's ephemeron fixpoint once plain rounds keep making progress: an index from key slot
+/// to the pending entries (the ephemerons marking met with a white key). Each object taken off
+/// the mark stack is looked up, so each entry resolves once, however the entries chain (linear
+/// in the ephemerons). Used whole by a stop-the-world marking (settle_ephemerons) and across an
+/// incremental cycle's steps (ephemeron_round), which then call popped() for every object they
+/// trace. Entries that marking or WeakKeyMap::set() add meanwhile join the index.
+class EphemeronIndex {
+ public:
+  bool active() const noexcept { return active_; }
+  void start() noexcept { active_ = true; }
+  /// Indexes at most `max` of the pending entries not indexed yet; those whose key is marked
+  /// resolve (their values are shaded). Returns whether every entry is indexed.
+  bool catch_up(ObjectTable& table, std::size_t max = ~std::size_t{0});
+  /// `o` was taken off the mark stack and traced: the entries keyed by it resolve.
+  void popped(ObjectTable& table, const Object* o);
+  /// Once the mark stack is empty and every entry is indexed: the resolved entries leave the
+  /// pending list (what is left has white keys), and the index is reset.
+  void finish(ObjectTable& table);
+
+ private:
+  bool active_ = false;
+  std::unordered_multimap<std::uint32_t, std::size_t> by_key_;
+  std::vector<bool> resolved_;
+  std::size_t indexed_ = 0;
+};
 
 struct WeakState {
   struct Watch {
@@ -91,9 +118,11 @@ bool cancel_watch(HeapTag tag, std::uint32_t index, std::uint64_t serial) noexce
 /// are marked now are shaded and traced, until nothing changes. Never recursive; linear in the
 /// ephemerons (a chain of a million keys resolves through a key -> values index).
 void settle_ephemerons(HeapImpl& heap) noexcept;
-/// Incremental marking's version: one round over the pending ephemerons; true if it shaded
-/// anything (marking then goes on). After a few rounds that each shaded something, the rest is
-/// settled at once through the index.
+/// Incremental marking's version, called when nothing is gray: one round over the pending
+/// ephemerons; true if it shaded anything (marking then goes on). After a few rounds that each
+/// shaded something, the fixpoint goes on through the cycle's EphemeronIndex, a slice of entries
+/// indexed per call and every traced object looked up, marking going on between steps; false
+/// once nothing is gray and nothing more resolves.
 bool ephemeron_round(HeapImpl& heap) noexcept;
 
 }  // namespace snapheap::detail

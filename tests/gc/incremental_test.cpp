@@ -410,6 +410,58 @@ TEST_CASE("incremental: an entry added to a weak-key map that marking has traced
   CHECK(map->size() == 0);
 }
 
+TEST_CASE("incremental: a long ephemeron chain settles across steps, the program acting between them",
+          "[gc][incremental][weak]") {
+  // A weak-key map chain k0 -> k1 -> ... -> kn with only k0 rooted, its entries in reverse order,
+  // so that a plain round over the pending entries resolves one link: after two rounds the
+  // fixpoint goes on through the index, a few objects traced per unit (it was one unit, as long
+  // as the chain). Between units the program locks a node of the chain, allocates, and adds
+  // entries. A second chain, not rooted, dies whole.
+  HeapOptions o = incremental_options();
+  o.min_trigger_bytes = std::size_t{1} << 40;
+  Heap heap(o);
+  using Map = snapheap::WeakKeyMap<Node, Node>;
+  Strong<Map> map = heap.make<Map>();
+  heap.set_root("map", map);
+  constexpr int kLinks = 3000;
+  std::vector<Strong<Node>> chain, dead_chain;
+  for (int i = 0; i <= kLinks; ++i) chain.push_back(heap.make<Node>(i));
+  for (int i = 0; i <= 500; ++i) dead_chain.push_back(heap.make<Node>(10000 + i));
+  for (int i = kLinks - 1; i >= 0; --i) map->set(chain[i], chain[i + 1]);
+  for (int i = 499; i >= 0; --i) map->set(dead_chain[i], dead_chain[i + 1]);
+  const std::vector<Weak<Node>> alive(chain.begin(), chain.end());
+  const std::vector<Weak<Node>> dead(dead_chain.begin(), dead_chain.end());
+  const Strong<Node> head = chain.front();
+  chain.clear();
+  dead_chain.clear();
+
+  Stage stage = advance(heap);
+  std::size_t units = 0;
+  std::vector<Strong<Node>> made;
+  while (stage == Stage::marking) {
+    stage = advance(heap, 1);
+    ++units;
+    if (units == 500) CHECK(alive[2000].lock());  // shades it: the rest of the chain resolves from it
+    if (units % 300 == 0) {
+      made.push_back(heap.make<Node>(20000 + static_cast<std::int64_t>(units)));
+      map->set(made.back(), head);
+    }
+  }
+  CHECK(units > kLinks / 16);  // the fixpoint took many units of a few traces each
+  finish(heap);
+  for (std::size_t i = 0; i < alive.size(); ++i) {
+    INFO("chain node " << i);
+    const Strong<Node> n = alive[i].lock();
+    REQUIRE(n);
+    if (i + 1 < alive.size()) CHECK(map->get(n).get() == alive[i + 1].lock().get());
+  }
+  for (const auto& w : dead) CHECK(w.expired());
+  CHECK(map->size() == static_cast<std::size_t>(kLinks) + made.size());
+  const auto v = heap.verify();
+  INFO(v.problem);
+  CHECK(v.ok);
+}
+
 TEST_CASE("incremental: collect() finishes the cycle in progress and then collects what died at the call",
           "[gc][incremental]") {
   Heap heap(incremental_options());
