@@ -49,7 +49,9 @@ class HeapImpl {
     std::size_t sweep_word = 0;     // the next word of the live and mark bitmaps to sweep
     std::size_t clear_word = 0;     // the next word of the mark bitmap to clear
     int ephemeron_rounds = 0;       // rounds over the pending ephemerons at the end of marking
+    EphemeronRound ephemeron_round; // the round in progress (a round runs in slices)
     EphemeronIndex ephemeron_index; // after those rounds: the fixpoint, across steps
+    std::uint64_t traced = 0;       // objects marking traced in this cycle
     std::size_t weak_expired = 0;
     std::size_t freed_objects = 0;
     std::size_t freed_bytes = 0;

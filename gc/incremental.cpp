@@ -198,6 +198,7 @@ void mark_some(HeapImpl& heap, Budget& budget) noexcept {
         if (index.active()) [[unlikely]]
           index.popped(table, o);
         bytes += ObjectTable::cell_bytes_of(o);
+        ++c.traced;
       }
       budget.spend(bytes + 8 * edges.size());
     } else if (c.root_block < table.slot_limit()) {

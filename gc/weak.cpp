@@ -23,37 +23,35 @@ std::uint64_t identity_of(const ObjectTable& table, const Object* o) noexcept {
 
 // ---- ephemerons ------------------------------------------------------------------------------------
 
-/// One pass over the pending ephemerons: those whose key is marked now shade their value and
-/// leave the list, as do those whose key died before this marking. Returns whether any shaded.
-bool scan_pending(ObjectTable& table) noexcept {
-  EphemeronList& pending = table.ephemerons();
-  bool shaded = false;
-  std::size_t kept = 0;
-  for (std::size_t i = 0; i < pending.size(); ++i) {
-    const PendingEphemeron e = pending[i];
-    if (table.generation(e.key_slot) != e.key_generation) {
-      if (e.owner) pending[kept++] = e;  // dead already: kept to tell its map
-      continue;
-    }
-    if (table.is_marked(e.key_slot)) {
-      if (e.value && !table.is_marked(ObjectAccess::slot(e.value))) {
-        table.shade(e.value);
-        shaded = true;
-      }
-      continue;
-    }
-    pending[kept++] = e;
-  }
-  pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(kept), pending.end());
-  return shaded;
-}
-
 /// Rounds over the list before the index is built: a round is a pass over the pending entries,
 /// cheap while few rounds resolve everything (the common case: keys marked later in the same
 /// marking, or dead).
 constexpr int kPlainRounds = 2;
 
 }  // namespace
+
+bool EphemeronRound::scan(ObjectTable& table, std::size_t max) noexcept {
+  EphemeronList& pending = table.ephemerons();
+  for (std::size_t n = 0; read_ < pending.size() && n < max; ++n) {
+    const PendingEphemeron e = pending[read_++];
+    if (table.generation(e.key_slot) != e.key_generation) {
+      if (e.owner) pending[write_++] = e;  // dead already: kept to tell its map
+      continue;
+    }
+    if (table.is_marked(e.key_slot)) {
+      if (e.value && !table.is_marked(ObjectAccess::slot(e.value))) {
+        table.shade(e.value);
+        shaded_ = true;
+      }
+      continue;
+    }
+    pending[write_++] = e;
+  }
+  if (read_ < pending.size()) return false;
+  pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(write_), pending.end());
+  open_ = false;
+  return true;
+}
 
 bool EphemeronIndex::catch_up(ObjectTable& table, std::size_t max) {
   EphemeronList& pending = table.ephemerons();
@@ -98,8 +96,11 @@ void settle_ephemerons(HeapImpl& heap) noexcept {
   ObjectTable& table = heap.table;
   if (table.ephemerons().empty()) return;
   Tracer tracer = TracerAccess::marking(table);
-  for (int round = 0; round < kPlainRounds; ++round) {
-    if (!scan_pending(table)) return;
+  for (int i = 0; i < kPlainRounds; ++i) {
+    EphemeronRound round;
+    round.begin();
+    round.scan(table);
+    if (!round.shaded()) return;
     drain(table.mark_stack(), tracer);
     if (table.ephemerons().empty()) return;
   }
@@ -119,16 +120,24 @@ bool ephemeron_round(HeapImpl& heap) noexcept {
   ObjectTable& table = heap.table;
   HeapImpl::Cycle& c = heap.cycle;
   EphemeronIndex& index = c.ephemeron_index;
+  constexpr std::size_t kSlice = 1024;  // entries scanned or indexed per unit
   if (!index.active()) {
-    if (table.ephemerons().empty()) return false;
-    if (c.ephemeron_rounds < kPlainRounds) {
-      ++c.ephemeron_rounds;
-      return scan_pending(table);
+    EphemeronRound& round = c.ephemeron_round;
+    if (!round.open()) {
+      if (table.ephemerons().empty()) return false;
+      if (c.ephemeron_rounds >= kPlainRounds) {
+        index.start();  // marking goes on through the index
+        return true;
+      }
+      round.begin(c.traced);
     }
-    index.start();  // marking goes on through the index, a slice of entries per unit
+    if (!round.scan(table, kSlice)) return true;  // the rest of the round in the next units
+    ++c.ephemeron_rounds;
+    // Progress: a value shaded, or anything traced meanwhile (the program may have shaded a key
+    // the round had already passed); else nothing more can resolve.
+    return round.shaded() || c.traced != round.traced_at_begin();
   }
-  constexpr std::size_t kIndexSlice = 1024;
-  if (!index.catch_up(table, kIndexSlice) || !table.mark_stack().empty()) return true;
+  if (!index.catch_up(table, kSlice) || !table.mark_stack().empty()) return true;
   index.finish(table);
   return false;
 }

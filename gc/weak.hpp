@@ -32,6 +32,30 @@ namespace snapheap::detail {
 class HeapImpl;
 class ObjectTable;
 
+/// A plain round over the pending ephemerons (the ephemerons marking met with a white key):
+/// those whose key is marked now shade their value and leave the list, as do those whose key
+/// died before this marking (unless a weak map must hear of them). An incremental cycle runs a
+/// round in slices, marking going on between them; entries added meanwhile are scanned too.
+class EphemeronRound {
+ public:
+  bool open() const noexcept { return open_; }
+  /// Starts a round; `traced` is the marking's count of traced objects (incremental marking
+  /// compares it at the end: anything traced during the round is progress too).
+  void begin(std::uint64_t traced = 0) noexcept { *this = {}, open_ = true, traced_ = traced; }
+  /// Scans at most `max` entries; true once the round has reached the list's end (the list is
+  /// then compacted and the round closed).
+  bool scan(ObjectTable& table, std::size_t max = ~std::size_t{0}) noexcept;
+  bool shaded() const noexcept { return shaded_; }
+  std::uint64_t traced_at_begin() const noexcept { return traced_; }
+
+ private:
+  bool open_ = false;
+  bool shaded_ = false;
+  std::size_t read_ = 0;
+  std::size_t write_ = 0;
+  std::uint64_t traced_ = 0;
+};
+
 /// Marking's ephemeron fixpoint once plain rounds keep making progress: an index from key slot
 /// to the pending entries (the ephemerons marking met with a white key). Each object taken off
 /// the mark stack is looked up, so each entry resolves once, however the entries chain (linear

@@ -462,6 +462,50 @@ TEST_CASE("incremental: a long ephemeron chain settles across steps, the program
   CHECK(v.ok);
 }
 
+TEST_CASE("incremental: a key the program reaches while a round over the ephemerons runs keeps its entry",
+          "[gc][incremental][weak]") {
+  // A round over the pending ephemerons runs in slices. The program locks a key the round has
+  // already passed as white; the round itself shades nothing (no key of this chain is rooted),
+  // yet the locked key's entry must not be taken for dead: what the lock marked is progress.
+  HeapOptions o = incremental_options();
+  o.min_trigger_bytes = std::size_t{1} << 40;
+  Heap heap(o);
+  using Map = snapheap::WeakKeyMap<Node, Node>;
+  Strong<Map> map = heap.make<Map>();
+  heap.set_root("map", map);
+  constexpr int kLinks = 3000;
+  std::vector<Strong<Node>> chain;
+  for (int i = 0; i <= kLinks; ++i) chain.push_back(heap.make<Node>(i));
+  for (int i = kLinks - 1; i >= 0; --i) map->set(chain[i], chain[i + 1]);
+  const std::vector<Weak<Node>> nodes(chain.begin(), chain.end());
+  chain.clear();
+  constexpr int kLocked = 2500;  // its entry is among the first 1,024 a round scans
+
+  HeapImpl& h = impl(heap);
+  Stage stage = advance(heap);
+  Strong<Node> held;
+  while (stage == Stage::marking) {
+    stage = advance(heap, 1);
+    if (!held && h.cycle.ephemeron_round.open()) held = nodes[kLocked].lock();
+  }
+  REQUIRE(held);
+  finish(heap);
+  for (int i = 0; i <= kLinks; ++i) {
+    INFO("node " << i);
+    CHECK(nodes[static_cast<std::size_t>(i)].expired() == (i < kLocked));
+  }
+  for (int i = kLocked; i < kLinks; ++i) {
+    INFO("entry " << i);
+    const Strong<Node> key = nodes[static_cast<std::size_t>(i)].lock();
+    REQUIRE(key);
+    CHECK(map->get(key).get() == nodes[static_cast<std::size_t>(i) + 1].lock().get());
+  }
+  CHECK(map->size() == static_cast<std::size_t>(kLinks - kLocked));
+  const auto v = heap.verify();
+  INFO(v.problem);
+  CHECK(v.ok);
+}
+
 TEST_CASE("incremental: collect() finishes the cycle in progress and then collects what died at the call",
           "[gc][incremental]") {
   Heap heap(incremental_options());
