@@ -44,6 +44,8 @@ class HeapImpl {
     enum class Stage : std::uint8_t { none, marking, watches, census, sweeping, clearing };
     Stage stage = Stage::none;
     std::uint32_t root_block = 0;   // the next block of 64 slots whose roots are marked
+    std::vector<std::uint64_t> had_log;  // maps with a log waiting when marking ended
+    std::size_t ephemeron_next = 0; // the next pending ephemeron whose map entry is noted dead
     std::size_t watch_word = 0;     // the next word of the watched-object bitmap to scan
     std::size_t census_next = 0;    // the next weak census entry to count
     std::size_t sweep_word = 0;     // the next word of the live and mark bitmaps to sweep

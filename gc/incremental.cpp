@@ -8,9 +8,9 @@
 //             the cycle are allocated marked, so a marked object never points to an unmarked one
 //             and nothing the program can still reach is left white. The root blocks are scanned
 //             once: a root made after its block was scanned is shaded when it is made.
-//   watches   the watched objects marking left white (death callbacks, weak-value maps' entries)
-//             are noted in slices of the watched-object bitmap, then the logs of dying maps go
-//             (a weak-key map's dying entries were noted when marking ended: its ephemerons).
+//   watches   the weak-key maps' entries whose keys died (the ephemerons still pending) and the
+//             watched objects marking left white (death callbacks, weak-value maps' entries) are
+//             noted in slices, then the logs of dying maps go.
 //   census    the weak edges marking met to white targets are counted (statistics only).
 //   sweeping  the live and mark bitmaps are swept a word at a time: each dead object's generation
 //             is bumped, its destructor runs and its cell is freed. Weak handles read expired from
@@ -213,7 +213,7 @@ void mark_some(HeapImpl& heap, Budget& budget) noexcept {
     } else {
       // Roots scanned, nothing gray, ephemerons settled: what is white now is garbage.
       if (SNAPHEAP_DCHECK_IS_ON || heap.options.verify_after_collect) check_tri_color(table);
-      note_ephemeron_deaths(heap);
+      c.had_log = maps_with_logs(heap);
       table.set_marking(false);
       table.set_sweep_pending(true);
       c.stage = Stage::watches;
@@ -222,14 +222,20 @@ void mark_some(HeapImpl& heap, Budget& budget) noexcept {
   }
 }
 
-// The watched objects left white (death callbacks, weak-value maps' entries) in slices of the
-// watched-object bitmap, each of at most 512 words (32,768 slots) or 64 dying objects; then the
-// logs of maps that die go. Marks are final and the program's new objects are marked: what
+// The weak-key maps' entries whose keys marking left white (the pending ephemerons), 256 per
+// unit; then the watched objects left white (death callbacks, weak-value maps' entries) in
+// slices of the watched-object bitmap, each of at most 512 words (32,768 slots) or 64 dying
+// objects; then the logs of maps that die go. Marks are final and the program's new objects are marked: what
 // is noted between its steps is what one pass at the end of marking notes.
 void watches_some(HeapImpl& heap, Budget& budget) noexcept {
   HeapImpl::Cycle& c = heap.cycle;
-  constexpr std::size_t kWords = 512, kDying = 64;
-  while (c.watch_word != kWatchedDone) {
+  constexpr std::size_t kEntries = 256, kWords = 512, kDying = 64;
+  while (c.ephemeron_next != kPassDone) {
+    if (budget.spent()) return;
+    c.ephemeron_next = note_ephemeron_deaths(heap, c.ephemeron_next, kEntries, c.had_log);
+    budget.spend(16 * kEntries);
+  }
+  while (c.watch_word != kPassDone) {
     if (budget.spent()) return;
     const std::size_t from = c.watch_word;
     c.watch_word = note_watched_deaths(heap, from, kWords, kDying);

@@ -153,25 +153,36 @@ void free_record(WeakState& w, std::uint32_t r) noexcept {
 
 // ---- the end of marking ----------------------------------------------------------------------------
 
-void note_ephemeron_deaths(HeapImpl& heap) noexcept {
+std::vector<std::uint64_t> maps_with_logs(const HeapImpl& heap) {
+  std::vector<std::uint64_t> owners;
+  for (const auto& [owner, log] : heap.weak.dead_entries) owners.push_back(owner);
+  std::sort(owners.begin(), owners.end());
+  return owners;
+}
+
+std::size_t note_ephemeron_deaths(HeapImpl& heap, std::size_t from, std::size_t max,
+                                  const std::vector<std::uint64_t>& had_log) noexcept {
   ObjectTable& table = heap.table;
   WeakState& w = heap.weak;
   // Ephemerons still pending have white keys: they die now. Entries of weak maps are logged;
-  // an entry whose key had died before is logged only for a map with no log waiting (else it
-  // is in that log already, or joins it once the map has taken it).
-  if (!table.ephemerons().empty()) {
-    std::vector<std::uint64_t> had_log;
-    for (const auto& [owner, log] : w.dead_entries) had_log.push_back(owner);
-    std::sort(had_log.begin(), had_log.end());
-    for (const PendingEphemeron& e : table.ephemerons()) {
-      if (!e.owner) continue;
-      const std::uint64_t owner = identity_of(table, e.owner);
-      if (table.generation(e.key_slot) != e.key_generation && std::binary_search(had_log.begin(), had_log.end(), owner))
-        continue;
-      w.dead_entries[owner].push_back(std::uint64_t{e.key_slot} | (std::uint64_t{e.key_generation} << 32));
-    }
-    table.ephemerons().clear();
+  // an entry whose key had died before is logged only for a map with no log waiting when
+  // marking ended (else it is in that log already, or joins it once the map has taken it).
+  EphemeronList& pending = table.ephemerons();
+  const std::size_t end = pending.size() - std::min(from, pending.size()) > max ? from + max : pending.size();
+  bool logged = false;
+  for (std::size_t i = from; i < end; ++i) {
+    const PendingEphemeron& e = pending[i];
+    if (!e.owner) continue;
+    const std::uint64_t owner = identity_of(table, e.owner);
+    if (table.generation(e.key_slot) != e.key_generation && std::binary_search(had_log.begin(), had_log.end(), owner))
+      continue;
+    w.dead_entries[owner].push_back(std::uint64_t{e.key_slot} | (std::uint64_t{e.key_generation} << 32));
+    logged = true;
   }
+  if (logged) table.set_dead_entries_pending(true);  // a map may take its log before the pass ends
+  if (end < pending.size()) return end;
+  pending.clear();
+  return kPassDone;
 }
 
 std::size_t note_watched_deaths(HeapImpl& heap, std::size_t from, std::size_t max_words, std::size_t max_dying) noexcept {
@@ -179,7 +190,7 @@ std::size_t note_watched_deaths(HeapImpl& heap, std::size_t from, std::size_t ma
   WeakState& w = heap.weak;
   // Watched objects that die now: their records join this collection's batch (a map's watch
   // logs a dead entry instead, at once: the map is told at its next operation).
-  if (w.active_watches == 0) return kWatchedDone;
+  if (w.active_watches == 0) return kPassDone;
   const std::size_t words = std::min(w.watched_bits.size(), table.bit_words());
   const std::size_t end = max_words < words - std::min(words, from) ? from + max_words : words;
   std::size_t noted = 0;
@@ -225,7 +236,7 @@ std::size_t note_watched_deaths(HeapImpl& heap, std::size_t from, std::size_t ma
   // A map may take its log before an incremental pass ends (the program runs between its
   // slices): it then finds the entries logged so far, and the rest at a later operation.
   if (last_log) table.set_dead_entries_pending(true);
-  return word < words ? word : kWatchedDone;
+  return word < words ? word : kPassDone;
 }
 
 void drop_dead_map_logs(HeapImpl& heap) noexcept {
@@ -243,8 +254,8 @@ void drop_dead_map_logs(HeapImpl& heap) noexcept {
 }
 
 void note_weak_deaths(HeapImpl& heap) noexcept {
-  note_ephemeron_deaths(heap);
-  note_watched_deaths(heap, 0, kWatchedDone, kWatchedDone);
+  if (!heap.table.ephemerons().empty()) note_ephemeron_deaths(heap, 0, kPassDone, maps_with_logs(heap));
+  note_watched_deaths(heap, 0, kPassDone, kPassDone);
   drop_dead_map_logs(heap);
 }
 

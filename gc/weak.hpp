@@ -115,13 +115,19 @@ struct WeakState {
 /// objects that die are noted, logs of maps that die are dropped. The three parts below, in
 /// this order; an incremental cycle runs the watched-object pass in slices between steps.
 void note_weak_deaths(HeapImpl& heap) noexcept;
-/// Weak-map entries of the ephemerons still pending (their keys are white) join their maps' logs.
-void note_ephemeron_deaths(HeapImpl& heap) noexcept;
+/// What the passes below return once done.
+inline constexpr std::size_t kPassDone = ~std::size_t{0};
+/// The maps with a log waiting (sorted identities), taken when marking ends.
+std::vector<std::uint64_t> maps_with_logs(const HeapImpl& heap);
+/// Weak-map entries of the ephemerons still pending (their keys are white), `max` of them from
+/// entry `from`, join their maps' logs; `had_log` is maps_with_logs() at the end of marking.
+/// Returns the next entry, or kPassDone once the list is done (and cleared).
+std::size_t note_ephemeron_deaths(HeapImpl& heap, std::size_t from, std::size_t max,
+                                  const std::vector<std::uint64_t>& had_log) noexcept;
 /// The watched-object bitmap from word `from`: watched objects left white join this
 /// collection's death batch or their map's log. Stops after `max_words` words, or after the word
 /// that brings the dying objects noted to `max_dying`; returns the next word to scan, or
-/// kWatchedDone once the bitmap is done (at once while nothing is watched).
-inline constexpr std::size_t kWatchedDone = ~std::size_t{0};
+/// kPassDone once the bitmap is done (at once while nothing is watched).
 std::size_t note_watched_deaths(HeapImpl& heap, std::size_t from, std::size_t max_words,
                                 std::size_t max_dying) noexcept;
 /// Logs of maps that die in this collection go with them.

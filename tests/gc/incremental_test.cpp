@@ -506,6 +506,47 @@ TEST_CASE("incremental: a key the program reaches while a round over the ephemer
   CHECK(v.ok);
 }
 
+TEST_CASE("incremental: a weak-key map's dying entries are noted in slices, the map read between them",
+          "[gc][incremental][weak]") {
+  // 4,000 keys die at once: their entries are logged 256 per unit after marking, and the map,
+  // read between units, drops what has been logged so far. At the end it holds the live keys'
+  // entries only.
+  HeapOptions o = incremental_options();
+  o.min_trigger_bytes = std::size_t{1} << 40;
+  Heap heap(o);
+  using Map = snapheap::WeakKeyMap<Node, Node>;
+  Strong<Map> map = heap.make<Map>();
+  heap.set_root("map", map);
+  std::vector<Strong<Node>> live;
+  std::vector<Weak<Node>> dying_values;
+  for (int i = 0; i < 4100; ++i) {
+    Strong<Node> key = heap.make<Node>(i);
+    Strong<Node> value = heap.make<Node>(100000 + i);
+    map->set(key, value);
+    if (i % 41 == 0) live.push_back(key);
+    else dying_values.emplace_back(value);
+  }
+  Stage stage = advance(heap);
+  while (stage == Stage::marking) stage = advance(heap, 1);
+  REQUIRE(stage == Stage::watches);
+  std::size_t units = 0;
+  std::size_t last_size = ~std::size_t{0};
+  while (stage == Stage::watches) {
+    stage = advance(heap, 1);
+    ++units;
+    const std::size_t size = map->size();
+    CHECK(size <= last_size);
+    last_size = size;
+  }
+  CHECK(units >= 4000 / 256);
+  finish(heap);
+  CHECK(map->size() == live.size());
+  for (const auto& k : live) CHECK(map->get(k));
+  heap.collect();
+  for (const auto& v : dying_values) CHECK(v.expired());
+  CHECK(map->size() == live.size());
+}
+
 TEST_CASE("incremental: collect() finishes the cycle in progress and then collects what died at the call",
           "[gc][incremental]") {
   Heap heap(incremental_options());
