@@ -54,6 +54,27 @@ HeapOptions incremental_options() {
   return o;
 }
 
+/// Incremental, with no cycle but the ones the test runs itself.
+HeapOptions manual_incremental_options() {
+  HeapOptions o = incremental_options();
+  o.min_trigger_bytes = std::size_t{1} << 40;
+  return o;
+}
+
+/// A manually driven incremental heap with a weak-key map under the root "map".
+struct KeyMapHeap {
+  using Map = snapheap::WeakKeyMap<Node, Node>;
+  Heap heap{manual_incremental_options()};
+  Strong<Map> map = heap.make<Map>();
+  KeyMapHeap() { heap.set_root("map", map); }
+};
+
+void check_verifies(Heap& heap) {
+  const auto v = heap.verify();
+  INFO(v.problem);
+  CHECK(v.ok);
+}
+
 HeapOptions generational_options() {
   HeapOptions o;
   o.mode = GcMode::generational;
@@ -288,9 +309,7 @@ TEST_CASE("incremental: a sweep unit ends a few objects with destructors, and ob
   for (const auto& w : dead) CHECK(w.expired());
   for (const auto& m : made) CHECK(m->value >= 3000);
   CHECK(heap.stats().live_objects == keep.size() + made.size());
-  const auto v = heap.verify();
-  INFO(v.problem);
-  CHECK(v.ok);
+  check_verifies(heap);
 }
 
 TEST_CASE("incremental: watched objects are noted in slices, with the program acting between them",
@@ -301,9 +320,7 @@ TEST_CASE("incremental: watched objects are noted in slices, with the program ac
   // the map and the snapshot see is what one pass at the end of marking gives.
   using snapheap_stest::SNode;
   using Cache = snapheap::WeakValueMap<std::string, SNode>;
-  HeapOptions o = incremental_options();
-  o.min_trigger_bytes = std::size_t{1} << 40;  // no cycle but the test's own
-  Heap heap(o);
+  Heap heap(manual_incremental_options());
   Strong<Cache> cache = heap.make<Cache>();
   heap.set_root("cache", cache);
   Strong<snapheap_stest::SGraph> saved = heap.make<snapheap_stest::SGraph>();  // what a snapshot keeps
@@ -371,9 +388,7 @@ TEST_CASE("incremental: watched objects are noted in slices, with the program ac
   });
   CHECK(copied == alive_keys);
   CHECK(loaded.stats().live_objects == keep.size() + 2);
-  const auto v = heap.verify();
-  INFO(v.problem);
-  CHECK(v.ok);
+  check_verifies(heap);
 }
 
 TEST_CASE("incremental: an entry added to a weak-key map that marking has traced goes when its key dies",
@@ -381,12 +396,9 @@ TEST_CASE("incremental: an entry added to a weak-key map that marking has traced
   // The map is traced early in the cycle; then it gets an entry whose key is held only by a
   // Strong that is dropped before the key's root block is scanned. The key dies in this cycle,
   // and so must the entry: marking never met it, so set() makes it pending as a trace would.
-  HeapOptions o = incremental_options();
-  o.min_trigger_bytes = std::size_t{1} << 40;
-  Heap heap(o);
-  using Map = snapheap::WeakKeyMap<Node, Node>;
-  Strong<Map> map = heap.make<Map>();
-  heap.set_root("map", map);
+  KeyMapHeap scene;
+  Heap& heap = scene.heap;
+  Strong<KeyMapHeap::Map>& map = scene.map;
   for (int i = 0; i < 300; ++i) heap.make<Node>(i);  // garbage between the map and the key
   Strong<Node> key = heap.make<Node>(1000);
   Strong<Node> value = heap.make<Node>(1001);
@@ -417,12 +429,9 @@ TEST_CASE("incremental: a long ephemeron chain settles across steps, the program
   // fixpoint goes on through the index, a few objects traced per unit (it was one unit, as long
   // as the chain). Between units the program locks a node of the chain, allocates, and adds
   // entries. A second chain, not rooted, dies whole.
-  HeapOptions o = incremental_options();
-  o.min_trigger_bytes = std::size_t{1} << 40;
-  Heap heap(o);
-  using Map = snapheap::WeakKeyMap<Node, Node>;
-  Strong<Map> map = heap.make<Map>();
-  heap.set_root("map", map);
+  KeyMapHeap scene;
+  Heap& heap = scene.heap;
+  Strong<KeyMapHeap::Map>& map = scene.map;
   constexpr int kLinks = 3000;
   std::vector<Strong<Node>> chain, dead_chain;
   for (int i = 0; i <= kLinks; ++i) chain.push_back(heap.make<Node>(i));
@@ -457,9 +466,7 @@ TEST_CASE("incremental: a long ephemeron chain settles across steps, the program
   }
   for (const auto& w : dead) CHECK(w.expired());
   CHECK(map->size() == static_cast<std::size_t>(kLinks) + made.size());
-  const auto v = heap.verify();
-  INFO(v.problem);
-  CHECK(v.ok);
+  check_verifies(heap);
 }
 
 TEST_CASE("incremental: a key the program reaches while a round over the ephemerons runs keeps its entry",
@@ -467,12 +474,9 @@ TEST_CASE("incremental: a key the program reaches while a round over the ephemer
   // A round over the pending ephemerons runs in slices. The program locks a key the round has
   // already passed as white; the round itself shades nothing (no key of this chain is rooted),
   // yet the locked key's entry must not be taken for dead: what the lock marked is progress.
-  HeapOptions o = incremental_options();
-  o.min_trigger_bytes = std::size_t{1} << 40;
-  Heap heap(o);
-  using Map = snapheap::WeakKeyMap<Node, Node>;
-  Strong<Map> map = heap.make<Map>();
-  heap.set_root("map", map);
+  KeyMapHeap scene;
+  Heap& heap = scene.heap;
+  Strong<KeyMapHeap::Map>& map = scene.map;
   constexpr int kLinks = 3000;
   std::vector<Strong<Node>> chain;
   for (int i = 0; i <= kLinks; ++i) chain.push_back(heap.make<Node>(i));
@@ -501,9 +505,7 @@ TEST_CASE("incremental: a key the program reaches while a round over the ephemer
     CHECK(map->get(key).get() == nodes[static_cast<std::size_t>(i) + 1].lock().get());
   }
   CHECK(map->size() == static_cast<std::size_t>(kLinks - kLocked));
-  const auto v = heap.verify();
-  INFO(v.problem);
-  CHECK(v.ok);
+  check_verifies(heap);
 }
 
 TEST_CASE("incremental: a weak-key map's dying entries are noted in slices, the map read between them",
@@ -511,12 +513,9 @@ TEST_CASE("incremental: a weak-key map's dying entries are noted in slices, the 
   // 4,000 keys die at once: their entries are logged 256 per unit after marking, and the map,
   // read between units, drops what has been logged so far. At the end it holds the live keys'
   // entries only.
-  HeapOptions o = incremental_options();
-  o.min_trigger_bytes = std::size_t{1} << 40;
-  Heap heap(o);
-  using Map = snapheap::WeakKeyMap<Node, Node>;
-  Strong<Map> map = heap.make<Map>();
-  heap.set_root("map", map);
+  KeyMapHeap scene;
+  Heap& heap = scene.heap;
+  Strong<KeyMapHeap::Map>& map = scene.map;
   std::vector<Strong<Node>> live;
   std::vector<Weak<Node>> dying_values;
   for (int i = 0; i < 4100; ++i) {
