@@ -67,9 +67,15 @@ class CollectionScope {
 
 }  // namespace
 
-void check_traces_or_stop(const HeapImpl& heap) noexcept {
+void check_traces_or_stop(HeapImpl& heap) noexcept {
   if (!checks_traces(heap.options)) return;
+  // Every trace() runs here, before a minor collection or an incremental cycle has set its
+  // phase: make() from a trace() must stop as it does during marking, not start a collection
+  // whose check calls that trace() again.
+  const Phase phase = heap.table.phase();
+  heap.table.set_phase(Phase::kMarking);
   const std::string problem = check_traces(heap.table);
+  heap.table.set_phase(phase);
   if (problem.empty()) return;
   const std::string message = "a managed object's trace() misses a handle: " + problem;
   fatal(__FILE__, __LINE__, message.c_str());

@@ -86,7 +86,7 @@ void end_collection(HeapImpl& heap, std::chrono::nanoseconds mark_time, std::chr
 void record_pause(HeapStats& stats, std::chrono::nanoseconds pause) noexcept;
 /// Before anything is marked or freed: the forgotten-trace check in its mode, stopping the
 /// program with its finding.
-void check_traces_or_stop(const HeapImpl& heap) noexcept;
+void check_traces_or_stop(HeapImpl& heap) noexcept;
 
 // The phases (gc/mark.cpp, gc/sweep.cpp).
 /// Traces the gray objects on `stack` (and what they make gray) until it is empty.
