@@ -13,8 +13,10 @@
 // A major collection clears every mark and collects the whole heap (stop the world), keeping the
 // survivors marked. It runs when the old bytes have grown by major_multiplier since the last
 // major one, and for Heap::collect().
+#include <algorithm>
 #include <chrono>
 #include <iterator>
+#include <vector>
 
 #include "core/lifecycle.hpp"
 #include "core/thread_stats.hpp"
@@ -36,14 +38,20 @@ void mark_young_roots(ObjectTable& table, Tracer& tracer) noexcept {
   std::uint64_t* bits = table.mark_bits();
   MarkStack& stack = table.mark_stack();
   // The remembered objects first, while a mark still means old.
+  std::vector<const Object*> retrace;
   for (const Object* o : table.remembered()) {
     const std::uint32_t s = ObjectAccess::slot(o);
     if (s >= table.slot_limit() || table.object_at(s) != o) continue;
     // A marked (old) object here is a weak map given a young key (detail::note_key_set):
     // traced again, so that the key's death reaches it.
-    if (table.is_marked(s)) stack.push_back(o);
+    if (table.is_marked(s)) retrace.push_back(o);
     else table.shade(o);
   }
+  // Once each: a map is remembered at every set() that follows another store (a host filling a
+  // map from fresh objects), and tracing it each time would make a minor collection quadratic.
+  std::sort(retrace.begin(), retrace.end());
+  retrace.erase(std::unique(retrace.begin(), retrace.end()), retrace.end());
+  for (const Object* o : retrace) stack.push_back(o);
   RootBatch batch(stack, tracer);
   for (const std::uint32_t s : table.young()) {
     if (counts[s] == 0) continue;

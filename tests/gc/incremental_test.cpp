@@ -761,6 +761,34 @@ TEST_CASE("generational: a slot given back by a throwing constructor and taken a
   CHECK(v.ok);
 }
 
+TEST_CASE("generational: a weak map given many young keys is traced once by a minor collection",
+          "[gc][generational][weak]") {
+  // A host filling an old WeakKeyMap from fresh objects: each set() remembers the map again after
+  // the value's own barrier. The minor collection traces it once, not once per set() (which made
+  // a minor collection with 20,000 sets take seconds). An old object that counts its traces
+  // stands in for the map, remembered the way WeakKeyMap::set remembers it.
+  struct Counted final : snapheap::Object {
+    mutable int traces = 0;
+    void trace(snapheap::Tracer&) const override { ++traces; }
+  };
+  Heap heap(generational_options());
+  Strong<Counted> map = heap.make<Counted>();
+  heap.set_root("map", map);
+  Strong<Holder> holder = heap.make<Holder>();
+  heap.set_root("holder", holder);
+  heap.collect();  // both are old now
+  std::vector<Strong<Node>> young;
+  for (int i = 0; i < 500; ++i) {
+    young.push_back(heap.make<Node>(i));
+    const Strong<Node> value = heap.make<Node>(-i);
+    holder->field = value;  // a barrier between the map's entries, as a value's is in set()
+    snapheap::detail::note_key_set(map.get(), young.back().get(), value.get(), true);
+  }
+  const int before = map->traces;
+  snapheap::detail::minor_collection(impl(heap));
+  CHECK(map->traces - before == 1);
+}
+
 TEST_CASE("generational: a young object both rooted and remembered is traced once by a minor collection",
           "[gc][generational][weak]") {
   Heap heap(generational_options());
