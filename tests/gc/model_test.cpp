@@ -328,7 +328,41 @@ class ModelRun {
     std::vector<std::array<int, kStrongSlots>> edges;
     std::vector<std::pair<int, int>> pairs;  // each object's Ephemeron: key, value
     std::map<int, int> map_entries;
+    std::size_t op = 0;  // the operation during which it began
   };
+
+  /// What the model knows of an object, for a failure's message.
+  std::string describe(std::size_t id) const {
+    std::string out;
+    const auto who_points = [&](const auto& edges, const char* when) {
+      for (std::size_t from = 0; from < edges.size(); ++from)
+        for (int to : edges[from])
+          if (to == static_cast<int>(id)) out += std::string("\n  ") + when + ": object " + std::to_string(from) + " points to it";
+    };
+    std::vector<std::array<int, kStrongSlots>> now;
+    for (const auto& o : objects_) now.push_back(o.strong);
+    who_points(now, "now");
+    if (cycle_start_) who_points(cycle_start_->edges, "at the cycle's start");
+    for (std::size_t from = 0; from < objects_.size(); ++from) {
+      const ModelObject& o = objects_[from];
+      if (o.pair_key == static_cast<int>(id) || o.pair_value == static_cast<int>(id))
+        out += "\n  object " + std::to_string(from) + "'s pair: " + std::to_string(o.pair_key) + " -> " + std::to_string(o.pair_value);
+      for (int w : o.weak)
+        if (w == static_cast<int>(id)) out += "\n  object " + std::to_string(from) + " has a weak edge to it";
+    }
+    if (cycle_start_)
+      for (std::size_t from = 0; from < cycle_start_->pairs.size(); ++from)
+        if (cycle_start_->pairs[from].first == static_cast<int>(id) || cycle_start_->pairs[from].second == static_cast<int>(id))
+          out += "\n  at the cycle's start, object " + std::to_string(from) + "'s pair: " + std::to_string(cycle_start_->pairs[from].first) + " -> " + std::to_string(cycle_start_->pairs[from].second);
+    const auto entries = [&](const std::map<int, int>& m, const char* when) {
+      for (const auto& [k, v] : m)
+        if (k == static_cast<int>(id) || v == static_cast<int>(id))
+          out += std::string("\n  ") + when + ": map entry " + std::to_string(k) + " -> " + std::to_string(v);
+    };
+    entries(map_entries_, "now");
+    if (cycle_start_) entries(cycle_start_->map_entries, "at the cycle's start");
+    return out;
+  }
 
   /// Snapshots the model as a cycle begins; objects from `made_from` on were made during it.
   void begin_cycle(std::size_t made_from = ~std::size_t{0}) {
@@ -340,6 +374,7 @@ class ModelRun {
       c.pairs.emplace_back(o.pair_key, o.pair_value);
     }
     c.map_entries = map_entries_;
+    c.op = op_;
     cycle_start_ = std::move(c);
     touched_.assign(objects_.size(), 0);
   }
@@ -347,16 +382,15 @@ class ModelRun {
   /// Collections the heap ran on its own. In stop-the-world mode each is exact. In incremental
   /// mode a cycle's end is checked against what it promises: everything reachable now lives, and
   /// everything unreachable when it began, that the program did not reach again through a
-  /// Weak::lock, is dead; the rest is as the heap found it. In generational mode a minor
+  /// Weak::lock (marked_closure), is dead; the rest is as the heap found it. In generational mode a minor
   /// collection promises that everything reachable lives; the rest is as the heap found it.
   void on_automatic_collections(std::uint64_t count, std::size_t made_from = ~std::size_t{0}) {
     if (options_.mode == snapheap::GcMode::stop_the_world) return on_collections(count);
     const std::vector<char> now = reachable();
     std::vector<char> must_die(objects_.size(), 0);
     if (options_.mode == snapheap::GcMode::incremental && cycle_start_) {
-      const std::vector<char> saved = touched_closure();
-      for (std::size_t id = 0; id < cycle_start_->reached.size(); ++id)
-        must_die[id] = !cycle_start_->reached[id] && !saved[id];
+      const std::vector<char> saved = marked_closure(now);
+      for (std::size_t id = 0; id < cycle_start_->reached.size(); ++id) must_die[id] = !saved[id];
     }
     alive_.clear();
     for (std::size_t id = 0; id < objects_.size() && !failure_; ++id) {
@@ -365,7 +399,8 @@ class ModelRun {
       const bool heap_alive = !m.handle.expired();
       if (now[id] && !heap_alive) return fail("object " + std::to_string(id) + " is reachable but the heap freed it");
       if (must_die[id] && heap_alive)
-        return fail("object " + std::to_string(id) + " was unreachable when the cycle began and survived it");
+        return fail("object " + std::to_string(id) + " was unreachable when the cycle began (operation " +
+                    std::to_string(cycle_start_->op) + ") and survived it" + describe(id));
       m.alive = heap_alive;
       if (m.alive) alive_.push_back(static_cast<int>(id));
     }
@@ -389,9 +424,13 @@ class ModelRun {
     return true;
   }
 
-  /// What the touched objects reach over the edges of the cycle's start and of now: a traced
-  /// touched object may keep what it pointed to then.
-  std::vector<char> touched_closure() const {
+  /// What the cycle may have marked: the objects reachable when it began, those reachable `now`
+  /// and those the program touched (a lock while marking shades its target), and what they reach
+  /// over the edges of the cycle's start and of now (a traced object may keep what it pointed to
+  /// then). An object outside it that was unreachable at the start must be dead at the end. The
+  /// reachable objects seed it as well as the touched ones because of the ephemerons: a touched
+  /// object holding a pair whose key was reachable all along keeps the pair's value.
+  std::vector<char> marked_closure(const std::vector<char>& now) const {
     std::vector<char> seen(objects_.size(), 0);
     std::vector<int> queue;
     auto reach = [&](int id) {
@@ -400,8 +439,10 @@ class ModelRun {
         queue.push_back(id);
       }
     };
-    for (std::size_t id = 0; id < touched_.size(); ++id)
-      if (touched_[id]) reach(static_cast<int>(id));
+    for (std::size_t id = 0; id < objects_.size(); ++id) {
+      const bool at_start = id < cycle_start_->reached.size() && cycle_start_->reached[id];
+      if (at_start || now[id] || (id < touched_.size() && touched_[id])) reach(static_cast<int>(id));
+    }
     // Conservatively, a pair or map entry (now or at the cycle's start) whose key is in the
     // closure keeps its value, whoever holds it.
     for (bool grew = true; grew;) {
@@ -586,7 +627,7 @@ class ModelRun {
 
   void note(std::string what) {
     recent_.push_back(std::to_string(op_) + ": " + std::move(what));
-    if (recent_.size() > 12) recent_.pop_front();
+    if (recent_.size() > 24) recent_.pop_front();
   }
 
   void fail(const std::string& message) {
