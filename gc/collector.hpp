@@ -89,8 +89,20 @@ void record_pause(HeapStats& stats, std::chrono::nanoseconds pause) noexcept;
 void check_traces_or_stop(HeapImpl& heap) noexcept;
 
 // The phases (gc/mark.cpp, gc/sweep.cpp).
-/// Traces the gray objects on `stack` (and what they make gray) until it is empty.
-void drain(MarkStack& stack, Tracer& tracer) noexcept;
+/// Traces the gray objects on `stack` (and what they make gray) until it is empty, calling
+/// `traced(object)` after each trace (the ephemeron fixpoint looks the object up as a key).
+template <class Traced>
+void drain(MarkStack& stack, Tracer& tracer, Traced&& traced) noexcept {
+  while (!stack.empty()) {
+    const Object* o = stack.back();
+    stack.pop_back();
+    o->trace(tracer);
+    traced(o);
+  }
+}
+inline void drain(MarkStack& stack, Tracer& tracer) noexcept {
+  drain(stack, tracer, [](const Object*) {});
+}
 /// Rooted objects already marked, traced in batches of 64 with their headers prefetched (their
 /// cache misses overlap), what they reach drained after each batch (mark_roots, a minor
 /// collection's young roots).

@@ -6,14 +6,6 @@
 
 namespace snapheap::detail {
 
-void drain(MarkStack& stack, Tracer& tracer) noexcept {
-  while (!stack.empty()) {
-    const Object* o = stack.back();
-    stack.pop_back();
-    o->trace(tracer);
-  }
-}
-
 void RootBatch::flush() noexcept {
   for (std::size_t i = 0; i < n_; ++i) batch_[i]->trace(tracer_);
   n_ = 0;

@@ -28,6 +28,12 @@ std::uint64_t identity_of(const ObjectTable& table, const Object* o) noexcept {
 /// marking, or dead).
 constexpr int kPlainRounds = 2;
 
+/// Where a slice of at most `max` items that starts at `from` ends in a list of `size`: `size` at
+/// most, and without overflow for the unbounded max (~0) or a start past the end.
+std::size_t slice_end(std::size_t from, std::size_t max, std::size_t size) noexcept {
+  return size - std::min(from, size) > max ? from + max : size;
+}
+
 }  // namespace
 
 bool EphemeronRound::scan(ObjectTable& table, std::size_t max) noexcept {
@@ -55,7 +61,7 @@ bool EphemeronRound::scan(ObjectTable& table, std::size_t max) noexcept {
 
 bool EphemeronIndex::catch_up(ObjectTable& table, std::size_t max) {
   EphemeronList& pending = table.ephemerons();
-  const std::size_t end = pending.size() - indexed_ > max ? indexed_ + max : pending.size();
+  const std::size_t end = slice_end(indexed_, max, pending.size());
   for (; indexed_ < end; ++indexed_) {
     const PendingEphemeron& e = pending[indexed_];
     resolved_.push_back(false);
@@ -106,13 +112,7 @@ void settle_ephemerons(HeapImpl& heap) noexcept {
   }
   EphemeronIndex index;
   index.catch_up(table);
-  MarkStack& stack = table.mark_stack();
-  while (!stack.empty()) {
-    const Object* o = stack.back();
-    stack.pop_back();
-    o->trace(tracer);
-    index.popped(table, o);
-  }
+  drain(table.mark_stack(), tracer, [&](const Object* o) { index.popped(table, o); });
   index.finish(table);
 }
 
@@ -168,7 +168,7 @@ std::size_t note_ephemeron_deaths(HeapImpl& heap, std::size_t from, std::size_t 
   // an entry whose key had died before is logged only for a map with no log waiting when
   // marking ended (else it is in that log already, or joins it once the map has taken it).
   EphemeronList& pending = table.ephemerons();
-  const std::size_t end = pending.size() - std::min(from, pending.size()) > max ? from + max : pending.size();
+  const std::size_t end = slice_end(from, max, pending.size());
   bool logged = false;
   for (std::size_t i = from; i < end; ++i) {
     const PendingEphemeron& e = pending[i];
@@ -192,7 +192,7 @@ std::size_t note_watched_deaths(HeapImpl& heap, std::size_t from, std::size_t ma
   // logs a dead entry instead, at once: the map is told at its next operation).
   if (w.active_watches == 0) return kPassDone;
   const std::size_t words = std::min(w.watched_bits.size(), table.bit_words());
-  const std::size_t end = max_words < words - std::min(words, from) ? from + max_words : words;
+  const std::size_t end = slice_end(from, max_words, words);
   std::size_t noted = 0;
   // Most dying values of a collection belong to few maps: the last map's log is kept at hand.
   std::uint64_t last_owner = 0;
