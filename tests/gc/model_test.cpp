@@ -331,49 +331,48 @@ class ModelRun {
     std::size_t op = 0;  // the operation during which it began
   };
 
-  /// What the model knows of an object, for a failure's message.
-  std::string describe(std::size_t id) const {
-    std::string out;
-    const auto who_points = [&](const auto& edges, const char* when) {
-      for (std::size_t from = 0; from < edges.size(); ++from)
-        for (int to : edges[from])
-          if (to == static_cast<int>(id)) out += std::string("\n  ") + when + ": object " + std::to_string(from) + " points to it";
-    };
-    std::vector<std::array<int, kStrongSlots>> now;
-    for (const auto& o : objects_) now.push_back(o.strong);
-    who_points(now, "now");
-    if (cycle_start_) who_points(cycle_start_->edges, "at the cycle's start");
-    for (std::size_t from = 0; from < objects_.size(); ++from) {
-      const ModelObject& o = objects_[from];
-      if (o.pair_key == static_cast<int>(id) || o.pair_value == static_cast<int>(id))
-        out += "\n  object " + std::to_string(from) + "'s pair: " + std::to_string(o.pair_key) + " -> " + std::to_string(o.pair_value);
-      for (int w : o.weak)
-        if (w == static_cast<int>(id)) out += "\n  object " + std::to_string(from) + " has a weak edge to it";
-    }
-    if (cycle_start_)
-      for (std::size_t from = 0; from < cycle_start_->pairs.size(); ++from)
-        if (cycle_start_->pairs[from].first == static_cast<int>(id) || cycle_start_->pairs[from].second == static_cast<int>(id))
-          out += "\n  at the cycle's start, object " + std::to_string(from) + "'s pair: " + std::to_string(cycle_start_->pairs[from].first) + " -> " + std::to_string(cycle_start_->pairs[from].second);
-    const auto entries = [&](const std::map<int, int>& m, const char* when) {
-      for (const auto& [k, v] : m)
-        if (k == static_cast<int>(id) || v == static_cast<int>(id))
-          out += std::string("\n  ") + when + ": map entry " + std::to_string(k) + " -> " + std::to_string(v);
-    };
-    entries(map_entries_, "now");
-    if (cycle_start_) entries(cycle_start_->map_entries, "at the cycle's start");
-    return out;
-  }
-
-  /// Snapshots the model as a cycle begins; objects from `made_from` on were made during it.
-  void begin_cycle(std::size_t made_from = ~std::size_t{0}) {
+  /// The model's edges, pairs and map entries as they are now.
+  CycleStart model_now() const {
     CycleStart c;
-    c.reached = reachable();
-    if (made_from < c.reached.size()) c.reached.resize(made_from);
     for (const auto& o : objects_) {
       c.edges.push_back(o.strong);
       c.pairs.emplace_back(o.pair_key, o.pair_value);
     }
     c.map_entries = map_entries_;
+    return c;
+  }
+
+  /// What the model knows of an object, for a failure's message: what points to it (now and when
+  /// the cycle began), the pairs and map entries it is in, the weak edges to it.
+  std::string describe(std::size_t id) const {
+    const int who = static_cast<int>(id);
+    std::string out;
+    const auto in = [&](const CycleStart& c, const char* when) {
+      for (std::size_t from = 0; from < c.edges.size(); ++from) {
+        for (int to : c.edges[from])
+          if (to == who) out += std::string("\n  ") + when + ": object " + std::to_string(from) + " points to it";
+        const auto [key, value] = c.pairs[from];
+        if (key == who || value == who)
+          out += std::string("\n  ") + when + ": object " + std::to_string(from) + "'s pair " + std::to_string(key) +
+                 " -> " + std::to_string(value);
+      }
+      for (const auto& [key, value] : c.map_entries)
+        if (key == who || value == who)
+          out += std::string("\n  ") + when + ": map entry " + std::to_string(key) + " -> " + std::to_string(value);
+    };
+    in(model_now(), "now");
+    if (cycle_start_) in(*cycle_start_, "at the cycle's start");
+    for (std::size_t from = 0; from < objects_.size(); ++from)
+      for (int w : objects_[from].weak)
+        if (w == who) out += "\n  now: object " + std::to_string(from) + " has a weak edge to it";
+    return out;
+  }
+
+  /// Snapshots the model as a cycle begins; objects from `made_from` on were made during it.
+  void begin_cycle(std::size_t made_from = ~std::size_t{0}) {
+    CycleStart c = model_now();
+    c.reached = reachable();
+    if (made_from < c.reached.size()) c.reached.resize(made_from);
     c.op = op_;
     cycle_start_ = std::move(c);
     touched_.assign(objects_.size(), 0);
@@ -382,8 +381,9 @@ class ModelRun {
   /// Collections the heap ran on its own. In stop-the-world mode each is exact. In incremental
   /// mode a cycle's end is checked against what it promises: everything reachable now lives, and
   /// everything unreachable when it began, that the program did not reach again through a
-  /// Weak::lock (marked_closure), is dead; the rest is as the heap found it. In generational mode a minor
-  /// collection promises that everything reachable lives; the rest is as the heap found it.
+  /// Weak::lock (marked_closure), is dead; the rest is as the heap found it. In generational
+  /// mode a minor collection promises that everything reachable lives; the rest is as the heap
+  /// found it.
   void on_automatic_collections(std::uint64_t count, std::size_t made_from = ~std::size_t{0}) {
     if (options_.mode == snapheap::GcMode::stop_the_world) return on_collections(count);
     const std::vector<char> now = reachable();
