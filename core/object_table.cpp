@@ -99,7 +99,9 @@ void ObjectTable::set_marking(bool marking) noexcept {
 
 void ObjectTable::set_generational(bool generational) noexcept {
   if (generational == generational_) return;
+  set_pretenuring(false);
   generational_ = generational;
+  logs_young_ = generational;
   if (generational) g_barrier_heaps.fetch_add(1, std::memory_order_relaxed);
   else g_barrier_heaps.fetch_sub(1, std::memory_order_relaxed);
   young_.clear();

@@ -180,8 +180,7 @@ void Collector::set_next_trigger(HeapImpl& heap) noexcept {
   const HeapOptions& o = heap.options;
   std::size_t next;
   if (o.mode == GcMode::generational) {
-    const double minor = static_cast<double>(heap.counted_bytes()) * o.minor_multiplier;
-    next = std::max(o.min_trigger_bytes, static_cast<std::size_t>(minor));
+    next = minor_trigger(heap);
   } else {
     const double grown = static_cast<double>(heap.counted_bytes()) * (o.growth_factor - 1.0);
     next = std::max(o.min_trigger_bytes, static_cast<std::size_t>(grown));
@@ -235,6 +234,8 @@ void Collector::apply_options(HeapImpl& heap, const HeapOptions& options) noexce
     heap.table.set_generational(options.mode == GcMode::generational);
     heap.old_bytes_at_major = heap.table.live_bytes();
     heap.next_is_major = false;
+    heap.major_scale = 1.0;
+    heap.pretenure_left = 0;
   }
   set_next_trigger(heap);
 }

@@ -78,6 +78,8 @@ bool incremental_running(const HeapImpl& heap) noexcept;
 // Generational mode (gc/generational.cpp).
 void minor_collection(HeapImpl& heap) noexcept;
 void major_collection(HeapImpl& heap) noexcept;
+/// The allocation volume until the next minor collection.
+std::size_t minor_trigger(const HeapImpl& heap) noexcept;
 
 /// The end of every collection or cycle: statistics, the next trigger, the extensions' hooks,
 /// page trimming, verification.

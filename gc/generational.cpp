@@ -13,6 +13,24 @@
 // A major collection clears every mark and collects the whole heap (stop the world), keeping the
 // survivors marked. It runs when the old bytes have grown by major_multiplier since the last
 // major one, and for Heap::collect().
+//
+// Two rules for a heap whose new objects do not die young (a heap being filled, a cache), where
+// generational collection would otherwise mark every object twice or more, once in the minor
+// collection that promotes it and again in the majors of a growing old generation:
+//  - Pretenuring (V8's, per heap rather than per allocation site): a minor collection that saw
+//    at least kPretenureSample young objects and found at least HeapOptions::pretenure_survival
+//    of them alive makes the objects of the next kPretenureIntervals minor intervals old at
+//    birth (made marked, not logged): minor collections then have nothing to mark. After them
+//    one interval of kSampleBytes is young again, and its minor collection is the next sample
+//    (so is the first interval after a major collection). What a
+//    pretenured object leaves as garbage waits for a major collection; a major collection that
+//    finds much garbage ends pretenuring at once.
+//  - A major collection that freed less than half of what the old bytes grew by since the last
+//    one (Lua 5.4's test for a bad collection) makes the next one wait for kBadMajorScale times
+//    the growth (old bytes x (1 + kBadMajorScale x major_multiplier), 4x by default: V8's largest
+//    heap growing factor); a major that frees enough restores the normal wait. Where old objects
+//    do not die, waiting costs no memory; where they start dying, the heap grows at most to that
+//    bound once before a major finds the garbage.
 #include <algorithm>
 #include <chrono>
 #include <iterator>
@@ -27,6 +45,30 @@ namespace snapheap::detail {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kPretenureSample = 4096;
+constexpr std::size_t kSampleBytes = std::size_t{1} << 20;
+constexpr std::uint32_t kPretenureIntervals = 3;
+constexpr double kBadMajorScale = 3.0;
+
+/// After a minor collection that found `dead` of its `young` logged objects dead (the log may
+/// name a slot twice: a sample, not a count).
+void judge_survival(HeapImpl& heap, std::size_t young, std::size_t dead) noexcept {
+  ObjectTable& table = heap.table;
+  heap.sample_next = false;
+  if (heap.pretenure_left > 0) {
+    if (--heap.pretenure_left == 0) {
+      table.set_pretenuring(false);
+      heap.sample_next = true;
+    }
+    return;
+  }
+  const bool survive = young >= kPretenureSample && young > dead &&
+                       static_cast<double>(young - dead) >= heap.options.pretenure_survival * static_cast<double>(young);
+  if (!survive) return;
+  heap.pretenure_left = kPretenureIntervals;
+  table.set_pretenuring(true);
+}
 
 // The young log may name a slot twice, or a slot that is free now: a reservation given back (a
 // constructor that threw) or a failed load's objects return their slots, which a later make()
@@ -96,6 +138,7 @@ void minor_collection(HeapImpl& heap) noexcept {
   const auto marked = Clock::now();
 
   const std::vector<std::uint32_t> dead = young_deaths(table);
+  const std::size_t young = table.young().size();
   const std::size_t bytes_before = table.live_bytes();
   table.set_phase(Phase::kSweeping);
   end_slots(table, dead);
@@ -116,22 +159,42 @@ void minor_collection(HeapImpl& heap) noexcept {
   record_pause(s, done - start);
   // Owned memory counts: payloads promoted by a minor collection and dropped since are freed
   // only by a major one.
+  const double multiplier = heap.options.major_multiplier * heap.major_scale;
   heap.next_is_major = static_cast<double>(heap.counted_bytes()) >
-                       static_cast<double>(heap.old_bytes_at_major) * (1.0 + heap.options.major_multiplier) +
+                       static_cast<double>(heap.old_bytes_at_major) * (1.0 + multiplier) +
                            static_cast<double>(heap.options.min_trigger_bytes);
+  judge_survival(heap, young, dead.size());
   end_collection(heap, marked - start, done - marked);
 }
 
 void major_collection(HeapImpl& heap) noexcept {
   const auto start = Clock::now();
+  const std::size_t before = heap.counted_bytes();
+  const std::size_t grown = before > heap.old_bytes_at_major ? before - heap.old_bytes_at_major : 0;
   heap.table.clear_marks();
   heap.table.young().clear();
   heap.table.remembered().clear();
   full_collection(heap, /*keep_marks=*/true);
+  const std::size_t after = heap.counted_bytes();
+  const bool bad = (before > after ? before - after : 0) < grown / 2;
+  heap.major_scale = bad ? kBadMajorScale : 1.0;
+  if (!bad) {  // old objects die: sample survival again before pretenuring more
+    heap.pretenure_left = 0;
+    heap.table.set_pretenuring(false);
+  }
+  heap.sample_next = heap.pretenure_left == 0;
+  Collector::set_next_trigger(heap);  // end_collection() set it before these were decided
   heap.old_bytes_at_major = heap.counted_bytes();
   heap.next_is_major = false;
   ++heap.stats.major_collections;
   heap.stats.major_time += Clock::now() - start;
+}
+
+std::size_t minor_trigger(const HeapImpl& heap) noexcept {
+  const HeapOptions& o = heap.options;
+  const double minor = static_cast<double>(heap.counted_bytes()) * o.minor_multiplier;
+  const std::size_t next = std::max(o.min_trigger_bytes, static_cast<std::size_t>(minor));
+  return heap.sample_next ? std::min(next, kSampleBytes) : next;
 }
 
 }  // namespace snapheap::detail

@@ -16,6 +16,8 @@ namespace {
 void validate(const HeapOptions& options) {
   if (!(options.growth_factor >= 1.0))
     throw std::invalid_argument("snapheap: HeapOptions::growth_factor must be at least 1");
+  if (!(options.pretenure_survival >= 0.0))
+    throw std::invalid_argument("snapheap: HeapOptions::pretenure_survival must be a fraction of at least 0 (above 1: never)");
 }
 }  // namespace
 

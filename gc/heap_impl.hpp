@@ -69,6 +69,14 @@ class HeapImpl {
   /// Generational mode: the old bytes after the last major collection.
   std::size_t old_bytes_at_major = 0;
   bool next_is_major = false;
+  /// Generational mode: how many times major_multiplier the old bytes must grow before the next
+  /// major collection (1, or kBadMajorScale after a major that found little garbage).
+  double major_scale = 1.0;
+  /// Generational mode: minor collections left before objects are made young again, while a
+  /// survival sample says they live (pretenuring; gc/generational.cpp).
+  std::uint32_t pretenure_left = 0;
+  /// Generational mode: the next minor interval is a short survival sample.
+  bool sample_next = false;
 
   /// The extension of type E, made on first use.
   template <class E>

@@ -68,6 +68,11 @@ struct HeapOptions {
   /// grown by major_multiplier since the last major (Lua 5.4's genminormul and genmajormul).
   double minor_multiplier = 0.2;
   double major_multiplier = 1.0;
+  /// Generational mode: a minor collection that finds at least this fraction of its young
+  /// objects alive (over 4,096 of them) has the next three minor intervals' objects made old
+  /// (pretenuring), so that objects that do not die young are not marked twice; their garbage is
+  /// found by the next major collection. Above 1: never.
+  double pretenure_survival = 0.9;
   /// A collection starts on its own when the bytes allocated since the last one (cells and owned
   /// memory) pass max(min_trigger_bytes, (growth_factor - 1) x the live and owned bytes after
   /// the last one): the heap may

@@ -27,7 +27,13 @@ namespace {
 constexpr snapheap::GcMode kStw = snapheap::GcMode::stop_the_world;
 
 /// The documented trigger: max(min_trigger_bytes, (growth_factor - 1) x live bytes).
+/// The trigger after a full collection (collect(), or a major one in generational mode, whose
+/// next minor interval is a survival sample of at most 1 MiB: gc/generational.cpp).
 std::size_t expected_trigger(const HeapOptions& o, std::size_t live_bytes) {
+  if (o.mode == snapheap::GcMode::generational)
+    return std::min(std::size_t{1} << 20,
+                    std::max(o.min_trigger_bytes,
+                             static_cast<std::size_t>(static_cast<double>(live_bytes) * o.minor_multiplier)));
   return std::max(o.min_trigger_bytes,
                   static_cast<std::size_t>(static_cast<double>(live_bytes) * (o.growth_factor - 1.0)));
 }

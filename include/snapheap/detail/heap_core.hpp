@@ -251,6 +251,17 @@ class HeapCore {
   }
   /// Generational mode: young objects stored into a Member since the last collection.
   bool generational() const noexcept { return generational_; }
+  /// Generational mode: objects made now are logged young (false while pretenuring, when they
+  /// are made marked, i.e. old).
+  bool logs_young() const noexcept { return logs_young_; }
+  bool pretenuring() const noexcept { return generational_ && !logs_young_; }
+  /// Generational mode, between collections only (no young object may exist when it changes):
+  /// objects made from now on are old (marked, not logged) or young again.
+  void set_pretenuring(bool pretenure) noexcept {
+    if (!generational_ || pretenure == pretenuring()) return;
+    logs_young_ = !pretenure;
+    set_black_allocation(pretenure);
+  }
   MarkStack& remembered() noexcept { return remembered_; }
   /// Generational mode: the slots made since the last collection (the young objects).
   boost::container::vector<std::uint32_t>& young() noexcept { return young_; }
@@ -383,6 +394,7 @@ class HeapCore {
   bool root_barrier_ = false;  // add_root's slow path: the collector runs, marking, or sweep pending
   bool marking_ = false;
   bool generational_ = false;
+  bool logs_young_ = false;    // generational_ and not pretenuring
   Phase phase_ = Phase::kIdle;
   HeapTag tag_ = 0;
   const void* owner_ = this_thread_marker();
@@ -420,7 +432,7 @@ auto construct_object(HeapCore& heap, std::size_t bytes, std::uint32_t type, boo
   std::size_t cell_bytes;
   void* const memory = heap.reserve(bytes, slot, cell_bytes);
   if (count_toward_trigger) heap.count_allocation(cell_bytes);
-  if (heap.generational()) [[unlikely]]
+  if (heap.logs_young()) [[unlikely]]
     heap.note_young(memory, slot);
   decltype(construct(memory)) object;
   {

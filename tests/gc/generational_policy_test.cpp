@@ -1,0 +1,198 @@
+// Generational mode's two rules for objects that do not die young (gc/generational.cpp):
+// pretenuring after a minor collection that found its young objects alive, and the longer wait
+// after a major collection that found little garbage. Each test checks what the rule promises
+// and what it must not break: what is reachable lives, what a pretenured object leaves behind is
+// found by the next major collection, and the heap passes verify() after every collection.
+#include <catch2/catch.hpp>
+#include <snapheap/snapheap.hpp>
+
+#include <cstddef>
+#include <vector>
+
+#include "gc/collector.hpp"
+#include "support/nodes.hpp"
+
+using snapheap::GcMode;
+using snapheap::Heap;
+using snapheap::HeapOptions;
+using snapheap::Strong;
+using snapheap::Weak;
+using snapheap::detail::HeapImpl;
+using snapheap::detail::HeapInternals;
+using snapheap_test::Node;
+
+namespace {
+
+HeapOptions policy_options() {
+  HeapOptions o;
+  o.mode = GcMode::generational;
+  o.stress = false;                // the tests run the collections themselves
+  o.verify_after_collect = true;   // verify() and the tri-color check after every collection
+  o.min_trigger_bytes = std::size_t{1} << 40;
+  return o;
+}
+
+HeapImpl& impl(Heap& heap) { return HeapInternals::of(heap); }
+void minor(Heap& heap) { snapheap::detail::minor_collection(impl(heap)); }
+bool born_old(Heap& heap, const snapheap::Object* o) {
+  return impl(heap).table.is_marked(snapheap::detail::ObjectAccess::slot(o));
+}
+
+/// `count` young nodes kept alive, then a minor collection: a sample that says they survive.
+std::vector<Strong<Node>> survive_a_minor(Heap& heap, int count) {
+  std::vector<Strong<Node>> kept;
+  for (int i = 0; i < count; ++i) kept.push_back(heap.make<Node>(i));
+  minor(heap);
+  return kept;
+}
+
+}  // namespace
+
+TEST_CASE("generational: after a minor collection that finds its young objects alive, new objects are born old",
+          "[gc][generational][pretenure]") {
+  Heap heap(policy_options());
+  const auto kept = survive_a_minor(heap, 5000);
+  REQUIRE(impl(heap).table.pretenuring());
+
+  // Born old: marked at birth, not logged, and a minor collection does not free it.
+  Weak<Node> garbage = heap.make<Node>(-1);
+  CHECK(born_old(heap, garbage.lock().get()));
+  CHECK(impl(heap).table.young().empty());
+  const auto freed_before = heap.stats().total_freed_objects;
+  minor(heap);
+  CHECK_FALSE(garbage.expired());
+  CHECK(heap.stats().total_freed_objects == freed_before);
+
+  // A pretenured holder given a young object once pretenuring has ended keeps it through the
+  // barrier, like any old object.
+  Strong<Node> holder = heap.make<Node>(-2);
+  minor(heap);
+  minor(heap);  // the third pretenured interval ends: objects are young again
+  CHECK_FALSE(impl(heap).table.pretenuring());
+  CHECK(heap.stats().next_collection_bytes <= std::size_t{1} << 20);  // a short survival sample
+  Weak<Node> young_garbage = heap.make<Node>(-3);
+  CHECK_FALSE(born_old(heap, young_garbage.lock().get()));
+  holder->next = heap.make<Node>(-4);
+  const Weak<Node> held(holder->next);
+  minor(heap);
+  CHECK(young_garbage.expired());  // the sample interval is young: its garbage dies in a minor
+  CHECK_FALSE(held.expired());
+  CHECK(holder->next->value == -4);
+  CHECK_FALSE(impl(heap).table.pretenuring());  // 3 young objects are no sample
+
+  // What the pretenured object left behind is found by the next major collection.
+  CHECK_FALSE(garbage.expired());
+  heap.collect();
+  CHECK(garbage.expired());
+  CHECK_FALSE(held.expired());
+  CHECK(heap.verify().ok);
+}
+
+TEST_CASE("generational: a minor collection that finds most young objects dead does not pretenure",
+          "[gc][generational][pretenure]") {
+  Heap heap(policy_options());
+  std::vector<Strong<Node>> kept;
+  for (int i = 0; i < 10000; ++i) {
+    Strong<Node> n = heap.make<Node>(i);
+    if (i % 2 == 0) kept.push_back(n);  // half survive: under 0.9
+  }
+  minor(heap);
+  CHECK_FALSE(impl(heap).table.pretenuring());
+  Weak<Node> garbage = heap.make<Node>(-1);
+  minor(heap);
+  CHECK(garbage.expired());
+}
+
+TEST_CASE("generational: pretenure_survival above 1 never pretenures, and a bad value is refused",
+          "[gc][generational][pretenure]") {
+  HeapOptions o = policy_options();
+  o.pretenure_survival = 1.5;
+  Heap heap(o);
+  const auto kept = survive_a_minor(heap, 5000);
+  CHECK_FALSE(impl(heap).table.pretenuring());
+  Weak<Node> garbage = heap.make<Node>(-1);
+  minor(heap);
+  CHECK(garbage.expired());
+
+  o.pretenure_survival = -0.5;
+  CHECK_THROWS_WITH(Heap(o), Catch::Contains("pretenure_survival"));
+  o.pretenure_survival = 0.9;
+  o.mode = GcMode::stop_the_world;
+  CHECK_NOTHROW(Heap(o));
+}
+
+TEST_CASE("generational: a major collection that finds much garbage ends pretenuring at once",
+          "[gc][generational][pretenure]") {
+  Heap heap(policy_options());
+  auto kept = survive_a_minor(heap, 5000);
+  REQUIRE(impl(heap).table.pretenuring());
+  std::vector<Weak<Node>> dropped;
+  for (int i = 0; i < 20000; ++i) dropped.emplace_back(heap.make<Node>(i));  // pretenured garbage
+  for (const auto& w : dropped) REQUIRE_FALSE(w.expired());
+  heap.collect();
+  for (const auto& w : dropped) CHECK(w.expired());
+  CHECK_FALSE(impl(heap).table.pretenuring());
+  CHECK(impl(heap).major_scale == 1.0);
+  Weak<Node> garbage = heap.make<Node>(-1);
+  CHECK_FALSE(born_old(heap, garbage.lock().get()));
+  minor(heap);
+  CHECK(garbage.expired());
+  for (const auto& n : kept) CHECK(n->value >= 0);
+}
+
+TEST_CASE("generational: switching modes ends pretenuring, and the heap stays whole",
+          "[gc][generational][pretenure]") {
+  Heap heap(policy_options());
+  const auto kept = survive_a_minor(heap, 5000);
+  REQUIRE(impl(heap).table.pretenuring());
+  Weak<Node> garbage = heap.make<Node>(-1);
+  HeapOptions o = heap.options();
+  o.mode = GcMode::stop_the_world;
+  heap.set_options(o);
+  CHECK_FALSE(impl(heap).table.pretenuring());
+  Weak<Node> fresh = heap.make<Node>(-2);
+  CHECK_FALSE(born_old(heap, fresh.lock().get()));  // stop-the-world objects are born unmarked
+  heap.collect();
+  CHECK(garbage.expired());
+  CHECK(fresh.expired());
+  o.mode = GcMode::generational;
+  heap.set_options(o);
+  CHECK_FALSE(impl(heap).table.pretenuring());
+  CHECK(impl(heap).major_scale == 1.0);
+  CHECK(heap.verify().ok);
+}
+
+TEST_CASE("generational: after a major collection that finds little garbage, the next one waits for 4x the growth",
+          "[gc][generational][major]") {
+  // Automatic collections only, on a heap that grows and (in the second part) churns.
+  HeapOptions o = policy_options();
+  o.min_trigger_bytes = std::size_t{64} << 10;
+  Heap heap(o);
+  std::vector<Strong<Node>> kept;
+  std::vector<std::size_t> live_at_major;  // counted bytes just after each major collection
+  auto make_one = [&](std::int64_t value, bool keep) {
+    const auto majors = heap.stats().major_collections;
+    Strong<Node> n = heap.make<Node>(value);
+    if (keep) kept.push_back(n);
+    if (heap.stats().major_collections != majors) live_at_major.push_back(heap.stats().live_bytes);
+  };
+  for (int i = 0; i < 200000; ++i) make_one(i, true);
+  INFO("majors: " << live_at_major.size());
+  REQUIRE(live_at_major.size() >= 2);
+  for (std::size_t k = 1; k < live_at_major.size(); ++k) {
+    INFO("major " << k << " at " << live_at_major[k] << " bytes after one at " << live_at_major[k - 1]);
+    // Nothing died: every major was bad, so each waited for old x (1 + 3 x major_multiplier).
+    CHECK(live_at_major[k] > 4 * live_at_major[k - 1]);
+  }
+  CHECK(impl(heap).major_scale == 3.0);
+
+  // Now old objects die: every node made replaces a kept one. The first major finds the garbage
+  // and restores the normal wait.
+  const auto majors = heap.stats().major_collections;
+  for (int i = 0; i < 4000000 && heap.stats().major_collections < majors + 2; ++i)
+    kept[static_cast<std::size_t>(i) % kept.size()] = heap.make<Node>(i);
+  REQUIRE(heap.stats().major_collections >= majors + 2);
+  CHECK(impl(heap).major_scale == 1.0);
+  heap.collect();
+  CHECK(heap.stats().live_objects == kept.size());
+}
