@@ -54,7 +54,13 @@ std::size_t end_unmarked_word(ObjectTable& table, const std::uint64_t* marks, st
 void end_slots(ObjectTable& table, const std::vector<std::uint32_t>& slots) noexcept {
   for (std::uint32_t slot : slots) table.expire(slot);
   for (auto it = slots.rbegin(); it != slots.rend(); ++it) run_destructor(table.object_at(*it));
-  for (std::uint32_t slot : slots) table.free_object(slot);
+  for (std::uint32_t slot : slots) {
+    table.free_object(slot);
+    // A failed load's objects may have been made marked (pretenured, or during an incremental
+    // cycle): the slot's next object must not inherit the mark, which would make a young object
+    // look old.
+    table.unmark(slot);
+  }
 }
 
 }  // namespace snapheap::detail

@@ -33,6 +33,7 @@ class ObjectTable final : public HeapCore {
   void expire(std::uint32_t slot) noexcept { slots_table_.expire(slot); }
   /// Frees one published object's cell and slot (destructor run, generation bumped).
   void free_object(std::uint32_t slot) noexcept;
+  void unmark(std::uint32_t slot) noexcept { slots_.mark_bits[slot >> 6] &= ~(std::uint64_t{1} << (slot & 63)); }
   /// Frees every live object whose bit in `marks` is clear, bumping its generation first when
   /// `expire`. A page whose cells all die is reset whole, without threading its cells onto a free
   /// list: it is reused from its start, in address order.

@@ -6,10 +6,13 @@
 #include <catch2/catch.hpp>
 #include <snapheap/snapheap.hpp>
 
+#include <boost/serialization/split_member.hpp>
 #include <cstddef>
+#include <stdexcept>
 #include <vector>
 
 #include "gc/collector.hpp"
+#include "serialize/snapshot_types.hpp"
 #include "support/nodes.hpp"
 
 using snapheap::GcMode;
@@ -46,7 +49,71 @@ std::vector<Strong<Node>> survive_a_minor(Heap& heap, int count) {
   return kept;
 }
 
+/// A snapshot's object whose load throws after the objects before it were made.
+struct PolicyLoadFails final : snapheap::Object {
+  int value = 1;
+  void trace(snapheap::Tracer&) const override {}
+  template <class Archive>
+  void save(Archive& ar, unsigned) const {
+    ar & value;
+  }
+  template <class Archive>
+  void load(Archive& ar, unsigned) {
+    ar & value;
+    throw std::runtime_error("PolicyLoadFails fails on purpose");
+  }
+  BOOST_SERIALIZATION_SPLIT_MEMBER()
+};
+struct PolicyHolder final : snapheap::Object {
+  snapheap::Member<snapheap_stest::SNode> chain;
+  snapheap::Member<PolicyLoadFails> thrower;
+  void trace(snapheap::Tracer& t) const override {
+    t.trace(chain);
+    t.trace(thrower);
+  }
+  template <class Archive>
+  void serialize(Archive& ar, unsigned) {
+    ar & chain & thrower;
+  }
+};
+
 }  // namespace
+
+SNAPHEAP_REGISTER(PolicyLoadFails);
+SNAPHEAP_REGISTER(PolicyHolder);
+
+TEST_CASE("generational: a failed load while pretenuring leaves no mark for the slots' next objects",
+          "[gc][generational][pretenure][serialize]") {
+  snapheap::ByteBuffer bytes;
+  {
+    Heap source(HeapOptions{.mode = GcMode::stop_the_world, .stress = false});
+    auto holder = source.make<PolicyHolder>();
+    for (int i = 0; i < 500; ++i) {
+      auto n = source.make<snapheap_stest::SNode>(i);
+      n->next = holder->chain;
+      holder->chain = n;
+    }
+    holder->thrower = source.make<PolicyLoadFails>();
+    source.set_root("holder", holder);
+    snapheap::save(source, bytes);
+  }
+  Heap heap(policy_options());
+  const auto kept = survive_a_minor(heap, 5000);
+  REQUIRE(impl(heap).table.pretenuring());
+  const auto live = heap.stats().live_objects;
+  CHECK_THROWS_WITH(snapheap::load(heap, bytes), Catch::Contains("fails on purpose"));
+  CHECK(heap.stats().live_objects == live);
+  for (int i = 0; i < 3; ++i) minor(heap);  // pretenuring ends
+  REQUIRE_FALSE(impl(heap).table.pretenuring());
+  // Young garbage in the slots the load gave back: a minor collection frees all of it.
+  std::vector<Weak<Node>> garbage;
+  for (int i = 0; i < 2000; ++i) garbage.emplace_back(heap.make<Node>(i));
+  minor(heap);
+  std::size_t survived = 0;
+  for (const auto& w : garbage) survived += w.expired() ? 0 : 1;
+  CHECK(survived == 0);
+  CHECK(heap.verify().ok);
+}
 
 TEST_CASE("generational: after a minor collection that finds its young objects alive, new objects are born old",
           "[gc][generational][pretenure]") {
