@@ -37,10 +37,7 @@ char* payload_of(PageHeader* page) noexcept { return reinterpret_cast<char*>(pag
 
 }  // namespace
 
-PageAllocator::PageAllocator(HeapCore* owner, ClassState*& classes)
-    : owner_(owner), classes_(new ClassState[kClassCount]) {
-  classes = classes_;
-}
+PageAllocator::PageAllocator(HeapCore* owner, ClassState* classes) : owner_(owner), classes_(classes) {}
 
 PageAllocator::~PageAllocator() {
   // ASan keeps the poison of free cells after munmap: clear it, or the next mapping at these
@@ -50,7 +47,6 @@ PageAllocator::~PageAllocator() {
     SNAPHEAP_UNPOISON(chunk, kChunkSize);
     if (!memory_cache::keep_chunk(chunk)) ::munmap(chunk, kChunkSize);
   }
-  delete[] classes_;
 }
 
 // ---- cells ---------------------------------------------------------------------------------------

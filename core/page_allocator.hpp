@@ -38,7 +38,7 @@ inline std::uint32_t cell_index(std::uint32_t offset, std::uint32_t reciprocal) 
 class PageAllocator {
  public:
   /// Pages name `owner` in their headers; `classes` is where HeapCore reads the current pages.
-  PageAllocator(HeapCore* owner, ClassState*& classes);
+  PageAllocator(HeapCore* owner, ClassState* classes);
   ~PageAllocator();
   PageAllocator(const PageAllocator&) = delete;
   PageAllocator& operator=(const PageAllocator&) = delete;
@@ -106,7 +106,7 @@ class PageAllocator {
   std::size_t free_large(PageHeader* block) noexcept;
 
   HeapCore* owner_;
-  ClassState* classes_;
+  ClassState* classes_;  // the owner's, kClassCount of them
   boost::container::vector<void*> chunks_;          // 4 MiB mappings pages are carved from
   boost::container::vector<std::uintptr_t> sorted_chunks_;  // the same, by address
   std::set<std::uintptr_t> large_blocks_;           // large-object blocks, by address

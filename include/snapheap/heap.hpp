@@ -235,7 +235,7 @@ class Heap {
   /// constructed. If the constructor throws, the memory is reclaimed and the exception passes on.
   /// Throws HeapExhausted past the heap's limit, std::bad_alloc if the system has no memory.
   template <class T, class... Args>
-  Strong<T> make(Args&&... args);
+  SNAPHEAP_ALWAYS_INLINE Strong<T> make(Args&&... args);
 
   /// A full collection, in every mode. When it returns, every object not reachable from a root
   /// (a Strong handle or a named root) through strong edges at the call has been found dead,
@@ -352,7 +352,7 @@ class Heap {
 // ---- templates -----------------------------------------------------------------------------------
 
 template <class T, class... Args>
-Strong<T> Heap::make(Args&&... args) {
+SNAPHEAP_ALWAYS_INLINE Strong<T> Heap::make(Args&&... args) {
   static_assert(std::is_base_of_v<Object, T>,
                 "Heap::make allocates managed objects only: derive the class from snapheap::Object");
   static_assert(!std::is_abstract_v<T>, "Heap::make cannot allocate an abstract class");

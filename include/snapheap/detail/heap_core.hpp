@@ -234,7 +234,7 @@ class HeapCore {
   /// Marking is under way: new roots and Member stores shade their targets.
   bool marking() const noexcept { return marking_; }
   /// Objects made from now on are marked (during a cycle, so that the sweep keeps them).
-  void set_black_allocation(bool black) noexcept { black_mask_ = black ? ~std::uint64_t{0} : 0; }
+  void set_black_allocation(bool black) noexcept { black_allocation_ = black; }
   bool sweep_pending() const noexcept { return slots_.anchor->sweep_pending; }
   void set_sweep_pending(bool pending) noexcept {
     slots_.anchor->sweep_pending = pending;
@@ -334,8 +334,9 @@ class HeapCore {
     ObjectAccess::set_header(o, slot, type);
     slots_.objects[slot] = o;
     slots_.root_counts[slot] = roots;
-    slots_.live_bits[slot >> 6] |= std::uint64_t{1} << (slot & 63);
-    slots_.mark_bits[slot >> 6] |= black_mask_ & (std::uint64_t{1} << (slot & 63));
+    const std::uint64_t bit = std::uint64_t{1} << (slot & 63);
+    slots_.live_bits[slot >> 6] |= bit;
+    if (black_allocation_) slots_.mark_bits[slot >> 6] |= bit;
     ++live_objects_;
     live_bytes_ += cell_bytes;
   }
@@ -373,8 +374,6 @@ class HeapCore {
   }
 
   SlotArrays slots_;
-  // One per size class (owned by core/page_allocator.cpp).
-  ClassState* classes_ = nullptr;
 
   std::size_t live_objects_ = 0;
   std::size_t live_bytes_ = 0;
@@ -386,18 +385,22 @@ class HeapCore {
   EphemeronList ephemerons_;
   MarkStack remembered_;
   boost::container::vector<std::uint32_t> young_;
-  std::uint64_t black_mask_ = 0;
   std::uint32_t no_collect_depth_ = 0;
   bool has_destructors_ = false;
   bool dead_entries_pending_ = false;
   bool collection_deferred_ = false;
   bool root_barrier_ = false;  // add_root's slow path: the collector runs, marking, or sweep pending
   bool marking_ = false;
+  bool black_allocation_ = false;  // objects are made marked: during a cycle, or pretenured
   bool generational_ = false;
   bool logs_young_ = false;    // generational_ and not pretenuring
   Phase phase_ = Phase::kIdle;
   HeapTag tag_ = 0;
   const void* owner_ = this_thread_marker();
+  // One per size class, kept up by core/page_allocator.cpp; held here rather than behind a
+  // pointer, so that make()'s inline path reaches the current page in one load fewer (last, so
+  // that the scalars above share cache lines).
+  ClassState classes_[kClassCount];
 };
 
 /// Holds off collections for its lifetime and notes, for this thread, which heap is constructing:
@@ -426,7 +429,7 @@ class ConstructionScope {
 /// the constructor throws, publish with `roots` initial root count. `construct(memory)` returns
 /// the new object (a T*, or the Object* a loader's type-erased constructor gives).
 template <class Construct>
-auto construct_object(HeapCore& heap, std::size_t bytes, std::uint32_t type, bool has_destructor,
+SNAPHEAP_ALWAYS_INLINE auto construct_object(HeapCore& heap, std::size_t bytes, std::uint32_t type, bool has_destructor,
                       std::uint32_t roots, bool count_toward_trigger, Construct&& construct) {
   std::uint32_t slot;
   std::size_t cell_bytes;

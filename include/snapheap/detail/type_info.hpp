@@ -53,7 +53,7 @@ inline const TypeInfo* type_at(std::uint32_t index) noexcept {
 void report_destructor_exception(const TypeInfo& type, std::exception_ptr error) noexcept;
 
 template <class T>
-TypeInfo& type_info_of();
+SNAPHEAP_ALWAYS_INLINE TypeInfo& type_info_of();
 
 template <class T>
 void destroy_object(Object* o) noexcept {
@@ -70,7 +70,7 @@ void destroy_object(Object* o) noexcept {
 }
 
 template <class T>
-TypeInfo& type_info_of() {
+SNAPHEAP_ALWAYS_INLINE TypeInfo& type_info_of() {
   static TypeInfo& info = add_type(typeid(T), sizeof(T),
                                    std::is_trivially_destructible_v<T> ? nullptr : &destroy_object<T>);
   return info;
