@@ -28,8 +28,12 @@ std::uint64_t ns_since_epoch(Clock::time_point t) noexcept {
 /// its pause, and end_collection().
 class CollectionScope {
  public:
-  explicit CollectionScope(HeapImpl& heap) noexcept
-      : heap_(heap), thrown_before_(thread_stats().destructor_exceptions), start_(Clock::now()) {
+  CollectionScope(HeapImpl& heap, Judge judge) noexcept
+      : heap_(heap),
+        judge_(judge),
+        bytes_before_(heap.counted_bytes()),
+        thrown_before_(thread_stats().destructor_exceptions),
+        start_(Clock::now()) {
     ObjectTable& table = heap_.table;
     table.set_collection_deferred(false);
     table.set_inline_budget(0);  // make() from a destructor must reach the slow path and its check
@@ -52,7 +56,7 @@ class CollectionScope {
     const auto done = Clock::now();
     heap_.stats.destructor_exceptions += thread_stats().destructor_exceptions - thrown_before_;
     record_pause(heap_.stats, done - start_);
-    end_collection(heap_, marked_ - start_, done - marked_);
+    end_collection(heap_, marked_ - start_, done - marked_, judge_, bytes_before_);
   }
   CollectionScope(const CollectionScope&) = delete;
   CollectionScope& operator=(const CollectionScope&) = delete;
@@ -60,6 +64,8 @@ class CollectionScope {
 
  private:
   HeapImpl& heap_;
+  const Judge judge_;
+  const std::size_t bytes_before_;
   const std::uint64_t thrown_before_;
   const Clock::time_point start_;
   Clock::time_point marked_;
@@ -91,11 +97,13 @@ void record_pause(HeapStats& stats, std::chrono::nanoseconds pause) noexcept {
   ++p.histogram[static_cast<std::size_t>(bucket < 31 ? bucket : 31)];
 }
 
-void end_collection(HeapImpl& heap, std::chrono::nanoseconds mark_time, std::chrono::nanoseconds sweep_time) noexcept {
+void end_collection(HeapImpl& heap, std::chrono::nanoseconds mark_time, std::chrono::nanoseconds sweep_time,
+                    Judge judge, std::size_t bytes_before) noexcept {
   HeapStats& s = heap.stats;
   ++s.collections;
   s.last_mark_time = mark_time;
   s.last_sweep_time = sweep_time;
+  if (judge) judge(heap, bytes_before);
   Collector::set_next_trigger(heap);
   queue_death_batch(heap);
   if (!heap.weak.ready.empty()) heap.table.set_inline_budget(0);  // make()'s slow path runs them
@@ -111,8 +119,8 @@ void end_collection(HeapImpl& heap, std::chrono::nanoseconds mark_time, std::chr
   }
 }
 
-void full_collection(HeapImpl& heap, bool keep_marks) noexcept {
-  CollectionScope scope(heap);
+void full_collection(HeapImpl& heap, bool keep_marks, Judge judge) noexcept {
+  CollectionScope scope(heap, judge);
   check_traces_or_stop(heap);
   mark_roots(heap);
   scope.end_marking(finish_marking(heap));

@@ -63,9 +63,13 @@ class Collector {
   static void apply_options(HeapImpl& heap, const HeapOptions& options) noexcept;
 };
 
+/// What the mode decides from a collection's outcome before the next trigger is set (a
+/// generational major's judgement), given the counted bytes at the collection's start.
+using Judge = void (*)(HeapImpl& heap, std::size_t bytes_before) noexcept;
+
 /// A stop-the-world mark and sweep of the whole heap. `keep_marks`: the survivors stay marked
-/// (generational mode's old objects).
-void full_collection(HeapImpl& heap, bool keep_marks) noexcept;
+/// (generational mode's old objects). `judge`, if any, runs once everything dead is freed.
+void full_collection(HeapImpl& heap, bool keep_marks, Judge judge = nullptr) noexcept;
 
 // Incremental mode (gc/incremental.cpp).
 /// Starts a cycle if none runs; runs steps until the budget or the cycle ends.
@@ -81,9 +85,10 @@ void major_collection(HeapImpl& heap) noexcept;
 /// The allocation volume until the next minor collection.
 std::size_t minor_trigger(const HeapImpl& heap) noexcept;
 
-/// The end of every collection or cycle: statistics, the next trigger, the extensions' hooks,
-/// page trimming, verification.
-void end_collection(HeapImpl& heap, std::chrono::nanoseconds mark_time, std::chrono::nanoseconds sweep_time) noexcept;
+/// The end of every collection or cycle: statistics, the judgement (if any), the next trigger,
+/// the extensions' hooks, page trimming, verification.
+void end_collection(HeapImpl& heap, std::chrono::nanoseconds mark_time, std::chrono::nanoseconds sweep_time,
+                    Judge judge = nullptr, std::size_t bytes_before = 0) noexcept;
 /// Adds a pause to the statistics.
 void record_pause(HeapStats& stats, std::chrono::nanoseconds pause) noexcept;
 /// Before anything is marked or freed: the forgotten-trace check in its mode, stopping the

@@ -120,6 +120,23 @@ std::vector<std::uint32_t> young_deaths(ObjectTable& table) noexcept {
   return dead;
 }
 
+/// After a major collection has freed what it found dead, before the next trigger is set: a
+/// bad major (it freed less than half of what the old bytes grew by) makes the next wait longer;
+/// a good one ends pretenuring.
+void judge_major(HeapImpl& heap, std::size_t before) noexcept {
+  const std::size_t grown = before > heap.old_bytes_at_major ? before - heap.old_bytes_at_major : 0;
+  const std::size_t after = heap.counted_bytes();
+  const bool bad = (before > after ? before - after : 0) < grown / 2;
+  heap.major_scale = bad ? kBadMajorScale : 1.0;
+  if (!bad) {  // old objects die: sample survival again before pretenuring more
+    heap.pretenure_left = 0;
+    heap.table.set_pretenuring(false);
+  }
+  heap.sample_next = heap.pretenure_left == 0;
+  heap.old_bytes_at_major = after;
+  heap.next_is_major = false;
+}
+
 }  // namespace
 
 void minor_collection(HeapImpl& heap) noexcept {
@@ -169,23 +186,10 @@ void minor_collection(HeapImpl& heap) noexcept {
 
 void major_collection(HeapImpl& heap) noexcept {
   const auto start = Clock::now();
-  const std::size_t before = heap.counted_bytes();
-  const std::size_t grown = before > heap.old_bytes_at_major ? before - heap.old_bytes_at_major : 0;
   heap.table.clear_marks();
   heap.table.young().clear();
   heap.table.remembered().clear();
-  full_collection(heap, /*keep_marks=*/true);
-  const std::size_t after = heap.counted_bytes();
-  const bool bad = (before > after ? before - after : 0) < grown / 2;
-  heap.major_scale = bad ? kBadMajorScale : 1.0;
-  if (!bad) {  // old objects die: sample survival again before pretenuring more
-    heap.pretenure_left = 0;
-    heap.table.set_pretenuring(false);
-  }
-  heap.sample_next = heap.pretenure_left == 0;
-  Collector::set_next_trigger(heap);  // end_collection() set it before these were decided
-  heap.old_bytes_at_major = heap.counted_bytes();
-  heap.next_is_major = false;
+  full_collection(heap, /*keep_marks=*/true, judge_major);
   ++heap.stats.major_collections;
   heap.stats.major_time += Clock::now() - start;
 }
