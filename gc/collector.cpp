@@ -146,7 +146,7 @@ void Collector::collect(HeapImpl& heap) noexcept {
       return;
     }
     case GcMode::generational:
-      return major_collection(heap);
+      return major_collection(heap, /*automatic=*/false);
   }
 }
 
@@ -167,7 +167,7 @@ void Collector::collect_due(HeapImpl& heap) noexcept {
       return;
     }
     case GcMode::generational:
-      if (heap.next_is_major) return major_collection(heap);
+      if (heap.next_is_major) return major_collection(heap, /*automatic=*/true);
       return minor_collection(heap);
   }
 }

@@ -81,7 +81,9 @@ bool incremental_running(const HeapImpl& heap) noexcept;
 
 // Generational mode (gc/generational.cpp).
 void minor_collection(HeapImpl& heap) noexcept;
-void major_collection(HeapImpl& heap) noexcept;
+/// `automatic`: the trigger started it (judged: a bad one makes the next wait 4x), rather than
+/// Heap::collect() (not judged).
+void major_collection(HeapImpl& heap, bool automatic) noexcept;
 /// The allocation volume until the next minor collection.
 std::size_t minor_trigger(const HeapImpl& heap) noexcept;
 

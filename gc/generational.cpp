@@ -25,12 +25,14 @@
 //    (so is the first interval after a major collection). What a
 //    pretenured object leaves as garbage waits for a major collection; a major collection that
 //    finds much garbage ends pretenuring at once.
-//  - A major collection that freed less than half of what the old bytes grew by since the last
-//    one (Lua 5.4's test for a bad collection) makes the next one wait for kBadMajorScale times
-//    the growth (old bytes x (1 + kBadMajorScale x major_multiplier), 4x by default: V8's largest
-//    heap growing factor); a major that frees enough restores the normal wait. Where old objects
-//    do not die, waiting costs no memory; where they start dying, the heap grows at most to that
-//    bound once before a major finds the garbage.
+//  - A major collection the trigger started that freed less than half of what the old bytes grew
+//    by since the last one (Lua 5.4's test for a bad collection) makes the next one wait for
+//    kBadMajorScale times the growth (old bytes x (1 + kBadMajorScale x major_multiplier), 4x by
+//    default: V8's largest heap growing factor); a major that frees enough restores the normal
+//    wait, and so does Heap::collect(), which is not judged (a host that collects after building
+//    its data has freed nothing, and that says nothing of whether old objects die). Where old
+//    objects do not die, waiting costs no memory; where they start dying, the heap grows at most
+//    to that bound once before a major finds the garbage.
 #include <algorithm>
 #include <chrono>
 #include <iterator>
@@ -120,22 +122,28 @@ std::vector<std::uint32_t> young_deaths(ObjectTable& table) noexcept {
   return dead;
 }
 
-/// After a major collection has freed what it found dead, before the next trigger is set: a
-/// bad major (it freed less than half of what the old bytes grew by) makes the next wait longer;
-/// a good one ends pretenuring.
-void judge_major(HeapImpl& heap, std::size_t before) noexcept {
-  const std::size_t grown = before > heap.old_bytes_at_major ? before - heap.old_bytes_at_major : 0;
-  const std::size_t after = heap.counted_bytes();
-  const bool bad = (before > after ? before - after : 0) < grown / 2;
+/// After a major collection has freed what it found dead, before the next trigger is set. A
+/// major the trigger started is judged: a bad one (it freed less than half of what the old bytes
+/// grew by) makes the next wait longer; a good one ends pretenuring. Heap::collect() is not
+/// judged (as in Lua 5.4, whose full collections leave the bad-collection state alone): a host
+/// collects when it chooses (after building its data, say), which says nothing about whether
+/// old objects die, so it restores the normal wait.
+void rebase_after_major(HeapImpl& heap, bool bad) noexcept {
   heap.major_scale = bad ? kBadMajorScale : 1.0;
-  if (!bad) {  // old objects die: sample survival again before pretenuring more
+  if (!bad) {  // old objects die (or the host collected): sample survival again before pretenuring more
     heap.pretenure_left = 0;
     heap.table.set_pretenuring(false);
   }
   heap.sample_next = heap.pretenure_left == 0;
-  heap.old_bytes_at_major = after;
+  heap.old_bytes_at_major = heap.counted_bytes();
   heap.next_is_major = false;
 }
+void judge_major(HeapImpl& heap, std::size_t before) noexcept {
+  const std::size_t grown = before > heap.old_bytes_at_major ? before - heap.old_bytes_at_major : 0;
+  const std::size_t after = heap.counted_bytes();
+  rebase_after_major(heap, /*bad=*/(before > after ? before - after : 0) < grown / 2);
+}
+void rebase_after_collect(HeapImpl& heap, std::size_t) noexcept { rebase_after_major(heap, /*bad=*/false); }
 
 }  // namespace
 
@@ -184,12 +192,12 @@ void minor_collection(HeapImpl& heap) noexcept {
   end_collection(heap, marked - start, done - marked);
 }
 
-void major_collection(HeapImpl& heap) noexcept {
+void major_collection(HeapImpl& heap, bool automatic) noexcept {
   const auto start = Clock::now();
   heap.table.clear_marks();
   heap.table.young().clear();
   heap.table.remembered().clear();
-  full_collection(heap, /*keep_marks=*/true, judge_major);
+  full_collection(heap, /*keep_marks=*/true, automatic ? judge_major : rebase_after_collect);
   ++heap.stats.major_collections;
   heap.stats.major_time += Clock::now() - start;
 }

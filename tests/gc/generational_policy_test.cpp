@@ -263,3 +263,35 @@ TEST_CASE("generational: after a major collection that finds little garbage, the
   heap.collect();
   CHECK(heap.stats().live_objects == kept.size());
 }
+
+TEST_CASE("generational: Heap::collect() is not judged: after one that frees nothing, the next major comes at the normal wait",
+          "[gc][generational][major]") {
+  // A host builds its data with automatic collections (each major bad: nothing died), then
+  // collects once; from then on old objects die (each node made replaces a kept one).
+  HeapOptions o = policy_options();
+  o.min_trigger_bytes = std::size_t{64} << 10;
+  Heap heap(o);
+  std::vector<Strong<Node>> kept;
+  for (int i = 0; i < 100000; ++i) kept.push_back(heap.make<Node>(i));
+  REQUIRE(impl(heap).major_scale == 3.0);
+  heap.collect();
+  CHECK(heap.stats().last_freed_objects == 0);
+  CHECK(impl(heap).major_scale == 1.0);  // a judged major that freed nothing would give 3
+  CHECK_FALSE(impl(heap).table.pretenuring());
+  const std::size_t old_bytes = heap.stats().live_bytes;
+  const auto majors = heap.stats().major_collections;
+  std::size_t before_major = 0;  // the heap's bytes just before the first automatic major
+  for (int i = 0; i < 2000000 && heap.stats().major_collections == majors; ++i) {
+    before_major = heap.stats().live_bytes;
+    kept[static_cast<std::size_t>(i) % kept.size()] = heap.make<Node>(i);
+  }
+  REQUIRE(heap.stats().major_collections == majors + 1);
+  INFO("first major at " << before_major << " bytes, old bytes " << old_bytes);
+  // The normal wait: old x (1 + major_multiplier) + min_trigger_bytes, reached at the minor
+  // collection that passes it; the 4x wait would have let the heap pass 4 x old.
+  CHECK(before_major < 3 * old_bytes);
+  CHECK(before_major > 2 * old_bytes);
+  CHECK(impl(heap).major_scale == 1.0);  // that major found the garbage
+  heap.collect();
+  CHECK(heap.stats().live_objects == kept.size());
+}
