@@ -5,7 +5,9 @@
 //             with a deferring tracer, the targets then shaded in prefetched batches). Member
 //             stores shade their targets (Dijkstra's insertion barrier, detail::write_barrier),
 //             new Strong handles and named roots shade their objects, and objects made during
-//             the cycle are allocated marked, so a marked object never points to an unmarked one
+//             the cycle are allocated marked (gray: pushed, and traced by a later unit, since a
+//             constructor may be handed a container whose edges passed no barrier; a load's
+//             objects are black), so a marked object never points to an unmarked one
 //             and nothing the program can still reach is left white. The root blocks are scanned
 //             once: a root made after its block was scanned is shaded when it is made.
 //   watches   the weak-key maps' entries whose keys died (the ephemerons still pending) and the

@@ -330,7 +330,7 @@ class SnapshotReader {
       run_type_.push_back(type.info->index);
       for (std::uint32_t k = 0; k < run.count; ++k, ++id) {
         Object* o = construct_object(table_, type.info->size, type.info->index, type.info->destroy != nullptr,
-                                     /*roots=*/0, /*count_toward_trigger=*/false, type.hooks->construct);
+                                     /*roots=*/0, Origin::load, type.hooks->construct);
         const std::uint32_t slot = ObjectAccess::slot(o);
         staging_.add(slot);
         objects_[id] = o;

@@ -365,7 +365,7 @@ SNAPHEAP_ALWAYS_INLINE Strong<T> Heap::make(Args&&... args) {
     prepare_make(sizeof(T));
   core.check_thread();
   T* const object = detail::construct_object(
-      core, sizeof(T), type.index, type.destroy != nullptr, /*roots=*/1, /*count_toward_trigger=*/true,
+      core, sizeof(T), type.index, type.destroy != nullptr, /*roots=*/1, detail::Origin::program,
       [&](void* memory) { return ::new (memory) T(std::forward<Args>(args)...); });
   if (core.collection_deferred()) [[unlikely]]
     run_deferred_collection();

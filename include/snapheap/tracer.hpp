@@ -277,9 +277,10 @@ class BarrierVisitor final : public EdgeVisitor {
 /// container over without touching its elements: a std::vector or snapheap::Vector moved or
 /// swapped into another (its buffer changes hands), a std::list spliced, a std::map or
 /// std::unordered_map moved, swapped, merged, or given a node by extract/insert. When that moves
-/// edges from one managed object into another while an incremental cycle is marking, the
-/// receiving object may already be traced: call write_barrier on what it received, or the
-/// collector may free objects it still points to. The debug build's end-of-marking check (and
+/// edges from one managed object into another that already exists while an incremental cycle
+/// is marking, the receiving object may already be traced: call write_barrier on what it
+/// received, or the collector may free objects it still points to. (An object made while marking
+/// runs needs no call, whatever its constructor was handed: it is gray, traced by a later step.) The debug build's end-of-marking check (and
 /// HeapOptions::verify_after_collect) stops the program where one was missed.
 ///
 ///     a->children = std::move(b->children);

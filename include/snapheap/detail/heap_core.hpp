@@ -233,7 +233,8 @@ class HeapCore {
 
   /// Marking is under way: new roots and Member stores shade their targets.
   bool marking() const noexcept { return marking_; }
-  /// Objects made from now on are marked (during a cycle, so that the sweep keeps them).
+  /// Objects made from now on are marked (during a cycle, so that the sweep keeps them), and
+  /// while marking runs, pushed gray.
   void set_black_allocation(bool black) noexcept { black_allocation_ = black; }
   bool sweep_pending() const noexcept { return slots_.anchor->sweep_pending; }
   void set_sweep_pending(bool pending) noexcept {
@@ -328,15 +329,23 @@ class HeapCore {
   }
   /// Gives back a reservation whose object was never constructed (its constructor threw).
   void cancel(void* memory, std::uint32_t slot) noexcept;
-  /// Publishes a constructed object: header, slot entry, `roots` initial root count.
-  void publish(Object* o, std::uint32_t slot, std::size_t cell_bytes, std::uint32_t type,
-               std::uint32_t roots) noexcept {
+  /// Publishes a constructed object: header, slot entry, `roots` initial root count; `gray`:
+  /// pushed to the mark stack if it is made while marking runs.
+  void publish(Object* o, std::uint32_t slot, std::size_t cell_bytes, std::uint32_t type, std::uint32_t roots,
+               bool gray) noexcept {
     ObjectAccess::set_header(o, slot, type);
     slots_.objects[slot] = o;
     slots_.root_counts[slot] = roots;
     const std::uint64_t bit = std::uint64_t{1} << (slot & 63);
     slots_.live_bits[slot >> 6] |= bit;
-    if (black_allocation_) slots_.mark_bits[slot >> 6] |= bit;
+    if (black_allocation_) [[unlikely]] {
+      slots_.mark_bits[slot >> 6] |= bit;
+      // While marking runs, an object the program made is gray, not black: a later step traces
+      // it, since its constructor may have been handed a container whole (a vector moved in),
+      // whose edges passed no barrier. (A load's objects stay black: their edges are stored
+      // through the barrier, and a failed load frees them before any step could trace them.)
+      if (gray && marking_) mark_stack_.push_back(o);
+    }
     ++live_objects_;
     live_bytes_ += cell_bytes;
   }
@@ -424,17 +433,21 @@ class ConstructionScope {
   const HeapTag outer_;
 };
 
+/// Who makes an object: the program's make() (counted toward the collection trigger, gray while
+/// marking runs) or a snapshot load (neither).
+enum class Origin : bool { load, program };
+
 /// The one way an object comes into a heap, for make() and the snapshot loader: reserve a cell
 /// and a slot, construct in it with collections held off (invariant 7), give the memory back if
 /// the constructor throws, publish with `roots` initial root count. `construct(memory)` returns
 /// the new object (a T*, or the Object* a loader's type-erased constructor gives).
 template <class Construct>
 SNAPHEAP_ALWAYS_INLINE auto construct_object(HeapCore& heap, std::size_t bytes, std::uint32_t type, bool has_destructor,
-                      std::uint32_t roots, bool count_toward_trigger, Construct&& construct) {
+                                             std::uint32_t roots, Origin origin, Construct&& construct) {
   std::uint32_t slot;
   std::size_t cell_bytes;
   void* const memory = heap.reserve(bytes, slot, cell_bytes);
-  if (count_toward_trigger) heap.count_allocation(cell_bytes);
+  if (origin == Origin::program) heap.count_allocation(cell_bytes);
   if (heap.logs_young()) [[unlikely]]
     heap.note_young(memory, slot);
   decltype(construct(memory)) object;
@@ -449,7 +462,7 @@ SNAPHEAP_ALWAYS_INLINE auto construct_object(HeapCore& heap, std::size_t bytes, 
   }
   SNAPHEAP_CHECK(page_of(object) == page_of(memory),
                  "the snapheap::Object base lies more than 64 KiB into the object");
-  heap.publish(object, slot, cell_bytes, type, roots);
+  heap.publish(object, slot, cell_bytes, type, roots, /*gray=*/origin == Origin::program);
   if (has_destructor) heap.note_destructor();
   return object;
 }
