@@ -53,6 +53,7 @@ void HeapCore::cancel(void* memory, std::uint32_t slot) noexcept {
 // ---- the barriers -------------------------------------------------------------------------------
 
 std::atomic<std::uint32_t> g_barrier_heaps{0};
+std::atomic<std::uint32_t> g_marking_heaps{0};
 
 // A new root while the collector runs (a destructor's, or trace()'s), while marking (shade it:
 // it is reachable now), or while dead objects wait for the sweep (only a live one may be rooted).
@@ -92,8 +93,13 @@ void HeapCore::note_young_slow(void* memory, std::uint32_t slot) {
 void ObjectTable::set_marking(bool marking) noexcept {
   if (marking == marking_) return;
   marking_ = marking;
-  if (marking) g_barrier_heaps.fetch_add(1, std::memory_order_relaxed);
-  else g_barrier_heaps.fetch_sub(1, std::memory_order_relaxed);
+  if (marking) {
+    g_barrier_heaps.fetch_add(1, std::memory_order_relaxed);
+    g_marking_heaps.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    g_barrier_heaps.fetch_sub(1, std::memory_order_relaxed);
+    g_marking_heaps.fetch_sub(1, std::memory_order_relaxed);
+  }
   update_root_barrier();
 }
 

@@ -4,12 +4,15 @@
 #pragma once
 
 #include <cstddef>
+#include <initializer_list>
 #include <new>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "snapheap/config.hpp"
 #include "snapheap/detail/thread_state.hpp"
+#include "snapheap/tracer.hpp"
 
 namespace snapheap {
 
@@ -102,8 +105,56 @@ bool operator==(const Allocator<T>& a, const Allocator<U>& b) noexcept {
   return a.heap() == b.heap();
 }
 
-/// A std::vector whose memory counts toward the heap of the object holding it.
+/// A std::vector whose memory counts toward the heap of the object holding it (a
+/// std::vector<T, Allocator<T>>, which it derives from and converts to), and which hands its
+/// elements over safely while an incremental cycle marks: moving it (construction or
+/// assignment) or swapping it runs the write barrier on the elements received, as storing each
+/// would have (snapheap::write_barrier; a std::vector needs that call after such a handover).
+/// While no heap marks incrementally that costs one load and a branch; for elements that hold no
+/// handles, nothing.
 template <class T>
-using Vector = std::vector<T, Allocator<T>>;
+class Vector : public std::vector<T, Allocator<T>> {
+  using Base = std::vector<T, Allocator<T>>;
+
+ public:
+  using Base::Base;
+  Vector() = default;
+  Vector(const Vector&) = default;
+  Vector(Vector&& other) noexcept : Base(static_cast<Base&&>(other)) { barrier(); }
+  Vector(const Base& other) : Base(other) {}
+  Vector(Base&& other) noexcept : Base(std::move(other)) { barrier(); }
+  Vector& operator=(const Vector&) = default;
+  Vector& operator=(Vector&& other) noexcept(std::is_nothrow_move_assignable_v<Base>) {
+    Base::operator=(static_cast<Base&&>(other));
+    barrier();
+    return *this;
+  }
+  Vector& operator=(const Base& other) {
+    Base::operator=(other);
+    return *this;
+  }
+  Vector& operator=(Base&& other) noexcept(std::is_nothrow_move_assignable_v<Base>) {
+    Base::operator=(std::move(other));
+    barrier();
+    return *this;
+  }
+  Vector& operator=(std::initializer_list<T> list) {
+    Base::operator=(list);
+    return *this;
+  }
+  ~Vector() = default;
+
+  void swap(Vector& other) noexcept {
+    Base::swap(other);
+    barrier();
+    other.barrier();
+  }
+  friend void swap(Vector& a, Vector& b) noexcept { a.swap(b); }
+
+ private:
+  void barrier() const noexcept {
+    if constexpr (detail::may_hold_handles_v<T>) write_barrier(static_cast<const Base&>(*this));
+  }
+};
 
 }  // namespace snapheap

@@ -274,28 +274,29 @@ class BarrierVisitor final : public EdgeVisitor {
 /// anything a trace() accepts), as if each had just been stored.
 ///
 /// Every way a Member gets a value runs the barrier itself. What does not is handing a whole
-/// container over without touching its elements: a std::vector or snapheap::Vector moved or
-/// swapped into another (its buffer changes hands), a std::list spliced, a std::map or
-/// std::unordered_map moved, swapped, merged, or given a node by extract/insert. When that moves
-/// edges from one managed object into another that already exists while an incremental cycle
-/// is marking, the receiving object may already be traced: call write_barrier on what it
-/// received, or the collector may free objects it still points to. (An object made while marking
-/// runs needs no call, whatever its constructor was handed: it is gray, traced by a later step.) The debug build's end-of-marking check (and
-/// HeapOptions::verify_after_collect) stops the program where one was missed.
+/// standard container over without touching its elements: a std::vector moved or swapped into
+/// another (its buffer changes hands), a std::list spliced, a std::map or std::unordered_map
+/// moved, swapped, merged, or given a node by extract/insert. When that moves edges from one
+/// managed object into another that already exists while an incremental cycle is marking, the
+/// receiving object may already be traced: call write_barrier on what it received, or the
+/// collector may free objects it still points to. An object made while marking runs needs no
+/// call, whatever its constructor was handed (it is gray: a later step traces it), nor does a
+/// snapheap::Vector, which runs the barrier itself when it is moved or swapped. The debug
+/// build's end-of-marking check (and HeapOptions::verify_after_collect) stops the program where
+/// one was missed.
 ///
 ///     a->children = std::move(b->children);
 ///     snapheap::write_barrier(a->children);
 ///
 /// Needed in incremental mode only (a generational heap's barrier already remembers every young
 /// object stored since the last collection; stop-the-world marks in one piece). While no heap
-/// marks incrementally or runs generational, it costs one load and a branch; otherwise a call per
-/// edge.
+/// marks incrementally, it costs one load and a branch; while one does, a call per edge.
 template <class T>
 void write_barrier(const T& value) noexcept {
   static_assert(detail::may_hold_handles_v<T> || std::is_base_of_v<Object, T>,
                 "write_barrier() takes what a trace() accepts: handles and containers, pairs, "
                 "tuples, optionals and variants of them");
-  if (detail::g_barrier_heaps.load(std::memory_order_relaxed) == 0) [[likely]]
+  if (detail::g_marking_heaps.load(std::memory_order_relaxed) == 0) [[likely]]
     return;
   detail::BarrierVisitor visitor;
   Tracer tracer = detail::TracerAccess::visiting(visitor);

@@ -196,6 +196,9 @@ struct SlotArrays {
 /// Heaps whose Member stores need the write barrier now: those marking incrementally, and those
 /// in generational mode. While it is 0 the barrier is one load and a branch.
 extern std::atomic<std::uint32_t> g_barrier_heaps;
+/// Heaps marking incrementally now: what a container handed over whole needs the barrier for
+/// (snapheap::write_barrier, snapheap::Vector's moves and swaps).
+extern std::atomic<std::uint32_t> g_marking_heaps;
 void write_barrier_slow(const Object* target) noexcept;
 /// Called with every value a Member takes.
 inline void write_barrier(const Object* target) noexcept {

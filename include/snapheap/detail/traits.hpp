@@ -26,6 +26,11 @@
 #include "snapheap/detail/wire.hpp"
 #include "snapheap/handles.hpp"
 
+namespace snapheap {
+template <class T>
+class Vector;
+}  // namespace snapheap
+
 namespace snapheap::detail {
 
 using wire::int128;
@@ -56,6 +61,8 @@ template <class T>
 struct is_std_vector : std::false_type {};
 template <class T, class A>
 struct is_std_vector<std::vector<T, A>> : std::true_type {};
+template <class T>
+struct is_std_vector<Vector<T>> : std::true_type {};  // a std::vector with the heap's allocator
 template <class T>
 struct is_std_array : std::false_type {};
 template <class T, std::size_t N>
