@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include <boost/serialization/serialization.hpp>
+
 #include "snapheap/config.hpp"
 #include "snapheap/detail/thread_state.hpp"
 #include "snapheap/tracer.hpp"
@@ -158,3 +160,13 @@ class Vector : public std::vector<T, Allocator<T>> {
 };
 
 }  // namespace snapheap
+
+namespace boost::serialization {
+/// Boost's own archives write a snapheap::Vector as the std::vector it derives from (the same
+/// bytes; include <boost/serialization/vector.hpp>, as for any std::vector). Snapshots need no
+/// such help: they treat it as a std::vector themselves.
+template <class Archive, class T>
+void serialize(Archive& ar, snapheap::Vector<T>& value, const unsigned int version) {
+  serialize_adl(ar, static_cast<std::vector<T, snapheap::Allocator<T>>&>(value), version);
+}
+}  // namespace boost::serialization

@@ -3,6 +3,9 @@
 // used from another thread. Each is now counted, reported with a sentence, or made harmless.
 #include <catch2/catch.hpp>
 
+#include <boost/archive/binary_iarchive.hpp>
+#include <boost/archive/binary_oarchive.hpp>
+#include <boost/serialization/vector.hpp>
 #include <cstdio>
 #include <snapheap/snapheap.hpp>
 
@@ -12,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -98,6 +102,43 @@ TEST_CASE("memory an object owns through snapheap::Vector counts toward its heap
   p.reset();
   heap.collect();  // the payload dies: its destructor frees the vector
   CHECK(heap.stats().external_bytes == 0);
+}
+
+TEST_CASE("a snapheap::Vector is the std::vector it derives from: conversions, the count, Boost's archives",
+          "[gc][owned]") {
+  using Std = std::vector<std::int64_t, snapheap::Allocator<std::int64_t>>;
+  Heap heap(manual());
+  auto p = heap.make<Payload>();
+  Std plain(std::size_t{300}, std::int64_t{7}, snapheap::Allocator<std::int64_t>(heap));
+  p->values = plain;  // copy from the base: the field keeps its heap
+  CHECK(p->values.size() == 300);
+  CHECK(heap.stats().external_bytes == 600 * sizeof(std::int64_t));
+  p->values = std::move(plain);  // move from the base, same heap: the buffer changes hands
+  CHECK(heap.stats().external_bytes == 300 * sizeof(std::int64_t));
+  Std& as_std = p->values;  // binds as its base
+  CHECK(as_std.size() == 300);
+  Vector<std::int64_t> copy = as_std;  // and converts back
+  CHECK(copy == p->values);
+  copy.push_back(8);
+  CHECK(copy != p->values);
+  // Boost's own archives write it as that std::vector: the same bytes, and it loads back.
+  const auto bytes_of = [](const auto& v) {
+    std::ostringstream os;
+    {
+      boost::archive::binary_oarchive ar(os, boost::archive::no_header);
+      ar << v;
+    }
+    return os.str();
+  };
+  const Std same(copy.begin(), copy.end());
+  CHECK(bytes_of(copy) == bytes_of(same));
+  Vector<std::int64_t> back;
+  {
+    std::istringstream is(bytes_of(copy));
+    boost::archive::binary_iarchive ar(is, boost::archive::no_header);
+    ar >> back;
+  }
+  CHECK(back == copy);
 }
 
 TEST_CASE("a Vector made outside a heap counts nothing; one bound explicitly counts", "[gc][owned]") {
