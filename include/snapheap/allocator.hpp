@@ -125,6 +125,8 @@ class Vector : public std::vector<T, Allocator<T>> {
   Vector(Vector&& other) noexcept : Base(static_cast<Base&&>(other)) { barrier(); }
   Vector(const Base& other) : Base(other) {}
   Vector(Base&& other) noexcept : Base(std::move(other)) { barrier(); }
+  // The allocator-extended move (a Vector or its base; it hides the inherited one).
+  Vector(Base&& other, const Allocator<T>& allocator) : Base(std::move(other), allocator) { barrier(); }
   Vector& operator=(const Vector&) = default;
   Vector& operator=(Vector&& other) noexcept(std::is_nothrow_move_assignable_v<Base>) {
     Base::operator=(static_cast<Base&&>(other));

@@ -298,9 +298,12 @@ TEST_CASE("incremental: a snapheap::Vector handed over whole keeps every target 
           "[gc][incremental][barrier]") {
   // snapheap::Vector runs the barrier on what it receives when it is moved (constructed or
   // assigned) or swapped, however that is spelled.
-  enum class Way { move_assign, member_swap, std_swap, adl_swap, from_std_vector, into_element, std_swap_rows };
+  enum class Way {
+    move_assign, member_swap, std_swap, adl_swap, from_std_vector, into_element, with_allocator,
+    base_with_allocator, std_swap_rows
+  };
   for (const Way way : {Way::move_assign, Way::member_swap, Way::std_swap, Way::adl_swap, Way::from_std_vector,
-                        Way::into_element, Way::std_swap_rows}) {
+                        Way::into_element, Way::with_allocator, Way::base_with_allocator, Way::std_swap_rows}) {
     INFO("way " << static_cast<int>(way));
     HandOverScene s(verifying_options());
     const std::vector<Weak<Node>> watch = watch_of(s.white->owned);
@@ -321,6 +324,12 @@ TEST_CASE("incremental: a snapheap::Vector handed over whole keeps every target 
       }
       case Way::from_std_vector: h->owned = std::move(as_std); break;
       case Way::into_element: h->rows.push_back(std::move(s.white->owned)); break;
+      case Way::with_allocator:  // the allocator-extended move constructor, through emplace_back
+        h->rows.emplace_back(std::move(s.white->owned), h->owned.get_allocator());
+        break;
+      case Way::base_with_allocator:
+        h->rows.emplace_back(std::move(as_std), h->owned.get_allocator());
+        break;
       case Way::std_swap_rows: {
         // The std::vector of rows needs the call; the rows it holds move as Vectors.
         h->rows = std::move(s.white->rows);
