@@ -200,6 +200,62 @@ void frame_loop_snapheap(benchmark::State& state, snapheap::GcMode mode) {
   }
 }
 
+// ---- one long container ----------------------------------------------------------------------------
+//
+//   pauses/long_vector/<container>/<members>
+//
+// One rooted object holding every leaf through one container of Members, a snapheap::Vector
+// (incremental marking traces it a slice at a time) or a std::vector (one object's trace is one
+// unit of work). Each iteration runs one incremental cycle with nothing else to do: the heap is
+// made to want one (a trigger just above its live size, a little garbage: the make() that
+// passes it runs the cycle's first step), then heap.step(1 ms) is called until the cycle ends,
+// every make and step timed. Counters as above, over the run's 3 cycles: the calls'
+// distribution (p50_us, p99_us, max_us, over_1ms); per cycle: steps, and cycle_ms (the calls'
+// sum).
+
+template <class Container>
+struct LongHolder final : snapheap::Object {
+  Container members;
+  void trace(snapheap::Tracer& t) const override { t.trace(members); }
+};
+
+template <class Container>
+void long_container(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  snapheap::HeapOptions o;
+  o.mode = snapheap::GcMode::incremental;
+  o.stress = false;
+  o.verify_after_collect = false;
+  snapheap::Heap heap(o);
+  snapheap::Strong<LongHolder<Container>> holder = heap.make<LongHolder<Container>>();
+  heap.set_root("holder", holder);
+  holder->members.reserve(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) holder->members.emplace_back(heap.make<Leaf>(i));
+  heap.collect();
+  o.growth_factor = 1.0001;  // the next cycle comes due after a little allocation
+  o.min_trigger_bytes = 64 * 1024;
+  heap.set_options(o);
+  PauseHistogram h;
+  double steps = 0;
+  for (auto _ : state) {
+    for (std::int64_t k = 0; !heap.stats().cycle_running; ++k)  // garbage; the last make starts the cycle
+      timed(h, [&] { heap.make<Leaf>(k); });
+    bool running = true;
+    while (running) {
+      timed(h, [&] { running = heap.step(std::chrono::milliseconds(1)); });
+      ++steps;
+    }
+  }
+  const double cycles = static_cast<double>(state.iterations());
+  state.counters["p50_us"] = h.quantile_us(0.50);
+  state.counters["p99_us"] = h.quantile_us(0.99);
+  state.counters["max_us"] = h.max_us();
+  state.counters["over_1ms"] = static_cast<double>(h.over_1ms());
+  state.counters["cycle_ms"] = h.total_ms() / cycles;
+  state.counters["steps"] = steps / cycles;
+  heap.remove_root("holder");
+}
+
 // ---- Boehm GC ------------------------------------------------------------------------------------
 
 struct BoehmLeaf {
@@ -314,6 +370,13 @@ void register_all() {
 #if SNAPHEAP_BENCH_CPPGC
   reg("cppgc_incremental", frame_loop_cppgc);
 #endif
+  for (auto n : sizes) {
+    benchmark::RegisterBenchmark("pauses/long_vector/snapheap_vector",
+                                 long_container<snapheap::Vector<snapheap::Member<Leaf>>>)
+        ->Arg(n)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark("pauses/long_vector/std_vector", long_container<std::vector<snapheap::Member<Leaf>>>)
+        ->Arg(n)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
+  }
   reg("boehm", [](benchmark::State& s) { frame_loop_boehm(s, false); });
   // Last: Boehm's incremental mode, once enabled, stays on for the process.
   reg("boehm_incremental", [](benchmark::State& s) { frame_loop_boehm(s, true); });

@@ -26,6 +26,39 @@ class HeapExtension {
   virtual void release_memory() noexcept {}
 };
 
+/// Incremental marking's long snapheap::Vectors of Members (gc/incremental.cpp says why this is
+/// safe): one longer than a slice is traced a slice per unit of work, its owner traced again to
+/// find it for each slice after the first.
+class VectorSlices final : public VectorSlicer {
+ public:
+  /// Elements per slice: the longest Vector traced in one piece.
+  static constexpr std::size_t kSlice = 4096;
+  /// `owner` is about to be traced for the first time, its edges pushed onto `out`.
+  void tracing(const Object* owner, MarkStack& out) noexcept {
+    owner_ = owner;
+    out_ = &out;
+  }
+  bool empty() const noexcept { return pending_.empty(); }
+  /// The next slice of the newest pending Vector, onto `out`.
+  void resume_one(MarkStack& out) noexcept;
+  void clear() noexcept { pending_.clear(); }
+  void vector(const void* vector, const void* data, std::size_t size, PushMembers push) noexcept override;
+
+ private:
+  struct Pending {
+    const Object* owner;
+    const void* vector;
+    std::size_t next;  // the first element not traced yet
+  };
+  std::vector<Pending> pending_;
+  MarkStack* out_ = nullptr;
+  const Object* owner_ = nullptr;
+  bool resuming_ = false;
+  Pending resumed_{};
+  bool found_ = false;
+  bool more_ = false;
+};
+
 class HeapImpl {
  public:
   explicit HeapImpl(const HeapOptions& o) : options(o) { table.set_owner_context(this); }
@@ -66,6 +99,8 @@ class HeapImpl {
   /// Incremental marking: targets of traced edges not shaded yet (gray-to-be; empty between
   /// cycles). Kept outside Cycle so that its capacity survives from one cycle to the next.
   MarkStack deferred_edges;
+  /// Incremental marking: the long Vectors traced in slices, their next slices pending.
+  VectorSlices sliced;
   /// Generational mode: the old bytes after the last major collection.
   std::size_t old_bytes_at_major = 0;
   bool next_is_major = false;

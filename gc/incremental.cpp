@@ -10,6 +10,8 @@
 //             objects are black), so a marked object never points to an unmarked one
 //             and nothing the program can still reach is left white. The root blocks are scanned
 //             once: a root made after its block was scanned is shaded when it is made.
+//             A snapheap::Vector of Members longer than VectorSlices::kSlice is traced a slice per
+//             unit (below, "Long Vectors").
 //   watches   the weak-key maps' entries whose keys died (the ephemerons still pending) and the
 //             watched objects marking left white (death callbacks, weak-value maps' entries) are
 //             noted in slices, then the logs of dying maps go.
@@ -158,6 +160,70 @@ constexpr std::size_t kPrefetchAhead = 16;
 /// Dead objects ended per sweep unit in a heap with destructors.
 constexpr unsigned kSweepObjects = 8;
 
+}  // namespace
+
+// Long Vectors. An object's trace() is one unit of work, however many edges it has; but a
+// snapheap::Vector of Members that it visits (directly, or inside a pair, tuple, optional or
+// variant, but not as an element of another container) and that is longer than a slice has only
+// its first slice traced then. The rest waits in VectorSlices, as (owner, the Vector's address,
+// the next index); each later unit traces the owner again with a resuming tracer, which ignores
+// every other edge and skips containers, finds the Vector at that address, and traces its next
+// slice. The owner is marked, so it lives (and the Vector's address is valid) until the cycle's
+// sweep. Why no edge is lost while the program runs between the slices: every edge in the
+// Vector's untraced part either stays there (the index only grows, and elements move only
+// through Member stores), or leaves through a Member store (copy, move, assignment: Dijkstra's
+// barrier shades the target), or through the Vector's own move or swap (which runs the barrier
+// on everything it hands over), or is dropped (nothing to keep). A Vector that a resumed trace
+// does not find was destroyed or moved: its pending slice is dropped, since whatever it held was
+// shaded or removed. One found at the address that is another Vector holds only targets its
+// making or filling shaded; a slice of it is harmless. (Edges handed from it to a std::vector
+// without passing a barrier, by a move of its std::vector base, are the handover that
+// snapheap::write_barrier documents; the end-of-marking check catches one that was not.)
+namespace {
+/// A resumed trace's other edges.
+class Ignored final : public EdgeVisitor {
+ public:
+  void visit_strong(const Object*, const void*) override {}
+  void visit_weak(HeapTag, std::uint32_t, std::uint32_t, const void*) override {}
+  void visit_ephemeron(HeapTag, std::uint32_t, std::uint32_t, const void*, const Object*, const void*,
+                       const Object*) override {}
+};
+}  // namespace
+
+void VectorSlices::vector(const void* vector, const void* data, std::size_t size, PushMembers push) noexcept {
+  if (!resuming_) {
+    if (size <= kSlice) return push(*out_, data, 0, size);
+    // The first slice now, unless the edges waiting fill one already; the rest later.
+    const std::size_t first = out_->size() < kSlice ? kSlice : 0;
+    push(*out_, data, 0, first);
+    pending_.push_back({owner_, vector, first});
+    return;
+  }
+  if (vector != resumed_.vector || found_) return;
+  found_ = true;
+  const std::size_t begin = std::min(resumed_.next, size);
+  const std::size_t end = size - begin > kSlice ? begin + kSlice : size;
+  push(*out_, data, begin, end);
+  resumed_.next = end;
+  more_ = end < size;
+}
+
+void VectorSlices::resume_one(MarkStack& out) noexcept {
+  resumed_ = pending_.back();
+  pending_.pop_back();
+  out_ = &out;
+  resuming_ = true;
+  found_ = false;
+  more_ = false;
+  Ignored ignored;
+  Tracer tracer = TracerAccess::resuming(ignored, *this);
+  resumed_.owner->trace(tracer);
+  resuming_ = false;
+  if (more_) pending_.push_back(resumed_);
+}
+
+namespace {
+
 /// Shades the newest kShadeBatch deferred edges (or all there are); returns how many.
 std::size_t shade_deferred(ObjectTable& table, MarkStack& edges) noexcept {
   const std::size_t size = edges.size();
@@ -182,7 +248,8 @@ void mark_some(HeapImpl& heap, Budget& budget) noexcept {
   HeapImpl::Cycle& c = heap.cycle;
   MarkStack& stack = table.mark_stack();
   MarkStack& edges = heap.deferred_edges;
-  Tracer tracer = TracerAccess::deferring(table, edges);
+  VectorSlices& sliced = heap.sliced;
+  Tracer tracer = TracerAccess::slicing(table, edges, sliced);
   const std::uint32_t* counts = table.root_counts();
   const std::uint64_t* live = table.live_bits();
   while (!budget.spent()) {
@@ -196,6 +263,7 @@ void mark_some(HeapImpl& heap, Budget& budget) noexcept {
       for (std::size_t traced = 0; traced < kTraceBatch && !stack.empty() && edges.size() < kDeferredHigh; ++traced) {
         const Object* o = stack.back();
         stack.pop_back();
+        sliced.tracing(o, edges);
         o->trace(tracer);
         if (index.active()) [[unlikely]]
           index.popped(table, o);
@@ -203,6 +271,9 @@ void mark_some(HeapImpl& heap, Budget& budget) noexcept {
         ++c.traced;
       }
       budget.spend(bytes + 8 * edges.size());
+    } else if (!sliced.empty()) {
+      sliced.resume_one(edges);  // a long Vector's next slice
+      budget.spend(64 + 8 * edges.size());
     } else if (c.root_block < table.slot_limit()) {
       // Rooted objects join the deferred edges: shaded with their headers prefetched.
       const std::uint32_t end = std::min(c.root_block + 64, table.slot_limit());

@@ -56,6 +56,7 @@ void Collector::tear_down(HeapImpl& heap) noexcept {
   table.set_generational(false);
   heap.cycle = {};
   heap.deferred_edges.clear();
+  heap.sliced.clear();
   drop_watches(heap);  // pending death callbacks are dropped, not run
   table.ephemerons().clear();
   heap.roots.clear();

@@ -14,6 +14,9 @@
 
 namespace snapheap {
 
+template <class T>
+class Vector;
+
 namespace detail {
 /// Everything that walks edges except marking (the snapshot writer's numbering, heap.verify()):
 /// the Tracer hands each edge to it through a virtual call. Marking, the hot path, is inline.
@@ -41,6 +44,19 @@ class EdgeVisitor {
   ~EdgeVisitor() = default;
 };
 class TracerAccess;
+
+/// Incremental marking's slicing of long containers (gc/incremental.cpp says how): a
+/// snapheap::Vector of Members that a trace() visits, other than as an element of another
+/// container, is handed to it rather than traced in one piece.
+class VectorSlicer {
+ public:
+  /// Pushes the targets of the non-null Members in [begin, end) of the array at `data` onto `out`.
+  using PushMembers = void (*)(MarkStack& out, const void* data, std::size_t begin, std::size_t end) noexcept;
+  virtual void vector(const void* vector, const void* data, std::size_t size, PushMembers push) noexcept = 0;
+
+ protected:
+  ~VectorSlicer() = default;
+};
 
 template <class T>
 struct may_hold_handles;
@@ -108,7 +124,15 @@ class Tracer {
   }
   /// True while the collector marks through this tracer (false for the snapshot writer, verify()
   /// and the other walks). A structure holding only weak handles may skip them when marking.
-  bool marking() const noexcept { return visitor_ == nullptr; }
+  bool marking() const noexcept { return visitor_ == nullptr || resuming_; }
+  /// A snapheap::Vector of Members: incremental marking traces a long one in slices.
+  template <class T>
+  void trace(const Vector<Member<T>>& vector) noexcept {
+    note_value(vector);
+    if (slicer_) [[unlikely]]
+      return slicer_->vector(&vector, vector.data(), vector.size(), &push_members<T>);
+    for (const Member<T>& member : vector) trace(member);
+  }
   template <class T>
   void trace(const Strong<T>&) noexcept {
     static_assert(detail::kAlwaysFalse<T>,
@@ -124,6 +148,8 @@ class Tracer {
                   "Tracer::trace() takes handles (Member, Weak) and containers, pairs, tuples, "
                   "optionals and variants of them; this range holds none");
     note_value(range);
+    if (slicer_) [[unlikely]]
+      return trace_unsliced(range);
     for (const auto& element : range) trace(element);
   }
   /// A pair (a map's entry): the parts that can hold handles.
@@ -164,6 +190,22 @@ class Tracer {
   void trace_part(const T& part) noexcept {
     if constexpr (detail::may_hold_handles_v<T>) trace(part);
   }
+  // The elements of a container are traced whole (a Vector among them is not sliced: only its
+  // container's trace could find it again); a resumed trace skips containers.
+  template <class Range>
+  void trace_unsliced(const Range& range) noexcept {
+    if (resuming_) return;
+    detail::VectorSlicer* const slicer = slicer_;
+    slicer_ = nullptr;
+    for (const auto& element : range) trace(element);
+    slicer_ = slicer;
+  }
+  template <class T>
+  static void push_members(detail::MarkStack& out, const void* data, std::size_t begin, std::size_t end) noexcept {
+    const Member<T>* members = static_cast<const Member<T>*>(data);
+    for (std::size_t i = begin; i < end; ++i)
+      if (const T* target = members[i].get()) out.push_back(target);
+  }
 
   /// Marking `heap`: its mark bits, mark stack and weak census.
   explicit Tracer(detail::HeapCore& heap) noexcept
@@ -173,6 +215,14 @@ class Tracer {
   Tracer(detail::HeapCore& heap, detail::MarkStack& deferred) noexcept : Tracer(heap) { deferred_ = &deferred; }
   /// Handing every edge to `visitor`.
   explicit Tracer(detail::EdgeVisitor& visitor) noexcept : visitor_(&visitor) {}
+  /// Deferring, with Vectors of Members handed to `slicer`.
+  Tracer(detail::HeapCore& heap, detail::MarkStack& deferred, detail::VectorSlicer& slicer) noexcept
+      : Tracer(heap, deferred) {
+    slicer_ = &slicer;
+  }
+  /// Resuming a slice: other edges to `ignored`, containers skipped.
+  Tracer(detail::EdgeVisitor& ignored, detail::VectorSlicer& slicer) noexcept
+      : visitor_(&ignored), slicer_(&slicer), resuming_(true) {}
 
   // Marking: test-and-set the target's bit and push it the first time. A deferring tracer
   // (incremental marking) only collects the targets, without touching them: the collector shades
@@ -238,6 +288,8 @@ class Tracer {
   detail::EphemeronList* ephemerons_ = nullptr;
   detail::EdgeVisitor* visitor_ = nullptr;
   detail::MarkStack* deferred_ = nullptr;
+  detail::VectorSlicer* slicer_ = nullptr;
+  bool resuming_ = false;
 };
 
 namespace detail {
@@ -247,6 +299,13 @@ class TracerAccess {
   static Tracer marking(HeapCore& heap) noexcept { return Tracer(heap); }
   /// Marking whose strong edges go to `deferred` unshaded (Tracer::visit says why).
   static Tracer deferring(HeapCore& heap, MarkStack& deferred) noexcept { return Tracer(heap, deferred); }
+  /// A deferring tracer that hands snapheap::Vectors of Members to `slicer`.
+  static Tracer slicing(HeapCore& heap, MarkStack& deferred, VectorSlicer& slicer) noexcept {
+    return Tracer(heap, deferred, slicer);
+  }
+  /// Tracing an object again to find the Vector a slice resumes: every edge goes to `ignored`,
+  /// containers are skipped, and each Vector of Members goes to `slicer`; marking() reads true.
+  static Tracer resuming(EdgeVisitor& ignored, VectorSlicer& slicer) noexcept { return Tracer(ignored, slicer); }
   static Tracer visiting(EdgeVisitor& visitor) noexcept { return Tracer(visitor); }
   /// A weak map's entry: an ephemeron whose owner is told when its key dies. `value` is the
   /// pointer at `value_handle` (null for none).
@@ -281,7 +340,8 @@ class BarrierVisitor final : public EdgeVisitor {
 /// receiving object may already be traced: call write_barrier on what it received, or the
 /// collector may free objects it still points to. An object made while marking runs needs no
 /// call, whatever its constructor was handed (it is gray: a later step traces it), nor does a
-/// snapheap::Vector, which runs the barrier itself when it is moved or swapped. The debug
+/// snapheap::Vector, which runs the barrier itself when it is moved or swapped (as a Vector:
+/// moving its std::vector base out into a std::vector is a std::vector handover). The debug
 /// build's end-of-marking check (and HeapOptions::verify_after_collect) stops the program where
 /// one was missed.
 ///

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <list>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -371,6 +372,200 @@ TEST_CASE("incremental: an object made during marking from containers handed ove
   s.require_survive(watch);
   CHECK(made->list.size() == 4);
   CHECK(made->owned.size() == 4);
+}
+
+/// Holds long snapheap::Vectors of Members: directly, in an optional, and in a std::vector.
+struct LongHolder final : snapheap::Object {
+  snapheap::Vector<Member<Node>> owned;
+  snapheap::Vector<Member<Node>> second;
+  std::optional<snapheap::Vector<Member<Node>>> maybe;
+  std::vector<snapheap::Vector<Member<Node>>> rows;
+  std::vector<Member<Node>> plain;
+  void trace(snapheap::Tracer& t) const override {
+    t.trace(owned);
+    t.trace(second);
+    t.trace(maybe);
+    t.trace(rows);
+    t.trace(plain);
+  }
+};
+
+constexpr std::size_t kSlice = snapheap::detail::VectorSlices::kSlice;
+
+/// A rooted holder (and a second, empty one) made before a cycle, the first holder's `owned`
+/// given `count` new targets: white when the cycle starts.
+struct LongScene {
+  Heap heap{verifying_options()};
+  Strong<LongHolder> h = heap.make<LongHolder>();
+  Strong<LongHolder> other = heap.make<LongHolder>();
+
+  explicit LongScene(std::size_t count) {
+    heap.set_root("h", h);
+    heap.set_root("other", other);
+    for (std::size_t i = 0; i < count; ++i) h->owned.push_back(heap.make<Node>(static_cast<std::int64_t>(i)));
+  }
+  HeapImpl& impl_() { return impl(heap); }
+  /// Whether marking waits on a long Vector's next slice only (every edge so far shaded).
+  bool at_slice_boundary() {
+    HeapImpl& i = impl_();
+    return !i.sliced.empty() && i.deferred_edges.empty() && i.table.mark_stack().empty();
+  }
+  /// Units of marking until `slices` slices of `v` are traced and shaded, and marking waits on
+  /// a next slice.
+  void run_slices(const snapheap::Vector<Member<Node>>& v, std::size_t slices) {
+    while (!(at_slice_boundary() && marked_of(v) == slices * kSlice)) REQUIRE(advance(heap) == Stage::marking);
+    REQUIRE(marked(heap, h.get()));
+    REQUIRE(marked(heap, other.get()));
+  }
+  std::size_t marked_of(const snapheap::Vector<Member<Node>>& v) {
+    std::size_t n = 0;
+    for (const auto& m : v) n += marked(heap, m.get()) ? 1 : 0;
+    return n;
+  }
+  /// Every Node the holders still hold, whichever container it ended in.
+  std::vector<Weak<Node>> held() const {
+    std::vector<Weak<Node>> all;
+    for (const LongHolder* x : {h.get(), other.get()}) {
+      for (const auto& m : x->owned) all.emplace_back(m.get());
+      for (const auto& m : x->second) all.emplace_back(m.get());
+      if (x->maybe)
+        for (const auto& m : *x->maybe) all.emplace_back(m.get());
+      for (const auto& row : x->rows)
+        for (const auto& m : row) all.emplace_back(m.get());
+      for (const auto& m : x->plain) all.emplace_back(m.get());
+    }
+    return all;
+  }
+};
+
+TEST_CASE("incremental: a long snapheap::Vector of Members is traced a slice per unit of work",
+          "[gc][incremental][slices]") {
+  const std::size_t n = 5 * kSlice + 7;
+  LongScene s(n);
+  const std::vector<Weak<Node>> watch = s.held();
+  REQUIRE(advance(s.heap) == Stage::marking);
+  // At every point where marking waits on the next slice only, a whole number of slices is
+  // marked and the rest of the Vector is white.
+  std::size_t boundaries = 0, last = 0;
+  while (advance(s.heap) == Stage::marking) {
+    if (!s.at_slice_boundary()) continue;
+    const std::size_t m = s.marked_of(s.h->owned);
+    if (m == last) continue;
+    ++boundaries;
+    INFO("boundary " << boundaries << ": " << m << " marked");
+    CHECK(m % kSlice == 0);
+    CHECK(m == boundaries * kSlice);
+    last = m;
+  }
+  CHECK(boundaries == n / kSlice);
+  finish(s.heap);
+  for (const auto& w : watch) REQUIRE(w.lock());
+  check_verifies(s.heap);
+}
+
+TEST_CASE("incremental: only a Vector traced directly is sliced; one in a container, or a std::vector, is whole",
+          "[gc][incremental][slices]") {
+  enum class Where { direct, optional, second_too, row, plain };
+  for (const Where where : {Where::direct, Where::optional, Where::second_too, Where::row, Where::plain}) {
+    INFO("where " << static_cast<int>(where));
+    LongScene s(0);
+    std::vector<Strong<Node>> made;
+    for (std::size_t i = 0; i < 2 * kSlice + 1; ++i) made.push_back(s.heap.make<Node>(static_cast<std::int64_t>(i)));
+    switch (where) {
+      case Where::direct: s.h->owned.assign(made.begin(), made.end()); break;
+      case Where::optional: s.h->maybe.emplace(made.begin(), made.end()); break;
+      case Where::second_too:
+        s.h->owned.assign(made.begin(), made.end());
+        s.h->second.assign(made.rbegin(), made.rend());
+        break;
+      case Where::row: s.h->rows.emplace_back(made.begin(), made.end()); break;
+      case Where::plain: s.h->plain.assign(made.begin(), made.end()); break;
+    }
+    const std::vector<Weak<Node>> watch = s.held();
+    made.clear();
+    REQUIRE(advance(s.heap) == Stage::marking);
+    HeapImpl& i = s.impl_();
+    while (marked(s.heap, s.h.get()) == false || std::find(i.table.mark_stack().begin(), i.table.mark_stack().end(),
+                                                           s.h.get()) != i.table.mark_stack().end())
+      REQUIRE(advance(s.heap) == Stage::marking);
+    // The holder is traced: a sliced Vector waits for its next slices.
+    const bool sliced = where == Where::direct || where == Where::optional || where == Where::second_too;
+    CHECK(i.sliced.empty() == !sliced);
+    finish(s.heap);
+    CHECK(i.sliced.empty());
+    for (const auto& w : watch) REQUIRE(w.lock());
+    check_verifies(s.heap);
+  }
+}
+
+TEST_CASE("incremental: a long Vector changed between its slices keeps every target",
+          "[gc][incremental][slices][barrier]") {
+  // Two slices of the holder's Vector are traced, the rest of it is white; then the program
+  // changes it every way a host would, the cycle runs to its end, and every Node still held
+  // must be alive (the end-of-marking check runs too: verifying_options).
+  enum class Way {
+    grow, erase_front, insert_front, reverse, rotate, move_out, swap_with, into_row, optional_reset,
+    resize_down_up, assign_from_other
+  };
+  for (const Way way : {Way::grow, Way::erase_front, Way::insert_front, Way::reverse, Way::rotate, Way::move_out,
+                        Way::swap_with, Way::into_row, Way::optional_reset, Way::resize_down_up,
+                        Way::assign_from_other}) {
+    INFO("way " << static_cast<int>(way));
+    LongScene s(4 * kSlice + 3);
+    if (way == Way::optional_reset) s.h->maybe.emplace(std::move(s.h->owned));
+    if (way == Way::swap_with || way == Way::assign_from_other)
+      for (std::size_t i = 0; i < 2 * kSlice; ++i) s.other->second.push_back(s.heap.make<Node>(-1));
+    s.h->owned.shrink_to_fit();  // so that one more element reallocates
+    REQUIRE(advance(s.heap) == Stage::marking);
+    s.run_slices(way == Way::optional_reset ? *s.h->maybe : s.h->owned, 2);  // the rest is still white
+    std::vector<Weak<Node>> dropped;
+    switch (way) {
+      case Way::grow: s.h->owned.push_back(s.heap.make<Node>(-2)); break;
+      case Way::erase_front:  // the white tail moves below the next slice's start
+        for (std::size_t i = 0; i < 3 * kSlice; ++i) dropped.emplace_back(s.h->owned[i].get());
+        s.h->owned.erase(s.h->owned.begin(), s.h->owned.begin() + static_cast<std::ptrdiff_t>(3 * kSlice));
+        break;
+      case Way::insert_front: {
+        std::vector<Member<Node>> front;
+        for (std::size_t i = 0; i < kSlice; ++i) front.emplace_back(s.heap.make<Node>(-3));
+        s.h->owned.insert(s.h->owned.begin(), front.begin(), front.end());
+        break;
+      }
+      case Way::reverse: std::reverse(s.h->owned.begin(), s.h->owned.end()); break;
+      case Way::rotate:
+        std::rotate(s.h->owned.begin(), s.h->owned.begin() + static_cast<std::ptrdiff_t>(3 * kSlice),
+                    s.h->owned.end());
+        break;
+      case Way::move_out: s.other->owned = std::move(s.h->owned); break;
+      case Way::swap_with: s.h->owned.swap(s.other->second); break;
+      case Way::into_row: s.h->rows.push_back(std::move(s.h->owned)); break;
+      case Way::optional_reset: {
+        snapheap::Vector<Member<Node>> saved = std::move(*s.h->maybe);
+        s.h->maybe.reset();
+        s.h->maybe.emplace(std::move(saved));
+        break;
+      }
+      case Way::resize_down_up: {
+        std::vector<Member<Node>> tail(s.h->owned.begin() + static_cast<std::ptrdiff_t>(3 * kSlice), s.h->owned.end());
+        s.h->owned.resize(kSlice);
+        s.h->owned.insert(s.h->owned.end(), tail.begin(), tail.end());
+        break;
+      }
+      case Way::assign_from_other: s.h->owned = s.other->second; break;
+    }
+    const std::vector<Weak<Node>> watch = s.held();
+    finish(s.heap);
+    CHECK(s.impl_().sliced.empty());
+    for (std::size_t i = 0; i < watch.size(); ++i) {
+      INFO("held " << i << " of " << watch.size());
+      REQUIRE(watch[i].lock());
+    }
+    check_verifies(s.heap);
+    s.heap.collect();
+    std::size_t gone = 0;
+    for (const auto& w : dropped) gone += w.expired() ? 1 : 0;
+    CHECK(gone == dropped.size());
+  }
 }
 
 /// Holds the node-based containers a host hands over by splice, swap and node extraction.
