@@ -33,6 +33,8 @@ class VectorSlices final : public VectorSlicer {
  public:
   /// Elements per slice: the longest Vector traced in one piece.
   static constexpr std::size_t kSlice = 4096;
+  /// Another slice length (tests: the model test slices every object's edges).
+  void set_slice(std::size_t elements) noexcept { slice_ = elements > 0 ? elements : 1; }
   /// `owner` is about to be traced for the first time, its edges pushed onto `out`.
   void tracing(const Object* owner, MarkStack& out) noexcept {
     owner_ = owner;
@@ -51,6 +53,7 @@ class VectorSlices final : public VectorSlicer {
     std::size_t next;  // the first element not traced yet
   };
   std::vector<Pending> pending_;
+  std::size_t slice_ = kSlice;
   MarkStack* out_ = nullptr;
   const Object* owner_ = nullptr;
   bool resuming_ = false;

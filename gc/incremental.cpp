@@ -192,9 +192,9 @@ class Ignored final : public EdgeVisitor {
 
 void VectorSlices::vector(const void* vector, const void* data, std::size_t size, PushMembers push) noexcept {
   if (!resuming_) {
-    if (size <= kSlice) return push(*out_, data, 0, size);
+    if (size <= slice_) return push(*out_, data, 0, size);
     // The first slice now, unless the edges waiting fill one already; the rest later.
-    const std::size_t first = out_->size() < kSlice ? kSlice : 0;
+    const std::size_t first = out_->size() < slice_ ? slice_ : 0;
     push(*out_, data, 0, first);
     pending_.push_back({owner_, vector, first});
     return;
@@ -202,7 +202,7 @@ void VectorSlices::vector(const void* vector, const void* data, std::size_t size
   if (vector != resumed_.vector || found_) return;
   found_ = true;
   const std::size_t begin = std::min(resumed_.next, size);
-  const std::size_t end = size - begin > kSlice ? begin + kSlice : size;
+  const std::size_t end = size - begin > slice_ ? begin + slice_ : size;
   push(*out_, data, begin, end);
   resumed_.next = end;
   more_ = end < size;

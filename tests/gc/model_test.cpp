@@ -13,6 +13,7 @@
 #include <snapheap/heap.hpp>
 #include <snapheap/weak_map.hpp>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -23,6 +24,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "gc/heap_impl.hpp"
 
 using snapheap::Heap;
 using snapheap::HeapOptions;
@@ -40,11 +43,13 @@ constexpr int kNone = -1;
 struct MNode final : snapheap::Object {
   std::int64_t id;
   std::vector<std::uint32_t>* deaths;  // host-side: destructor runs per id
-  std::array<Member<MNode>, kStrongSlots> strong;
+  // A snapheap::Vector, which incremental marking slices: the model's heaps slice it 1, 2 or
+  // 3 (whole) edges at a time, so that every object's edges are traced across units of work.
+  snapheap::Vector<Member<MNode>> strong;
   std::array<Weak<MNode>, kWeakSlots> weak;
   snapheap::Ephemeron<MNode, MNode> pair;
 
-  MNode(std::int64_t i, std::vector<std::uint32_t>* d) : id(i), deaths(d) {}
+  MNode(std::int64_t i, std::vector<std::uint32_t>* d) : id(i), deaths(d), strong(kStrongSlots) {}
   ~MNode() { ++(*deaths)[static_cast<std::size_t>(id)]; }
   void trace(snapheap::Tracer& t) const override {
     t.trace(strong);
@@ -71,12 +76,13 @@ struct Failure {
 class ModelRun {
  public:
   ModelRun(std::uint64_t seed, const HeapOptions& options, std::size_t ops)
-      : rng_(seed), options_(options), ops_(ops) {}
+      : rng_(seed), options_(options), ops_(ops), slice_(1 + seed % kStrongSlots) {}
 
   /// Runs the whole sequence; returns the first disagreement between heap and model.
   std::optional<Failure> run() {
     {
       Heap heap(options_);
+      snapheap::detail::HeapInternals::of(heap).sliced.set_slice(slice_);
       heap_ = &heap;
       map_ = heap.make<MMap>();
       for (op_ = 0; op_ < ops_ && !failure_; ++op_) step();
@@ -110,7 +116,8 @@ class ModelRun {
     if (dice < 77) return op_take_strong();
     if (dice < 84) return op_set_root();
     if (dice < 87) return op_remove_root();
-    if (dice < 92) return op_read();
+    if (dice < 89) return op_read();
+    if (dice < 92) return op_permute();
     if (dice < 94) return op_pair();
     if (dice < 97) return op_map_set();
     return op_collect();
@@ -165,6 +172,23 @@ class ModelRun {
     s->weak[static_cast<std::size_t>(slot)] =
         target == kNone ? Weak<MNode>() : objects_[static_cast<std::size_t>(target)].handle;
     objects_[static_cast<std::size_t>(source)].weak[static_cast<std::size_t>(slot)] = target;
+  }
+
+  void op_permute() {
+    // The edges move inside the object's Vector (Member stores), between the slices of a trace.
+    const int source = pick_alive();
+    const bool reverse = rng_() % 2 == 0;
+    note(std::string(reverse ? "reverse " : "rotate ") + std::to_string(source));
+    Strong<MNode> s = lock(source);
+    if (!s) return;
+    std::array<int, kStrongSlots>& m = objects_[static_cast<std::size_t>(source)].strong;
+    if (reverse) {
+      std::reverse(s->strong.begin(), s->strong.end());
+      std::reverse(m.begin(), m.end());
+    } else {
+      std::rotate(s->strong.begin(), s->strong.begin() + 1, s->strong.end());
+      std::rotate(m.begin(), m.begin() + 1, m.end());
+    }
   }
 
   void op_pair() {
@@ -641,6 +665,7 @@ class ModelRun {
   std::mt19937_64 rng_;
   HeapOptions options_;
   std::size_t ops_;
+  std::size_t slice_;  // edges per slice of an object's strong Vector in incremental marking
   std::size_t op_ = 0;
   Heap* heap_ = nullptr;
   std::vector<std::uint32_t> deaths_;  // declared before anything that holds heap objects
