@@ -241,6 +241,7 @@ void Collector::apply_options(HeapImpl& heap, const HeapOptions& options) noexce
     if (old_mode == GcMode::generational) heap.table.clear_marks();
     heap.table.set_generational(options.mode == GcMode::generational);
     heap.old_bytes_at_major = heap.table.live_bytes();
+    heap.committed_at_major = heap.table.committed_bytes();
     heap.next_is_major = false;
     heap.major_scale = 1.0;
     heap.pretenure_left = 0;

@@ -33,6 +33,10 @@
 //    its data has freed nothing, and that says nothing of whether old objects die). Where old
 //    objects do not die, waiting costs no memory; where they start dying, the heap grows at most
 //    to that bound once before a major finds the garbage.
+//  - No automatic major runs while the counted bytes are within the pages the heap held after the
+//    last major collection or collect(): filling pages the heap already has does not grow it,
+//    and a heap refilled after its objects died (emptied by collect() and filled again) would
+//    otherwise mark its new objects in a major that finds them all alive.
 #include <algorithm>
 #include <chrono>
 #include <iterator>
@@ -136,6 +140,7 @@ void rebase_after_major(HeapImpl& heap, bool bad) noexcept {
   }
   heap.sample_next = heap.pretenure_left == 0;
   heap.old_bytes_at_major = heap.counted_bytes();
+  heap.committed_at_major = heap.table.committed_bytes();
   heap.next_is_major = false;
 }
 void judge_major(HeapImpl& heap, std::size_t before) noexcept {
@@ -184,10 +189,14 @@ void minor_collection(HeapImpl& heap) noexcept {
   record_pause(s, done - start);
   // Owned memory counts: payloads promoted by a minor collection and dropped since are freed
   // only by a major one.
+  // A major once the old bytes have grown by the multiplier, and past the pages the heap held
+  // after the last one: a heap refilled after its objects died (collect() emptied it, say) fills
+  // the pages it kept before it grows, and a major meanwhile would mark what was just made.
   const double multiplier = heap.options.major_multiplier * heap.major_scale;
-  heap.next_is_major = static_cast<double>(heap.counted_bytes()) >
-                       static_cast<double>(heap.old_bytes_at_major) * (1.0 + multiplier) +
-                           static_cast<double>(heap.options.min_trigger_bytes);
+  const double counted = static_cast<double>(heap.counted_bytes());
+  heap.next_is_major = counted > static_cast<double>(heap.old_bytes_at_major) * (1.0 + multiplier) +
+                                     static_cast<double>(heap.options.min_trigger_bytes) &&
+                       counted > static_cast<double>(heap.committed_at_major);
   judge_survival(heap, young, dead.size());
   end_collection(heap, marked - start, done - marked);
 }

@@ -106,6 +106,10 @@ class HeapImpl {
   VectorSlices sliced;
   /// Generational mode: the old bytes after the last major collection.
   std::size_t old_bytes_at_major = 0;
+  /// Generational mode: the page bytes the heap held after the last major collection (or
+  /// collect()). No automatic major runs before the counted bytes pass them: filling pages the
+  /// heap already holds does not grow it.
+  std::size_t committed_at_major = 0;
   bool next_is_major = false;
   /// Generational mode: how many times major_multiplier the old bytes must grow before the next
   /// major collection (1, or kBadMajorScale after a major that found little garbage).
