@@ -14,7 +14,7 @@
 // survivors marked. It runs when the old bytes have grown by major_multiplier since the last
 // major one, and for Heap::collect().
 //
-// Two rules for a heap whose new objects do not die young (a heap being filled, a cache), where
+// Three rules for a heap whose new objects do not die young (a heap being filled, a cache), where
 // generational collection would otherwise mark every object twice or more, once in the minor
 // collection that promotes it and again in the majors of a growing old generation:
 //  - Pretenuring (V8's, per heap rather than per allocation site): a minor collection that saw

@@ -1,6 +1,7 @@
-// Generational mode's two rules for objects that do not die young (gc/generational.cpp):
-// pretenuring after a minor collection that found its young objects alive, and the longer wait
-// after a major collection that found little garbage. Each test checks what the rule promises
+// Generational mode's rules for objects that do not die young (gc/generational.cpp):
+// pretenuring after a minor collection that found its young objects alive, the longer wait
+// after a major collection that found little garbage, and no major within the pages the heap
+// held after the last one. Each test checks what the rule promises
 // and what it must not break: what is reachable lives, what a pretenured object leaves behind is
 // found by the next major collection, and the heap passes verify() after every collection.
 #include <catch2/catch.hpp>
