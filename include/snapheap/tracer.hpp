@@ -351,6 +351,11 @@ class BarrierVisitor final : public EdgeVisitor {
 /// Needed in incremental mode only (a generational heap's barrier already remembers every young
 /// object stored since the last collection; stop-the-world marks in one piece). While no heap
 /// marks incrementally, it costs one load and a branch; while one does, a call per edge.
+namespace detail {
+template <class T>
+void write_barrier_each(const T& value) noexcept;
+}  // namespace detail
+
 template <class T>
 void write_barrier(const T& value) noexcept {
   static_assert(detail::may_hold_handles_v<T> || std::is_base_of_v<Object, T>,
@@ -358,12 +363,21 @@ void write_barrier(const T& value) noexcept {
                 "tuples, optionals and variants of them");
   if (detail::g_marking_heaps.load(std::memory_order_relaxed) == 0) [[likely]]
     return;
-  detail::BarrierVisitor visitor;
-  Tracer tracer = detail::TracerAccess::visiting(visitor);
+  detail::write_barrier_each(value);
+}
+
+namespace detail {
+/// write_barrier()'s work while a heap marks, out of line: the test above stays a load and a
+/// branch wherever it is inlined (a snapheap::Vector's every move).
+template <class T>
+[[gnu::noinline]] void write_barrier_each(const T& value) noexcept {
+  BarrierVisitor visitor;
+  Tracer tracer = TracerAccess::visiting(visitor);
   if constexpr (std::is_base_of_v<Object, T>)
     value.trace(tracer);
   else
     tracer.trace(value);
 }
+}  // namespace detail
 
 }  // namespace snapheap
