@@ -122,16 +122,14 @@ class Vector : public std::vector<T, Allocator<T>> {
   using Base::Base;
   Vector() = default;
   Vector(const Vector&) = default;
-  Vector(Vector&& other) noexcept : Base(static_cast<Base&&>(other)) { barrier(); }
+  Vector(Vector&& other) noexcept : Vector(static_cast<Base&&>(other)) {}
   Vector(const Base& other) : Base(other) {}
   Vector(Base&& other) noexcept : Base(std::move(other)) { barrier(); }
   // The allocator-extended move (a Vector or its base; it hides the inherited one).
   Vector(Base&& other, const Allocator<T>& allocator) : Base(std::move(other), allocator) { barrier(); }
   Vector& operator=(const Vector&) = default;
   Vector& operator=(Vector&& other) noexcept(std::is_nothrow_move_assignable_v<Base>) {
-    Base::operator=(static_cast<Base&&>(other));
-    barrier();
-    return *this;
+    return *this = static_cast<Base&&>(other);
   }
   Vector& operator=(const Base& other) {
     Base::operator=(other);
@@ -146,7 +144,6 @@ class Vector : public std::vector<T, Allocator<T>> {
     Base::operator=(list);
     return *this;
   }
-  ~Vector() = default;
 
   void swap(Vector& other) noexcept {
     Base::swap(other);

@@ -36,6 +36,18 @@ HeapOptions policy_options() {
   return o;
 }
 
+/// Automatic collections only, every 64 KiB of allocation at least.
+HeapOptions automatic_options() {
+  HeapOptions o = policy_options();
+  o.min_trigger_bytes = std::size_t{64} << 10;
+  return o;
+}
+
+/// `count` nodes made and kept.
+void fill(Heap& heap, std::vector<Strong<Node>>& kept, int count) {
+  for (int i = 0; i < count; ++i) kept.push_back(heap.make<Node>(i));
+}
+
 HeapImpl& impl(Heap& heap) { return HeapInternals::of(heap); }
 void minor(Heap& heap) { snapheap::detail::minor_collection(impl(heap)); }
 bool born_old(Heap& heap, const snapheap::Object* o) {
@@ -233,9 +245,7 @@ TEST_CASE("generational: switching modes ends pretenuring, and the heap stays wh
 TEST_CASE("generational: after a major collection that finds little garbage, the next one waits for 4x the growth",
           "[gc][generational][major]") {
   // Automatic collections only, on a heap that grows and (in the second part) churns.
-  HeapOptions o = policy_options();
-  o.min_trigger_bytes = std::size_t{64} << 10;
-  Heap heap(o);
+  Heap heap(automatic_options());
   std::vector<Strong<Node>> kept;
   std::vector<std::size_t> live_at_major;  // counted bytes just after each major collection
   auto make_one = [&](std::int64_t value, bool keep) {
@@ -269,11 +279,9 @@ TEST_CASE("generational: Heap::collect() is not judged: after one that frees not
           "[gc][generational][major]") {
   // A host builds its data with automatic collections (each major bad: nothing died), then
   // collects once; from then on old objects die (each node made replaces a kept one).
-  HeapOptions o = policy_options();
-  o.min_trigger_bytes = std::size_t{64} << 10;
-  Heap heap(o);
+  Heap heap(automatic_options());
   std::vector<Strong<Node>> kept;
-  for (int i = 0; i < 100000; ++i) kept.push_back(heap.make<Node>(i));
+  fill(heap, kept, 100000);
   REQUIRE(impl(heap).major_scale == 3.0);
   heap.collect();
   CHECK(heap.stats().last_freed_objects == 0);
@@ -303,11 +311,9 @@ TEST_CASE("generational: a heap refilled after collect() emptied it runs no majo
   // builds it again: the old generation grows from nothing, but into pages the heap already
   // held. A major there would mark the new objects and find them all alive. Past those pages,
   // majors come as before.
-  HeapOptions o = policy_options();
-  o.min_trigger_bytes = std::size_t{64} << 10;
-  Heap heap(o);
+  Heap heap(automatic_options());
   std::vector<Strong<Node>> kept;
-  for (int i = 0; i < 100000; ++i) kept.push_back(heap.make<Node>(i));
+  fill(heap, kept, 100000);
   kept.clear();
   heap.collect();
   REQUIRE(heap.stats().live_objects == 0);
@@ -318,7 +324,7 @@ TEST_CASE("generational: a heap refilled after collect() emptied it runs no majo
     INFO("round " << round);
     const auto minors = heap.stats().minor_collections;
     const auto majors = heap.stats().major_collections;
-    for (int i = 0; i < 100000; ++i) kept.push_back(heap.make<Node>(i));
+    fill(heap, kept, 100000);
     CHECK(heap.stats().minor_collections > minors);
     CHECK(heap.stats().major_collections == majors);
     kept.clear();

@@ -236,8 +236,8 @@ class HeapCore {
 
   /// Marking is under way: new roots and Member stores shade their targets.
   bool marking() const noexcept { return marking_; }
-  /// Objects made from now on are marked (during a cycle, so that the sweep keeps them), and
-  /// while marking runs, pushed gray.
+  /// Objects made from now on are marked (during a cycle, so that the sweep keeps them); while
+  /// marking runs, make()'s objects are also pushed gray (a load's stay black: publish()).
   void set_black_allocation(bool black) noexcept { black_allocation_ = black; }
   bool sweep_pending() const noexcept { return slots_.anchor->sweep_pending; }
   void set_sweep_pending(bool pending) noexcept {
