@@ -297,9 +297,8 @@ namespace detail {
 class TracerAccess {
  public:
   static Tracer marking(HeapCore& heap) noexcept { return Tracer(heap); }
-  /// Marking whose strong edges go to `deferred` unshaded (Tracer::visit says why).
-  static Tracer deferring(HeapCore& heap, MarkStack& deferred) noexcept { return Tracer(heap, deferred); }
-  /// A deferring tracer that hands snapheap::Vectors of Members to `slicer`.
+  /// Marking whose strong edges go to `deferred` unshaded (Tracer::visit says why), and which
+  /// hands snapheap::Vectors of Members to `slicer`.
   static Tracer slicing(HeapCore& heap, MarkStack& deferred, VectorSlicer& slicer) noexcept {
     return Tracer(heap, deferred, slicer);
   }
