@@ -28,7 +28,7 @@ class HeapExtension {
 
 /// Incremental marking's long snapheap::Vectors of Members (gc/incremental.cpp says why this is
 /// safe): one longer than a slice is traced a slice per unit of work, its owner traced again to
-/// find it for each slice after the first.
+/// find its buffer for each slice after the first.
 class VectorSlices final : public VectorSlicer {
  public:
   /// Elements per slice: the longest Vector traced in one piece.
@@ -41,25 +41,33 @@ class VectorSlices final : public VectorSlicer {
     out_ = &out;
   }
   bool empty() const noexcept { return pending_.empty(); }
-  /// The next slice of the newest pending Vector, onto `out`.
+  /// The next slice of the newest pending buffer, onto `out`; or, if its owner's Vectors no
+  /// longer hold that buffer, the owner's other edges.
   void resume_one(MarkStack& out) noexcept;
-  void clear() noexcept { pending_.clear(); }
-  void vector(const void* vector, const void* data, std::size_t size, PushMembers push) noexcept override;
+  /// Owners traced again because a pending buffer had left their Vectors (tests).
+  std::size_t retraced() const noexcept { return retraced_; }
+  void clear() noexcept {
+    pending_.clear();
+    retraced_ = 0;
+  }
+  void vector(const void* data, std::size_t size, PushMembers push) noexcept override;
 
  private:
+  enum class Mode : std::uint8_t { first, resuming, retracing };
   struct Pending {
     const Object* owner;
-    const void* vector;
-    std::size_t next;  // the first element not traced yet
+    const void* data;  // the buffer
+    std::size_t next;  // its first element not traced yet
   };
   std::vector<Pending> pending_;
   std::size_t slice_ = kSlice;
   MarkStack* out_ = nullptr;
   const Object* owner_ = nullptr;
-  bool resuming_ = false;
+  Mode mode_ = Mode::first;
   Pending resumed_{};
   bool found_ = false;
   bool more_ = false;
+  std::size_t retraced_ = 0;
 };
 
 class HeapImpl {

@@ -167,60 +167,87 @@ constexpr unsigned kSweepObjects = 8;
 // Long Vectors. An object's trace() is one unit of work, however many edges it has; but a
 // snapheap::Vector of Members that it visits (directly, or inside a pair, tuple, optional or
 // variant, but not as an element of another container) and that is longer than a slice has only
-// its first slice traced then. The rest waits in VectorSlices, as (owner, the Vector's address,
+// its first slice traced then. The rest waits in VectorSlices, as (owner, the Vector's buffer,
 // the next index); each later unit traces the owner again with a resuming tracer, which ignores
-// every other edge and skips containers, finds the Vector at that address, and traces its next
-// slice. The owner is marked, so it lives (and the Vector's address is valid) until the cycle's
-// sweep. Why no edge is lost while the program runs between the slices: every edge in the
-// Vector's untraced part either stays there (the index only grows, and elements move only
-// through Member stores), or leaves through a Member store (copy, move, assignment: Dijkstra's
-// barrier shades the target), or through the Vector's own move or swap (which runs the barrier
-// on everything it hands over), or is dropped (nothing to keep). A Vector that a resumed trace
-// does not find was destroyed or moved: its pending slice is dropped, since whatever it held was
-// shaded or removed. One found at the address that is another Vector holds only targets its
-// making or filling shaded; a slice of it is harmless. (Edges handed from it to a std::vector
-// without passing a barrier, by a move of its std::vector base, are the handover that
-// snapheap::write_barrier documents; the end-of-marking check catches one that was not.)
+// every other edge and skips containers, finds the Vector that holds that buffer now, and traces
+// its next slice. The owner is marked, so it lives until the cycle's sweep.
+//
+// Why no edge is lost while the program runs between the slices. An edge in the buffer's
+// untraced part either stays in the buffer (the index only grows, and elements move within it
+// only through Member stores), or leaves it through a Member store (copy, move, assignment, a
+// reallocation's copies: Dijkstra's barrier shades the target), or through a Vector's move or
+// swap (which runs the barrier on everything it hands over), or is dropped (nothing to keep), or
+// leaves with the whole buffer by a move or swap of a Vector's std::vector base, which runs no
+// barrier. A buffer handed over that way stays where the resumed trace finds it if it went to
+// another Vector of the owner (a base swap of two Vectors); if it went to a container of the
+// owner (a std::vector field), no Vector of the owner holds it, and the owner is traced again,
+// its containers whole and its Vectors skipped: this finds it. That retrace happens at most once
+// per pending buffer, and is no longer than the owner's first trace. The Vectors it skips hold
+// no untraced edge but the pending ones: everything else in them was traced, or shaded when
+// stored. (A buffer handed to another object, or to the program, without a barrier is the
+// std::vector handover that snapheap::write_barrier documents; the end-of-marking check catches
+// one that was not.) A buffer found again that is a new allocation at a freed one's address
+// holds only targets its filling shaded; a slice of it is harmless.
 namespace {
-/// A resumed trace's other edges.
-class Ignored final : public EdgeVisitor {
+/// A resumed trace's edges: ignored, or (tracing an owner again) the strong ones collected.
+class StrongEdges final : public EdgeVisitor {
  public:
-  void visit_strong(const Object*, const void*) override {}
+  explicit StrongEdges(MarkStack* out) noexcept : out_(out) {}
+  void visit_strong(const Object* target, const void*) override {
+    if (out_) out_->push_back(target);
+  }
   void visit_weak(HeapTag, std::uint32_t, std::uint32_t, const void*) override {}
   void visit_ephemeron(HeapTag, std::uint32_t, std::uint32_t, const void*, const Object*, const void*,
                        const Object*) override {}
+
+ private:
+  MarkStack* out_;
 };
 }  // namespace
 
-void VectorSlices::vector(const void* vector, const void* data, std::size_t size, PushMembers push) noexcept {
-  if (!resuming_) {
-    if (size <= slice_) return push(*out_, data, 0, size);
-    // The first slice now, unless the edges waiting fill one already; the rest later.
-    const std::size_t first = out_->size() < slice_ ? slice_ : 0;
-    push(*out_, data, 0, first);
-    pending_.push_back({owner_, vector, first});
-    return;
+void VectorSlices::vector(const void* data, std::size_t size, PushMembers push) noexcept {
+  switch (mode_) {
+    case Mode::first: {
+      if (size <= slice_) return push(*out_, data, 0, size);
+      // The first slice now, unless the edges waiting fill one already; the rest later.
+      const std::size_t first = out_->size() < slice_ ? slice_ : 0;
+      push(*out_, data, 0, first);
+      pending_.push_back({owner_, data, first});
+      return;
+    }
+    case Mode::resuming: {
+      if (data != resumed_.data || found_) return;
+      found_ = true;
+      const std::size_t begin = std::min(resumed_.next, size);
+      const std::size_t end = size - begin > slice_ ? begin + slice_ : size;
+      push(*out_, data, begin, end);
+      resumed_.next = end;
+      more_ = end < size;
+      return;
+    }
+    case Mode::retracing: return;
   }
-  if (vector != resumed_.vector || found_) return;
-  found_ = true;
-  const std::size_t begin = std::min(resumed_.next, size);
-  const std::size_t end = size - begin > slice_ ? begin + slice_ : size;
-  push(*out_, data, begin, end);
-  resumed_.next = end;
-  more_ = end < size;
 }
 
 void VectorSlices::resume_one(MarkStack& out) noexcept {
   resumed_ = pending_.back();
   pending_.pop_back();
   out_ = &out;
-  resuming_ = true;
   found_ = false;
   more_ = false;
-  Ignored ignored;
-  Tracer tracer = TracerAccess::resuming(ignored, *this);
-  resumed_.owner->trace(tracer);
-  resuming_ = false;
+  mode_ = Mode::resuming;
+  StrongEdges ignored(nullptr);
+  Tracer resuming = TracerAccess::resuming(ignored, *this);
+  resumed_.owner->trace(resuming);
+  if (!found_) {
+    // The buffer left the owner's Vectors (see "Long Vectors"): the owner's other edges.
+    mode_ = Mode::retracing;
+    StrongEdges collected(&out);
+    Tracer retracing = TracerAccess::retracing(collected, *this);
+    resumed_.owner->trace(retracing);
+    ++retraced_;
+  }
+  mode_ = Mode::first;
   if (more_) pending_.push_back(resumed_);
 }
 

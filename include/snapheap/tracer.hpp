@@ -52,7 +52,8 @@ class VectorSlicer {
  public:
   /// Pushes the targets of the non-null Members in [begin, end) of the array at `data` onto `out`.
   using PushMembers = void (*)(MarkStack& out, const void* data, std::size_t begin, std::size_t end) noexcept;
-  virtual void vector(const void* vector, const void* data, std::size_t size, PushMembers push) noexcept = 0;
+  /// A Vector of `size` Members whose buffer is at `data`.
+  virtual void vector(const void* data, std::size_t size, PushMembers push) noexcept = 0;
 
  protected:
   ~VectorSlicer() = default;
@@ -124,13 +125,13 @@ class Tracer {
   }
   /// True while the collector marks through this tracer (false for the snapshot writer, verify()
   /// and the other walks). A structure holding only weak handles may skip them when marking.
-  bool marking() const noexcept { return visitor_ == nullptr || resuming_; }
+  bool marking() const noexcept { return visitor_ == nullptr || marking_; }
   /// A snapheap::Vector of Members: incremental marking traces a long one in slices.
   template <class T>
   void trace(const Vector<Member<T>>& vector) noexcept {
     note_value(vector);
     if (slicer_) [[unlikely]]
-      return slicer_->vector(&vector, vector.data(), vector.size(), &push_members<T>);
+      return slicer_->vector(vector.data(), vector.size(), &push_members<T>);
     for (const Member<T>& member : vector) trace(member);
   }
   template <class T>
@@ -220,9 +221,10 @@ class Tracer {
       : Tracer(heap, deferred) {
     slicer_ = &slicer;
   }
-  /// Resuming a slice: other edges to `ignored`, containers skipped.
-  Tracer(detail::EdgeVisitor& ignored, detail::VectorSlicer& slicer) noexcept
-      : visitor_(&ignored), slicer_(&slicer), resuming_(true) {}
+  /// Marking again through `visitor`, each Vector of Members to `slicer`; containers skipped
+  /// while `resuming`.
+  Tracer(detail::EdgeVisitor& visitor, detail::VectorSlicer& slicer, bool resuming) noexcept
+      : visitor_(&visitor), slicer_(&slicer), resuming_(resuming), marking_(true) {}
 
   // Marking: test-and-set the target's bit and push it the first time. A deferring tracer
   // (incremental marking) only collects the targets, without touching them: the collector shades
@@ -290,6 +292,7 @@ class Tracer {
   detail::MarkStack* deferred_ = nullptr;
   detail::VectorSlicer* slicer_ = nullptr;
   bool resuming_ = false;
+  bool marking_ = false;  // with a visitor: marking() reads true
 };
 
 namespace detail {
@@ -304,7 +307,14 @@ class TracerAccess {
   }
   /// Tracing an object again to find the Vector a slice resumes: every edge goes to `ignored`,
   /// containers are skipped, and each Vector of Members goes to `slicer`; marking() reads true.
-  static Tracer resuming(EdgeVisitor& ignored, VectorSlicer& slicer) noexcept { return Tracer(ignored, slicer); }
+  static Tracer resuming(EdgeVisitor& ignored, VectorSlicer& slicer) noexcept {
+    return Tracer(ignored, slicer, /*resuming=*/true);
+  }
+  /// Tracing an object again after a sliced Vector's buffer left it: edges to `visitor`,
+  /// containers traced whole, each Vector of Members to `slicer`; marking() reads true.
+  static Tracer retracing(EdgeVisitor& visitor, VectorSlicer& slicer) noexcept {
+    return Tracer(visitor, slicer, /*resuming=*/false);
+  }
   static Tracer visiting(EdgeVisitor& visitor) noexcept { return Tracer(visitor); }
   /// A weak map's entry: an ephemeron whose owner is told when its key dies. `value` is the
   /// pointer at `value_handle` (null for none).

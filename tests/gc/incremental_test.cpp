@@ -381,12 +381,16 @@ struct LongHolder final : snapheap::Object {
   std::optional<snapheap::Vector<Member<Node>>> maybe;
   std::vector<snapheap::Vector<Member<Node>>> rows;
   std::vector<Member<Node>> plain;
+  /// What a snapheap::Vector's std::vector base can be moved or swapped into.
+  using Base = std::vector<Member<Node>, snapheap::Allocator<Member<Node>>>;
+  Base based;
   void trace(snapheap::Tracer& t) const override {
     t.trace(owned);
     t.trace(second);
     t.trace(maybe);
     t.trace(rows);
     t.trace(plain);
+    t.trace(based);
   }
 };
 
@@ -433,6 +437,7 @@ struct LongScene {
       for (const auto& row : x->rows)
         for (const auto& m : row) all.emplace_back(m.get());
       for (const auto& m : x->plain) all.emplace_back(m.get());
+      for (const auto& m : x->based) all.emplace_back(m.get());
     }
     return all;
   }
@@ -503,21 +508,28 @@ TEST_CASE("incremental: a long Vector changed between its slices keeps every tar
   // Two slices of the holder's Vector are traced, the rest of it is white; then the program
   // changes it every way a host would, the cycle runs to its end, and every Node still held
   // must be alive (the end-of-marking check runs too: verifying_options).
+  // The last four hand the buffer over by its std::vector base, with no barrier, inside the
+  // holder: into a std::vector field, to the other Vector, out and back, and out of an optional
+  // that is then reset.
   enum class Way {
     grow, erase_front, insert_front, reverse, rotate, move_out, swap_with, into_row, optional_reset,
-    resize_down_up, assign_from_other
+    resize_down_up, assign_from_other, base_into_field, base_swap, base_round_trip, base_out_of_optional
   };
   for (const Way way : {Way::grow, Way::erase_front, Way::insert_front, Way::reverse, Way::rotate, Way::move_out,
                         Way::swap_with, Way::into_row, Way::optional_reset, Way::resize_down_up,
-                        Way::assign_from_other}) {
+                        Way::assign_from_other, Way::base_into_field, Way::base_swap, Way::base_round_trip,
+                        Way::base_out_of_optional}) {
     INFO("way " << static_cast<int>(way));
+    using Base = LongHolder::Base;
     LongScene s(4 * kSlice + 3);
-    if (way == Way::optional_reset) s.h->maybe.emplace(std::move(s.h->owned));
+    const bool in_optional = way == Way::optional_reset || way == Way::base_out_of_optional;
+    if (in_optional) s.h->maybe.emplace(std::move(s.h->owned));
     if (way == Way::swap_with || way == Way::assign_from_other)
       for (std::size_t i = 0; i < 2 * kSlice; ++i) s.other->second.push_back(s.heap.make<Node>(-1));
     s.h->owned.shrink_to_fit();  // so that one more element reallocates
     REQUIRE(advance(s.heap) == Stage::marking);
-    s.run_slices(way == Way::optional_reset ? *s.h->maybe : s.h->owned, 2);  // the rest is still white
+    s.run_slices(in_optional ? *s.h->maybe : s.h->owned, 2);  // the rest is still white
+    const std::size_t retraced = s.impl_().sliced.retraced();
     std::vector<Weak<Node>> dropped;
     switch (way) {
       case Way::grow: s.h->owned.push_back(s.heap.make<Node>(-2)); break;
@@ -552,10 +564,26 @@ TEST_CASE("incremental: a long Vector changed between its slices keeps every tar
         break;
       }
       case Way::assign_from_other: s.h->owned = s.other->second; break;
+      case Way::base_into_field: s.h->based = std::move(static_cast<Base&>(s.h->owned)); break;
+      case Way::base_swap: std::swap(static_cast<Base&>(s.h->owned), static_cast<Base&>(s.h->second)); break;
+      case Way::base_round_trip: {
+        Base out = std::move(static_cast<Base&>(s.h->owned));
+        static_cast<Base&>(s.h->owned) = std::move(out);
+        break;
+      }
+      case Way::base_out_of_optional:
+        s.h->based = std::move(static_cast<Base&>(*s.h->maybe));
+        s.h->maybe.reset();
+        break;
     }
+    // A buffer that left the holder's Vectors has the holder traced again, once.
+    const bool left = way == Way::base_into_field || way == Way::base_out_of_optional;
+    const auto retraced_for = [&] { return s.impl_().sliced.retraced() - retraced; };
     const std::vector<Weak<Node>> watch = s.held();
     finish(s.heap);
     CHECK(s.impl_().sliced.empty());
+    if (left) CHECK(retraced_for() == 1);
+    if (way == Way::base_swap || way == Way::base_round_trip || way == Way::reverse) CHECK(retraced_for() == 0);
     for (std::size_t i = 0; i < watch.size(); ++i) {
       INFO("held " << i << " of " << watch.size());
       REQUIRE(watch[i].lock());

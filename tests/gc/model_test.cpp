@@ -46,13 +46,20 @@ struct MNode final : snapheap::Object {
   // A snapheap::Vector, which incremental marking slices: the model's heaps slice it 1, 2 or
   // 3 (whole) edges at a time, so that every object's edges are traced across units of work.
   snapheap::Vector<Member<MNode>> strong;
+  // Where op_permute parks the Vector's buffer by a swap of its std::vector base (no barrier):
+  // the edges are in one of the two, strong when it is not empty.
+  using Edges = std::vector<Member<MNode>, snapheap::Allocator<Member<MNode>>>;
+  Edges parked;
   std::array<Weak<MNode>, kWeakSlots> weak;
   snapheap::Ephemeron<MNode, MNode> pair;
 
   MNode(std::int64_t i, std::vector<std::uint32_t>* d) : id(i), deaths(d), strong(kStrongSlots) {}
   ~MNode() { ++(*deaths)[static_cast<std::size_t>(id)]; }
+  Edges& edges() { return strong.empty() ? parked : strong; }
+  const Edges& edges() const { return strong.empty() ? parked : strong; }
   void trace(snapheap::Tracer& t) const override {
     t.trace(strong);
+    t.trace(parked);
     t.trace(weak);
     t.trace(pair);
   }
@@ -175,19 +182,24 @@ class ModelRun {
   }
 
   void op_permute() {
-    // The edges move inside the object's Vector (Member stores), between the slices of a trace.
+    // The edges move inside the object's Vector (Member stores), or the whole buffer moves
+    // between the Vector and a std::vector field (a swap of the Vector's base), between the
+    // slices of a trace.
     const int source = pick_alive();
-    const bool reverse = rng_() % 2 == 0;
-    note(std::string(reverse ? "reverse " : "rotate ") + std::to_string(source));
+    const unsigned how = rng_() % 3;
+    note(std::string(how == 0 ? "reverse " : how == 1 ? "rotate " : "park ") + std::to_string(source));
     Strong<MNode> s = lock(source);
     if (!s) return;
     std::array<int, kStrongSlots>& m = objects_[static_cast<std::size_t>(source)].strong;
-    if (reverse) {
-      std::reverse(s->strong.begin(), s->strong.end());
+    MNode::Edges& edges = s->edges();
+    if (how == 0) {
+      std::reverse(edges.begin(), edges.end());
       std::reverse(m.begin(), m.end());
-    } else {
-      std::rotate(s->strong.begin(), s->strong.begin() + 1, s->strong.end());
+    } else if (how == 1) {
+      std::rotate(edges.begin(), edges.begin() + 1, edges.end());
       std::rotate(m.begin(), m.begin() + 1, m.end());
+    } else {
+      std::swap(static_cast<MNode::Edges&>(s->strong), s->parked);
     }
   }
 
@@ -319,7 +331,7 @@ class ModelRun {
     note("link " + std::to_string(source) + "." + std::to_string(slot) + " -> " + std::to_string(target));
     Strong<MNode> s = lock(source);
     if (!s) return;
-    s->strong[static_cast<std::size_t>(slot)] = target_handle;
+    s->edges()[static_cast<std::size_t>(slot)] = target_handle;
     objects_[static_cast<std::size_t>(source)].strong[static_cast<std::size_t>(slot)] = target;
   }
 
@@ -603,7 +615,7 @@ class ModelRun {
     if (!s) return fail(who + " is alive in the model but its weak handle expired");
     if (s->id != static_cast<std::int64_t>(id)) return fail(who + "'s handle leads to " + std::to_string(s->id));
     for (std::size_t k = 0; k < kStrongSlots; ++k) {
-      const int got = s->strong[k] ? static_cast<int>(s->strong[k]->id) : kNone;
+      const int got = s->edges()[k] ? static_cast<int>(s->edges()[k]->id) : kNone;
       if (got != m.strong[k])
         return fail(who + " strong slot " + std::to_string(k) + " leads to " + std::to_string(got) +
                     ", model " + std::to_string(m.strong[k]));
