@@ -72,6 +72,7 @@ void HeapCore::add_root_slow(std::uint32_t slot) noexcept {
 // black object never points to a white one. Generational mode: a young target is remembered, so
 // that the next minor collection keeps what the old objects may point to.
 void write_barrier_slow(const Object* target) noexcept {
+  if (!target) return;
   HeapCore& heap = HeapCore::of(target);
   if (heap.marking()) {
     heap.shade(target);

@@ -199,11 +199,12 @@ extern std::atomic<std::uint32_t> g_barrier_heaps;
 /// Heaps marking incrementally now: what a container handed over whole needs the barrier for
 /// (snapheap::write_barrier, snapheap::Vector's moves and swaps).
 extern std::atomic<std::uint32_t> g_marking_heaps;
+/// `target` may be null (the inline test below is the counter's alone).
 void write_barrier_slow(const Object* target) noexcept;
 /// Called with every value a Member takes.
 inline void write_barrier(const Object* target) noexcept {
   if (g_barrier_heaps.load(std::memory_order_relaxed) != 0) [[unlikely]]
-    if (target) write_barrier_slow(target);
+    write_barrier_slow(target);
 }
 
 class HeapCore {
