@@ -41,6 +41,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <deque>
 #include <random>
 #include <string>
 #include <string_view>
@@ -204,14 +205,14 @@ void frame_loop_snapheap(benchmark::State& state, snapheap::GcMode mode) {
 //
 //   pauses/long_vector/<container>/<members>
 //
-// One rooted object holding every leaf through one container of Members, a snapheap::Vector
-// (incremental marking traces it a slice at a time) or a std::vector (one object's trace is one
-// unit of work). Each iteration runs one incremental cycle with nothing else to do: the heap is
-// made to want one (a trigger just above its live size, a little garbage: the make() that
-// passes it runs the cycle's first step), then heap.step(1 ms) is called until the cycle ends,
-// every make and step timed. Counters as above, over the run's 3 cycles: the calls'
-// distribution (p50_us, p99_us, max_us, over_1ms); per cycle: steps, and cycle_ms (the calls'
-// sum).
+// One rooted object holding every leaf through one container of Members: a snapheap::Vector or a
+// std::vector (incremental marking traces either a slice at a time), or a std::deque (traced whole:
+// one object's trace is one unit of work, as every container but a vector's is). Each iteration
+// runs one incremental cycle with nothing else to do: the heap is made to want one (a trigger just
+// above its live size, a little garbage: the make() that passes it runs the cycle's first step),
+// then heap.step(1 ms) is called until the cycle ends, every make and step timed. Counters as
+// above, over the run's 3 cycles: the calls' distribution (p50_us, p99_us, max_us, over_1ms); per
+// cycle: steps, and cycle_ms (the calls' sum).
 
 template <class Container>
 struct LongHolder final : snapheap::Object {
@@ -229,7 +230,7 @@ void long_container(benchmark::State& state) {
   snapheap::Heap heap(o);
   snapheap::Strong<LongHolder<Container>> holder = heap.make<LongHolder<Container>>();
   heap.set_root("holder", holder);
-  holder->members.reserve(static_cast<std::size_t>(n));
+  if constexpr (requires { holder->members.reserve(std::size_t{}); }) holder->members.reserve(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i) holder->members.emplace_back(heap.make<Leaf>(i));
   heap.collect();
   o.growth_factor = 1.0001;  // the next cycle comes due after a little allocation
@@ -375,6 +376,8 @@ void register_all() {
                                  long_container<snapheap::Vector<snapheap::Member<Leaf>>>)
         ->Arg(n)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
     benchmark::RegisterBenchmark("pauses/long_vector/std_vector", long_container<std::vector<snapheap::Member<Leaf>>>)
+        ->Arg(n)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark("pauses/long_vector/std_deque", long_container<std::deque<snapheap::Member<Leaf>>>)
         ->Arg(n)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
   }
   reg("boehm", [](benchmark::State& s) { frame_loop_boehm(s, false); });

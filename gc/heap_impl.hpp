@@ -26,12 +26,12 @@ class HeapExtension {
   virtual void release_memory() noexcept {}
 };
 
-/// Incremental marking's long snapheap::Vectors of Members (gc/incremental.cpp says why this is
+/// Incremental marking's long vectors of Members (gc/incremental.cpp says why this is
 /// safe): one longer than a slice is traced a slice per unit of work, its owner traced again to
 /// find its buffer for each slice after the first.
 class VectorSlices final : public VectorSlicer {
  public:
-  /// Elements per slice: the longest Vector traced in one piece.
+  /// Elements per slice: the longest vector traced in one piece.
   static constexpr std::size_t kSlice = 4096;
   /// Another slice length (tests: the model test slices every object's edges).
   void set_slice(std::size_t elements) noexcept { slice_ = elements > 0 ? elements : 1; }
@@ -41,10 +41,10 @@ class VectorSlices final : public VectorSlicer {
     out_ = &out;
   }
   bool empty() const noexcept { return pending_.empty(); }
-  /// The next slice of the newest pending buffer, onto `out`; or, if its owner's Vectors no
+  /// The next slice of the newest pending buffer, onto `out`; or, if its owner's vectors no
   /// longer hold that buffer, the owner's other edges.
   void resume_one(MarkStack& out) noexcept;
-  /// Owners traced again because a pending buffer had left their Vectors (tests).
+  /// Owners traced again because a pending buffer had left their vectors (tests).
   std::size_t retraced() const noexcept { return retraced_; }
   void clear() noexcept {
     pending_.clear();
@@ -110,7 +110,7 @@ class HeapImpl {
   /// Incremental marking: targets of traced edges not shaded yet (gray-to-be; empty between
   /// cycles). Kept outside Cycle so that its capacity survives from one cycle to the next.
   MarkStack deferred_edges;
-  /// Incremental marking: the long Vectors traced in slices, their next slices pending.
+  /// Incremental marking: the long vectors traced in slices, their next slices pending.
   VectorSlices sliced;
   /// Generational mode: the old bytes after the last major collection.
   std::size_t old_bytes_at_major = 0;

@@ -10,8 +10,8 @@
 //             objects are black), so a marked object never points to an unmarked one
 //             and nothing the program can still reach is left white. The root blocks are scanned
 //             once: a root made after its block was scanned is shaded when it is made.
-//             A snapheap::Vector of Members longer than VectorSlices::kSlice is traced a slice per
-//             unit (below, "Long Vectors").
+//             A vector of Members longer than VectorSlices::kSlice is traced a slice per unit
+//             (below, "Long vectors").
 //   watches   the weak-key maps' entries whose keys died (the ephemerons still pending) and the
 //             watched objects marking left white (death callbacks, weak-value maps' entries) are
 //             noted in slices, then the logs of dying maps go.
@@ -164,30 +164,33 @@ constexpr unsigned kSweepObjects = 8;
 
 }  // namespace
 
-// Long Vectors. An object's trace() is one unit of work, however many edges it has; but a
-// snapheap::Vector of Members that it visits (directly, or inside a pair, tuple, optional or
-// variant, but not as an element of another container) and that is longer than a slice has only
-// its first slice traced then. The rest waits in VectorSlices, as (owner, the Vector's buffer,
-// the next index); each later unit traces the owner again with a resuming tracer, which ignores
-// every other edge and skips containers, finds the Vector that holds that buffer now, and traces
-// its next slice. The owner is marked, so it lives until the cycle's sweep.
+// Long vectors. An object's trace() is one unit of work, however many edges it has; but a vector
+// of Members (a std::vector, with any allocator, or a snapheap::Vector) that it visits directly,
+// or inside a pair, tuple, optional or variant, but not as an element of another container, and
+// that is longer than a slice has only its first slice traced then. The rest waits in
+// VectorSlices, as (owner, the vector's buffer, the next index); each later unit traces the
+// owner again with a resuming tracer, which ignores every other edge and skips containers, finds
+// the vector that holds that buffer now, and traces its next slice. The owner is marked, so it
+// lives until the cycle's sweep.
 //
 // Why no edge is lost while the program runs between the slices. An edge in the buffer's
 // untraced part either stays in the buffer (the index only grows, and elements move within it
-// only through Member stores), or leaves it through a Member store (copy, move, assignment, a
-// reallocation's copies: Dijkstra's barrier shades the target), or through a Vector's move or
-// swap (which runs the barrier on everything it hands over), or is dropped (nothing to keep), or
-// leaves with the whole buffer by a move or swap of a Vector's std::vector base, which runs no
-// barrier. A buffer handed over that way stays where the resumed trace finds it if it went to
-// another Vector of the owner (a base swap of two Vectors); if it went to a container of the
-// owner (a std::vector field), no Vector of the owner holds it, and the owner is traced again,
-// its containers whole and its Vectors skipped: this finds it. That retrace happens at most once
-// per pending buffer, and is no longer than the owner's first trace. The Vectors it skips hold
-// no untraced edge but the pending ones: everything else in them was traced, or shaded when
-// stored. (A buffer handed to another object, or to the program, without a barrier is the
-// std::vector handover that snapheap::write_barrier documents; the end-of-marking check catches
-// one that was not.) A buffer found again that is a new allocation at a freed one's address
-// holds only targets its filling shaded; a slice of it is harmless.
+// only through Member stores: Member has no move operations, so every move is a barriered copy),
+// or leaves it through a Member store (copy, assignment, a reallocation's copies: Dijkstra's
+// barrier shades the target), or is dropped (nothing to keep), or leaves with the whole buffer
+// by a move or swap of the vector, which a std::vector does with no barrier (a snapheap::Vector
+// runs one, but its std::vector base can be moved too). A buffer handed over that way to another
+// vector of the owner is where the resumed trace finds it. If no vector of the owner holds it
+// (it went into a row of a std::vector of vectors, or a map's value, or an optional holding its
+// vector was reset), the owner is traced again, its containers whole and its vectors skipped:
+// that finds it wherever in the owner it went. Such a retrace happens at most once per pending
+// buffer, and is no longer than the owner's first trace. The vectors it skips hold no untraced
+// edge but the pending ones: anything else in them was traced, or shaded when stored, and a
+// pending buffer in one of them is found by its own resume. (A buffer handed to another object,
+// or out to the program and back, with no barrier is the std::vector handover that
+// snapheap::write_barrier documents; the end-of-marking check catches one that was not.) A
+// buffer found again that is a new allocation at a freed one's address holds only targets its
+// filling shaded; a slice of it is harmless.
 namespace {
 /// A resumed trace's edges: ignored, or (tracing an owner again) the strong ones collected.
 class StrongEdges final : public EdgeVisitor {
@@ -240,7 +243,7 @@ void VectorSlices::resume_one(MarkStack& out) noexcept {
   Tracer resuming = TracerAccess::resuming(ignored, *this);
   resumed_.owner->trace(resuming);
   if (!found_) {
-    // The buffer left the owner's Vectors (see "Long Vectors"): the owner's other edges.
+    // The buffer left the owner's vectors (see "Long vectors"): the owner's other edges.
     mode_ = Mode::retracing;
     StrongEdges collected(&out);
     Tracer retracing = TracerAccess::retracing(collected, *this);
@@ -301,7 +304,7 @@ void mark_some(HeapImpl& heap, Budget& budget) noexcept {
       }
       budget.spend(bytes + 8 * edges.size());
     } else if (!sliced.empty()) {
-      sliced.resume_one(edges);  // a long Vector's next slice
+      sliced.resume_one(edges);  // a long vector's next slice
       budget.spend(64 + 8 * edges.size());
     } else if (c.root_block < table.slot_limit()) {
       // Rooted objects join the deferred edges: shaded with their headers prefetched.

@@ -6,8 +6,9 @@
 #include <optional>
 #include <tuple>
 #include <utility>
-#include <variant>
 #include <type_traits>
+#include <variant>
+#include <vector>
 
 #include "snapheap/detail/heap_core.hpp"
 #include "snapheap/handles.hpp"
@@ -45,14 +46,14 @@ class EdgeVisitor {
 };
 class TracerAccess;
 
-/// Incremental marking's slicing of long containers (gc/incremental.cpp says how): a
-/// snapheap::Vector of Members that a trace() visits, other than as an element of another
-/// container, is handed to it rather than traced in one piece.
+/// Incremental marking's slicing of long containers (gc/incremental.cpp says how): a vector of
+/// Members (std::vector or snapheap::Vector) that a trace() visits, other than as an element of
+/// another container, is handed to it rather than traced in one piece.
 class VectorSlicer {
  public:
   /// Pushes the targets of the non-null Members in [begin, end) of the array at `data` onto `out`.
   using PushMembers = void (*)(MarkStack& out, const void* data, std::size_t begin, std::size_t end) noexcept;
-  /// A Vector of `size` Members whose buffer is at `data`.
+  /// A vector of `size` Members whose buffer is at `data`.
   virtual void vector(const void* data, std::size_t size, PushMembers push) noexcept = 0;
 
  protected:
@@ -126,13 +127,15 @@ class Tracer {
   /// True while the collector marks through this tracer (false for the snapshot writer, verify()
   /// and the other walks). A structure holding only weak handles may skip them when marking.
   bool marking() const noexcept { return visitor_ == nullptr || marking_; }
-  /// A snapheap::Vector of Members: incremental marking traces a long one in slices.
+  /// A vector of Members, a std::vector or a snapheap::Vector: incremental marking traces a long
+  /// one in slices.
+  template <class T, class A>
+  void trace(const std::vector<Member<T>, A>& vector) noexcept {
+    trace_vector(vector);
+  }
   template <class T>
   void trace(const Vector<Member<T>>& vector) noexcept {
-    note_value(vector);
-    if (slicer_) [[unlikely]]
-      return slicer_->vector(vector.data(), vector.size(), &push_members<T>);
-    for (const Member<T>& member : vector) trace(member);
+    trace_vector(vector);
   }
   template <class T>
   void trace(const Strong<T>&) noexcept {
@@ -191,7 +194,7 @@ class Tracer {
   void trace_part(const T& part) noexcept {
     if constexpr (detail::may_hold_handles_v<T>) trace(part);
   }
-  // The elements of a container are traced whole (a Vector among them is not sliced: only its
+  // The elements of a container are traced whole (a vector among them is not sliced: only its
   // container's trace could find it again); a resumed trace skips containers.
   template <class Range>
   void trace_unsliced(const Range& range) noexcept {
@@ -201,11 +204,18 @@ class Tracer {
     for (const auto& element : range) trace(element);
     slicer_ = slicer;
   }
-  template <class T>
+  template <class V>
+  void trace_vector(const V& vector) noexcept {
+    note_value(vector);
+    if (slicer_) [[unlikely]]
+      return slicer_->vector(vector.data(), vector.size(), &push_members<typename V::value_type>);
+    for (const auto& member : vector) trace(member);
+  }
+  template <class M>
   static void push_members(detail::MarkStack& out, const void* data, std::size_t begin, std::size_t end) noexcept {
-    const Member<T>* members = static_cast<const Member<T>*>(data);
+    const M* members = static_cast<const M*>(data);
     for (std::size_t i = begin; i < end; ++i)
-      if (const T* target = members[i].get()) out.push_back(target);
+      if (const auto* target = members[i].get()) out.push_back(target);
   }
 
   /// Marking `heap`: its mark bits, mark stack and weak census.
@@ -216,12 +226,12 @@ class Tracer {
   Tracer(detail::HeapCore& heap, detail::MarkStack& deferred) noexcept : Tracer(heap) { deferred_ = &deferred; }
   /// Handing every edge to `visitor`.
   explicit Tracer(detail::EdgeVisitor& visitor) noexcept : visitor_(&visitor) {}
-  /// Deferring, with Vectors of Members handed to `slicer`.
+  /// Deferring, with vectors of Members handed to `slicer`.
   Tracer(detail::HeapCore& heap, detail::MarkStack& deferred, detail::VectorSlicer& slicer) noexcept
       : Tracer(heap, deferred) {
     slicer_ = &slicer;
   }
-  /// Marking again through `visitor`, each Vector of Members to `slicer`; containers skipped
+  /// Marking again through `visitor`, each vector of Members to `slicer`; containers skipped
   /// while `resuming`.
   Tracer(detail::EdgeVisitor& visitor, detail::VectorSlicer& slicer, bool resuming) noexcept
       : visitor_(&visitor), slicer_(&slicer), resuming_(resuming), marking_(true) {}
@@ -301,17 +311,17 @@ class TracerAccess {
  public:
   static Tracer marking(HeapCore& heap) noexcept { return Tracer(heap); }
   /// Marking whose strong edges go to `deferred` unshaded (Tracer::visit says why), and which
-  /// hands snapheap::Vectors of Members to `slicer`.
+  /// hands vectors of Members to `slicer`.
   static Tracer slicing(HeapCore& heap, MarkStack& deferred, VectorSlicer& slicer) noexcept {
     return Tracer(heap, deferred, slicer);
   }
-  /// Tracing an object again to find the Vector a slice resumes: every edge goes to `ignored`,
-  /// containers are skipped, and each Vector of Members goes to `slicer`; marking() reads true.
+  /// Tracing an object again to find the vector a slice resumes: every edge goes to `ignored`,
+  /// containers are skipped, and each vector of Members goes to `slicer`; marking() reads true.
   static Tracer resuming(EdgeVisitor& ignored, VectorSlicer& slicer) noexcept {
     return Tracer(ignored, slicer, /*resuming=*/true);
   }
-  /// Tracing an object again after a sliced Vector's buffer left it: edges to `visitor`,
-  /// containers traced whole, each Vector of Members to `slicer`; marking() reads true.
+  /// Tracing an object again after a sliced vector's buffer left it: edges to `visitor`,
+  /// containers traced whole, each vector of Members to `slicer`; marking() reads true.
   static Tracer retracing(EdgeVisitor& visitor, VectorSlicer& slicer) noexcept {
     return Tracer(visitor, slicer, /*resuming=*/false);
   }
