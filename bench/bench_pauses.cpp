@@ -230,7 +230,8 @@ void long_container(benchmark::State& state) {
   snapheap::Heap heap(o);
   snapheap::Strong<LongHolder<Container>> holder = heap.make<LongHolder<Container>>();
   heap.set_root("holder", holder);
-  if constexpr (requires { holder->members.reserve(std::size_t{}); }) holder->members.reserve(static_cast<std::size_t>(n));
+  if constexpr (requires { holder->members.reserve(std::size_t{}); })
+    holder->members.reserve(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i) holder->members.emplace_back(heap.make<Leaf>(i));
   heap.collect();
   o.growth_factor = 1.0001;  // the next cycle comes due after a little allocation

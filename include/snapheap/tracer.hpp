@@ -133,6 +133,8 @@ class Tracer {
   void trace(const std::vector<Member<T>, A>& vector) noexcept {
     trace_vector(vector);
   }
+  // (A Vector needs its own overload: for it the range overload below is an exact match, the
+  // std::vector one a conversion to its base.)
   template <class T>
   void trace(const Vector<Member<T>>& vector) noexcept {
     trace_vector(vector);

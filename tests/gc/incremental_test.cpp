@@ -501,10 +501,11 @@ TEST_CASE("incremental: a long snapheap::Vector of Members is traced a slice per
   check_verifies(s.heap);
 }
 
-TEST_CASE("incremental: only a vector traced directly is sliced, a std::vector or a Vector; one in a container is whole",
+TEST_CASE("incremental: a vector traced directly is sliced, a std::vector or a Vector; one in a container is whole",
           "[gc][incremental][slices]") {
   enum class Where { direct, optional, second_too, row, plain, keyed };
-  for (const Where where : {Where::direct, Where::optional, Where::second_too, Where::row, Where::plain, Where::keyed}) {
+  for (const Where where :
+       {Where::direct, Where::optional, Where::second_too, Where::row, Where::plain, Where::keyed}) {
     INFO("where " << static_cast<int>(where));
     LongScene s(0);
     std::vector<Strong<Node>> made;
