@@ -7,8 +7,11 @@
 #include <cstring>
 
 #include "snapheap/detail/heap_core.hpp"
+#include "snapheap/detail/type_info.hpp"
 #include "snapheap/object.hpp"
+#include "snapheap/tracer.hpp"
 #include "core/messages.hpp"
+#include "core/object_table.hpp"
 #include "core/thread_stats.hpp"
 
 namespace snapheap {
@@ -47,10 +50,67 @@ bool env_flag(const char* name) noexcept {
   return value && *value && std::strcmp(value, "0") != 0;
 }
 
+namespace {
+
+/// Finds the first live object with a Member to `target`, for the message.
+class HolderSearch final : public EdgeVisitor {
+ public:
+  explicit HolderSearch(const Object* target) noexcept : target_(target) {}
+  void visit_strong(const Object* target, const void*) override { found_ = found_ || target == target_; }
+  void visit_weak(HeapTag, std::uint32_t, std::uint32_t, const void*) override {}
+  bool found() const noexcept { return found_; }
+
+ private:
+  const Object* target_;
+  bool found_ = false;
+};
+
+std::string holder_of(const ObjectTable& table, const Object* target) {
+  HolderSearch search(target);
+  Tracer tracer = TracerAccess::visiting(search);
+  for (std::uint32_t s = 1; s < table.slot_limit(); ++s) {
+    const Object* o = table.object_at(s);
+    if (!o) continue;
+    o->trace(tracer);
+    if (search.found()) {
+      const TypeInfo* type = type_at(ObjectAccess::type_at(o));
+      return format_message("held by the object in slot %u, a %s", s,
+                            type ? type->display_name().c_str() : "type not registered");
+    }
+  }
+  return "no live object holds it: the Member is in host code";
+}
+
+}  // namespace
+
+// Reads nothing through `target` before is_live_object() has found it in the heap's own pages,
+// unpoisoned: a freed cell, a page given back, or a stale address stop here with the message.
+void check_edge_target(const HeapCore* heap, const Object* target, EdgeCheck where) noexcept {
+  const auto* table = static_cast<const ObjectTable*>(heap);
+  const auto address = reinterpret_cast<std::uintptr_t>(target);
+  if (table && (table->is_live_object(address) || table->is_unpublished_object(address))) return;
+  static constexpr const char* kWhere[] = {"the collector reached it", "a Member was given it",
+                                           "a Member to it was dereferenced"};
+  const std::string holder = table ? holder_of(*table, target) : std::string("its page was given back");
+  const std::string message = format_message(
+      "a Member points at %p, which is not a live object of this heap (%s; %s): its target was "
+      "freed while no traced edge held it. A Member kept in host code (a std::vector<Member> "
+      "moved out of an object into a local, say) is no root: leave edges in their object, or "
+      "hold Strong handles in host code",
+      static_cast<const void*>(target), kWhere[static_cast<unsigned>(where)], holder.c_str());
+  fatal(__FILE__, __LINE__, message.c_str());
+}
+
 void check_member_deref(const Object* o) noexcept {
-  const HeapCore& heap = HeapCore::of(o);
+  // A freed object's page may have been emptied and given back (its header reads zero).
+  const HeapCore* owner = page_of(o)->heap;
+  if (!owner) check_edge_target(nullptr, o, EdgeCheck::deref);
+  const HeapCore& heap = *owner;
   const Phase phase = heap.phase();
-  if (phase == Phase::kIdle || phase == Phase::kMarking) return;
+  if (phase == Phase::kIdle || phase == Phase::kMarking) {
+    check_edge_target(&heap, o, EdgeCheck::deref);
+    return;
+  }
   const std::uint32_t slot = ObjectAccess::slot(o);
   if (phase == Phase::kSweeping && slot != kNoSlot && heap.is_marked(slot)) return;
   fatal(__FILE__, __LINE__,

@@ -73,7 +73,17 @@ void HeapCore::add_root_slow(std::uint32_t slot) noexcept {
 // that the next minor collection keeps what the old objects may point to.
 void write_barrier_slow(const Object* target) noexcept {
   if (!target) return;
-  HeapCore& heap = HeapCore::of(target);
+  // A freed object's page may have been emptied and given back (its header reads zero).
+  HeapCore* owner = page_of(target)->heap;
+  if (!owner) [[unlikely]]
+    check_edge_target(nullptr, target, EdgeCheck::barrier);
+  HeapCore& heap = *owner;
+  if (heap.checks_edges()) [[unlikely]]
+    check_edge_target(&heap, target, EdgeCheck::barrier);
+  // An object under construction (a constructor storing a Member to its own object) has no slot
+  // yet: make() publishes it gray while marking runs, and logs it young in generational mode.
+  if (ObjectAccess::slot(target) == kNoSlot) [[unlikely]]
+    return;
   if (heap.marking()) {
     heap.shade(target);
   } else if (heap.generational() && !heap.is_marked(ObjectAccess::slot(target))) {

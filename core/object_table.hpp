@@ -63,13 +63,17 @@ class ObjectTable final : public HeapCore {
   // ---- the collector's controls ------------------------------------------------------------
 
   void set_inline_budget(std::size_t bytes) noexcept { inline_budget_ = bytes; }
-  /// Zero cells as they are freed (the forgotten-trace check's mode: debug builds, stress,
-  /// verify), so that stale bytes in a reused cell's padding cannot look like handles.
   /// An incremental cycle's marking begins or ends: the barriers shade while it runs.
   void set_marking(bool marking) noexcept;
   /// Generational mode on or off: the barrier remembers young targets, make() logs young slots.
   void set_generational(bool generational) noexcept;
-  void set_zero_cells(bool zero) noexcept { pages_.set_zero_freed(zero); }
+  /// The checked mode (debug builds, stress, verify): cells are zeroed as they are freed, so that
+  /// stale bytes in a reused cell's padding cannot look like handles (the forgotten-trace check),
+  /// and every edge target is checked to be live before the collector reads through it.
+  void set_checked(bool checked) noexcept {
+    pages_.set_zero_freed(checked);
+    checks_edges_ = checked;
+  }
   /// Owned memory: counted toward the trigger like allocation, and toward the limit.
   void add_external(std::size_t bytes) noexcept {
     external_bytes_ += bytes;
@@ -92,6 +96,13 @@ class ObjectTable final : public HeapCore {
     if ((address & 7) != 0 || !pages_.holds(p, sizeof(Object)) || SNAPHEAP_IS_POISONED(p, sizeof(Object))) return false;
     const std::uint32_t slot = ObjectAccess::slot_at(p);
     return slot < slots_.limit && slots_.objects[slot] == p;
+  }
+  /// Whether `address` is an object this table is constructing now (make() publishes it once its
+  /// constructor returns: a constructor may store a Member to its own object).
+  bool is_unpublished_object(std::uintptr_t address) const noexcept {
+    const void* p = reinterpret_cast<const void*>(address);
+    if ((address & 7) != 0 || !pages_.holds(p, sizeof(Object)) || SNAPHEAP_IS_POISONED(p, sizeof(Object))) return false;
+    return g_thread.constructing == tag() && ObjectAccess::slot_at(p) == kNoSlot;
   }
   /// The start of the cell an object lives in (its most derived object's address).
   static const void* cell_of(const Object* o) noexcept { return PageAllocator::cell_of(o); }

@@ -22,8 +22,9 @@ void validate(const HeapOptions& options) {
 }  // namespace
 
 namespace detail {
-// The forgotten-trace check (gc/trace_check.cpp) runs in debug builds and in stress and verify
-// modes; it needs freed cells zeroed, so that stale padding in a reused cell cannot look like a handle.
+// The checked mode: debug builds, stress and verify. The forgotten-trace check (gc/trace_check.cpp)
+// runs, freed cells are zeroed (so that stale padding in a reused cell cannot look like a handle),
+// and every edge target is looked up among the live objects before it is marked (check_edge_target).
 bool checks_traces(const HeapOptions& options) noexcept {
   return SNAPHEAP_DCHECK_IS_ON || options.stress || options.verify_after_collect;
 }
@@ -42,7 +43,7 @@ Heap::Heap(HeapOptions options) {
   validate(options);
   impl_ = std::make_unique<detail::HeapImpl>(options);
   core_ = &impl_->table;
-  impl_->table.set_zero_cells(detail::checks_traces(options));
+  impl_->table.set_checked(detail::checks_traces(options));
   impl_->table.set_generational(options.mode == GcMode::generational);
   detail::Collector::set_next_trigger(*impl_);
 }
@@ -54,7 +55,7 @@ const HeapOptions& Heap::options() const noexcept { return impl_->options; }
 void Heap::set_options(const HeapOptions& options) {
   validate(options);
   core_->check_thread();
-  impl_->table.set_zero_cells(detail::checks_traces(options));
+  impl_->table.set_checked(detail::checks_traces(options));
   detail::Collector::apply_options(*impl_, options);
   detail::run_death_callbacks(*impl_);
 }

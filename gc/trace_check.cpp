@@ -10,7 +10,7 @@
 // heap (found in the table without reading outside its pages) is a Member, a Strong or a raw
 // pointer to it: each must be a handle its trace() showed. Each word costs a compare or two and
 // a search over the heap's 4 MiB chunks, so the check is linear in the heap.
-// Cells are zeroed as they are freed while the check is on (ObjectTable::set_zero_cells), so stale
+// Cells are zeroed as they are freed while the check is on (ObjectTable::set_checked), so stale
 // bytes in padding cannot look like handles; the object's Object header is skipped. What the
 // object owns outside its cell (a std::vector's buffer) is not read.
 #include <algorithm>

@@ -221,11 +221,22 @@ class Tracer {
   }
 
   /// Marking `heap`: its mark bits, mark stack and weak census.
+  /// In the checked mode (HeapCore::checks_edges) every target is checked before it is marked:
+  /// `checked_` rides on the deferring branch, so the plain marking path has no test of its own.
   explicit Tracer(detail::HeapCore& heap) noexcept
       : heap_(&heap), tag_(heap.tag()), bits_(heap.mark_bits()), stack_(&heap.mark_stack()),
-        census_(&heap.weak_census()), ephemerons_(&heap.ephemerons()) {}
-  /// Marking `heap`, its strong edges' targets collected into `deferred` rather than shaded.
-  Tracer(detail::HeapCore& heap, detail::MarkStack& deferred) noexcept : Tracer(heap) { deferred_ = &deferred; }
+        census_(&heap.weak_census()), ephemerons_(&heap.ephemerons()) {
+    if (heap.checks_edges()) [[unlikely]] {
+      checked_ = true;
+      deferred_ = stack_;  // never pushed to directly: visit() checks, then marks
+    }
+  }
+  /// Marking `heap`, its strong edges' targets collected into `deferred` rather than shaded (the
+  /// collector checks them as it shades them).
+  Tracer(detail::HeapCore& heap, detail::MarkStack& deferred) noexcept : Tracer(heap) {
+    deferred_ = &deferred;
+    checked_ = false;
+  }
   /// Handing every edge to `visitor`.
   explicit Tracer(detail::EdgeVisitor& visitor) noexcept : visitor_(&visitor) {}
   /// Deferring, with vectors of Members handed to `slicer`.
@@ -245,8 +256,10 @@ class Tracer {
   void visit(const Object* target, const void* handle) noexcept {
     if (visitor_) [[unlikely]]
       return visitor_->visit_strong(target, handle);
-    if (deferred_) [[unlikely]]
-      return deferred_->push_back(target);
+    if (deferred_) [[unlikely]] {
+      if (!checked_) return deferred_->push_back(target);
+      detail::check_edge_target(heap_, target, detail::EdgeCheck::marking);
+    }
     const std::uint32_t slot = detail::ObjectAccess::slot(target);
     SNAPHEAP_DCHECK(&detail::HeapCore::of(target) == heap_,
                     "a Member points into another heap: edges must stay within one heap");
@@ -305,6 +318,7 @@ class Tracer {
   detail::VectorSlicer* slicer_ = nullptr;
   bool resuming_ = false;
   bool marking_ = false;  // with a visitor: marking() reads true
+  bool checked_ = false;  // marking in the checked mode: each target checked before it is read
 };
 
 namespace detail {

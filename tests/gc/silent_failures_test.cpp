@@ -11,6 +11,7 @@
 
 #include <sys/resource.h>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -23,6 +24,7 @@
 #include <variant>
 #include <vector>
 
+#include "gc/collector.hpp"
 #include "support/child_process.hpp"
 #include "support/nodes.hpp"
 
@@ -72,6 +74,16 @@ struct Containers final : Object {
     t.trace(triple);
     t.trace(either);
     t.trace(watchers);
+  }
+};
+
+/// A layer whose items a host takes out into a local and puts back (the mistake below).
+struct Layer final : Object {
+  std::vector<Member<Node>> items;
+  Vector<Member<Node>> barriered;
+  void trace(Tracer& t) const override {
+    t.trace(items);
+    t.trace(barriered);
   }
 };
 
@@ -378,6 +390,114 @@ TEST_CASE("a Weak that outlives its heap reads expired in every build", "[gc][we
     CHECK(survivor.expired());
   }
 }
+
+// ---- a Member kept in host code ---------------------------------------------------------------------
+// A Member outside a managed object is no root: a std::vector<Member> moved out of an object into
+// a local loses its targets at the next collection. The checked mode (debug builds, stress,
+// verify) checks every target before the collector or the barrier reads through it.
+
+namespace {
+
+/// Takes the layer's items out, lets a collection free them, and puts them back (a std::vector's
+/// move: no barrier runs).
+void lose_items(Heap& heap, Strong<Layer>& layer) {
+  std::vector<Member<Node>> local = std::move(layer->items);
+  heap.collect();  // the items were held only by the local: freed
+  layer->items = std::move(local);
+}
+
+Strong<Layer> layer_with_items(Heap& heap, int n) {
+  Strong<Layer> layer = heap.make<Layer>();
+  for (int i = 0; i < n; ++i) layer->items.push_back(heap.make<Node>(i));
+  return layer;
+}
+
+}  // namespace
+
+TEST_CASE("a Member kept in host code across a collection stops the next marking, naming its holder",
+          "[gc][death][dangling]") {
+  for (const GcMode mode : {GcMode::stop_the_world, GcMode::incremental, GcMode::generational}) {
+    INFO("mode " << static_cast<int>(mode));
+    HeapOptions o = manual();
+    o.mode = mode;
+    o.verify_after_collect = true;
+    SNAPHEAP_REQUIRE_ABORTS_WITH(
+        {
+          Heap heap(o);
+          Strong<Layer> layer = layer_with_items(heap, 100);
+          lose_items(heap, layer);
+          heap.collect();
+        },
+        "which is not a live object of this heap (the collector reached it; held by the object in "
+        "slot 1, a silent_test::Layer)");
+  }
+}
+
+TEST_CASE("storing a Member to a freed object stops at the write barrier", "[gc][death][dangling]") {
+  for (const GcMode mode : {GcMode::incremental, GcMode::generational}) {
+    INFO("mode " << static_cast<int>(mode));
+    HeapOptions o = manual();
+    o.mode = mode;
+    o.verify_after_collect = true;
+    SNAPHEAP_REQUIRE_ABORTS_WITH(
+        {
+          Heap heap(o);
+          Strong<Layer> layer = layer_with_items(heap, 100);
+          lose_items(heap, layer);
+          if (mode == GcMode::incremental)  // a cycle marks: the barrier runs
+            detail::incremental_advance(detail::HeapInternals::of(heap), std::chrono::hours(1), 1);
+          layer->barriered.push_back(layer->items.front());  // a Member store
+        },
+        "(a Member was given it; ");
+  }
+}
+
+TEST_CASE("without the checked mode the same mistake is reported by verify()", "[gc][dangling]") {
+  Heap heap(manual());
+  Strong<Layer> layer = layer_with_items(heap, 100);
+  lose_items(heap, layer);
+  const VerifyResult result = heap.verify();
+  REQUIRE_FALSE(result.ok);
+  CHECK_THAT(result.problem, Catch::Matchers::Contains("has a Member pointing at"));
+  layer->items.clear();  // the dangling Members go before the next collection reads them
+  heap.collect();
+  CHECK(heap.verify().ok);
+}
+
+TEST_CASE("a constructor may store a Member to its own object in the checked mode", "[gc][dangling]") {
+  struct SelfLoop final : Object {
+    Member<SelfLoop> self;
+    SelfLoop() : self(this) {}
+    void trace(Tracer& t) const override { t.trace(self); }
+  };
+  for (const GcMode mode : {GcMode::stop_the_world, GcMode::incremental, GcMode::generational}) {
+    HeapOptions o = manual();
+    o.mode = mode;
+    o.verify_after_collect = true;
+    Heap heap(o);
+    Strong<Layer> layer = layer_with_items(heap, 3);
+    if (mode == GcMode::incremental) heap.step(std::chrono::nanoseconds(1));
+    Strong<SelfLoop> loop = heap.make<SelfLoop>();
+    heap.collect();
+    CHECK(loop->self.get() == loop.get());
+    CHECK(heap.stats().live_objects == 5);
+  }
+}
+
+#if SNAPHEAP_DCHECK_IS_ON
+TEST_CASE("in debug builds, dereferencing a Member to a freed object stops the program", "[gc][death][dangling]") {
+  SNAPHEAP_REQUIRE_ABORTS_WITH(
+      {
+        Heap heap(manual());
+        Strong<Layer> layer = layer_with_items(heap, 100);
+        std::vector<Member<Node>> local = std::move(layer->items);
+        heap.collect();
+        volatile std::int64_t sink = local.back()->value;
+        (void)sink;
+      },
+      "(a Member to it was dereferenced; no live object holds it: the Member is in host code)");
+}
+#endif
 
 TEST_CASE("a Strong that outlives its heap stops the program naming what it holds", "[gc][death]") {
   SNAPHEAP_REQUIRE_ABORTS_WITH(

@@ -201,6 +201,12 @@ extern std::atomic<std::uint32_t> g_barrier_heaps;
 extern std::atomic<std::uint32_t> g_marking_heaps;
 /// `target` may be null (the inline test below is the counter's alone).
 void write_barrier_slow(const Object* target) noexcept;
+/// Where a Member's value is checked: by the collector, by the write barrier, on dereference.
+enum class EdgeCheck : unsigned char { marking, barrier, deref };
+/// Stops the program unless `target` is a live object of `heap` (HeapCore::checks_edges): a
+/// Member that outlived its target, named with the object that holds it. Reads nothing outside
+/// the heap's own memory before it knows the target is live (core/checks.cpp).
+void check_edge_target(const HeapCore* heap, const Object* target, EdgeCheck where) noexcept;
 /// Called with every value a Member takes.
 inline void write_barrier(const Object* target) noexcept {
   if (g_barrier_heaps.load(std::memory_order_relaxed) != 0) [[unlikely]]
@@ -237,6 +243,11 @@ class HeapCore {
 
   /// Marking is under way: new roots and Member stores shade their targets.
   bool marking() const noexcept { return marking_; }
+  /// Debug builds, stress and verify mode: every edge target the collector shades, and every
+  /// value the write barrier sees, is checked to be a live object of this heap before anything is
+  /// read through it (check_edge_target), so that a Member to a freed object stops the program
+  /// with its holder's name instead of marking through a dead cell.
+  bool checks_edges() const noexcept { return checks_edges_; }
   /// Objects made from now on are marked (during a cycle, so that the sweep keeps them); while
   /// marking runs, make()'s objects are also pushed gray (a load's stay black: publish()).
   void set_black_allocation(bool black) noexcept { black_allocation_ = black; }
@@ -247,6 +258,8 @@ class HeapCore {
   }
   /// Gray: mark and push an object the mutator made reachable while marking runs.
   void shade(const Object* o) noexcept {
+    if (checks_edges_) [[unlikely]]
+      check_edge_target(this, o, EdgeCheck::marking);
     const std::uint32_t slot = ObjectAccess::slot(o);
     std::uint64_t& word = slots_.mark_bits[slot >> 6];
     const std::uint64_t bit = std::uint64_t{1} << (slot & 63);
@@ -404,6 +417,7 @@ class HeapCore {
   bool collection_deferred_ = false;
   bool root_barrier_ = false;  // add_root's slow path: the collector runs, marking, or sweep pending
   bool marking_ = false;
+  bool checks_edges_ = false;
   bool black_allocation_ = false;  // objects are made marked: during a cycle, or pretenured
   bool generational_ = false;
   bool logs_young_ = false;    // generational_ and not pretenuring
