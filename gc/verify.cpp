@@ -22,8 +22,11 @@ class VerifyingVisitor final : public EdgeVisitor {
 
   void visit_strong(const Object* target, const void*) override {
     if (!problem_.empty() || std::binary_search(live_.begin(), live_.end(), target)) return;
-    problem_ = format_message("object in slot %u has a Member pointing at %p, which is not a live object of this heap",
-                              holder_slot_, static_cast<const void*>(target));
+    const TypeInfo* type = type_at(ObjectAccess::type_at(table_.object_at(holder_slot_)));
+    problem_ = format_message(
+        "object in slot %u (a %s) has a Member pointing at %p, which is not a live object of this heap (its "
+        "target was freed: a Member kept in host code across a collection is no root)",
+        holder_slot_, type ? type->display_name().c_str() : "type not registered", static_cast<const void*>(target));
   }
   void visit_weak(HeapTag heap, std::uint32_t slot, std::uint32_t generation, const void*) override {
     if (!problem_.empty() || heap != table_.tag()) return;  // a weak handle into another heap is that heap's business
