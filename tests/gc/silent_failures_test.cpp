@@ -406,6 +406,14 @@ void lose_items(Heap& heap, Strong<Layer>& layer) {
   layer->items = std::move(local);
 }
 
+/// A manually collected heap in `mode`, in the checked mode.
+HeapOptions checked(GcMode mode) {
+  HeapOptions o = manual();
+  o.mode = mode;
+  o.verify_after_collect = true;
+  return o;
+}
+
 Strong<Layer> layer_with_items(Heap& heap, int n) {
   Strong<Layer> layer = heap.make<Layer>();
   for (int i = 0; i < n; ++i) layer->items.push_back(heap.make<Node>(i));
@@ -418,12 +426,9 @@ TEST_CASE("a Member kept in host code across a collection stops the next marking
           "[gc][death][dangling]") {
   for (const GcMode mode : {GcMode::stop_the_world, GcMode::incremental, GcMode::generational}) {
     INFO("mode " << static_cast<int>(mode));
-    HeapOptions o = manual();
-    o.mode = mode;
-    o.verify_after_collect = true;
     SNAPHEAP_REQUIRE_ABORTS_WITH(
         {
-          Heap heap(o);
+          Heap heap(checked(mode));
           Strong<Layer> layer = layer_with_items(heap, 100);
           lose_items(heap, layer);
           heap.collect();
@@ -436,12 +441,9 @@ TEST_CASE("a Member kept in host code across a collection stops the next marking
 TEST_CASE("storing a Member to a freed object stops at the write barrier", "[gc][death][dangling]") {
   for (const GcMode mode : {GcMode::incremental, GcMode::generational}) {
     INFO("mode " << static_cast<int>(mode));
-    HeapOptions o = manual();
-    o.mode = mode;
-    o.verify_after_collect = true;
     SNAPHEAP_REQUIRE_ABORTS_WITH(
         {
-          Heap heap(o);
+          Heap heap(checked(mode));
           Strong<Layer> layer = layer_with_items(heap, 100);
           lose_items(heap, layer);
           if (mode == GcMode::incremental)  // a cycle marks: the barrier runs
@@ -471,10 +473,7 @@ TEST_CASE("a constructor may store a Member to its own object in the checked mod
     void trace(Tracer& t) const override { t.trace(self); }
   };
   for (const GcMode mode : {GcMode::stop_the_world, GcMode::incremental, GcMode::generational}) {
-    HeapOptions o = manual();
-    o.mode = mode;
-    o.verify_after_collect = true;
-    Heap heap(o);
+    Heap heap(checked(mode));
     Strong<Layer> layer = layer_with_items(heap, 3);
     if (mode == GcMode::incremental) heap.step(std::chrono::nanoseconds(1));
     Strong<SelfLoop> loop = heap.make<SelfLoop>();
