@@ -69,11 +69,18 @@ class ObjectTable final : public HeapCore {
   void set_generational(bool generational) noexcept;
   /// The checked mode (debug builds, stress, verify): cells are zeroed as they are freed, so that
   /// stale bytes in a reused cell's padding cannot look like handles (the forgotten-trace check),
-  /// and every edge target is checked to be live before the collector reads through it.
+  /// every edge target is checked to be live before the collector reads through it, and freed
+  /// memory waits in quarantine until the next sweep begins, so that a Member to a freed object
+  /// is not taken for the new object its cell would have held.
   void set_checked(bool checked) noexcept {
     pages_.set_zero_freed(checked);
+    pages_.set_quarantine(checked);
     checks_edges_ = checked;
   }
+  /// A sweep begins (its marking has checked every edge), or the host asked for memory back:
+  /// what the quarantine holds becomes reusable.
+  void release_quarantine() noexcept { pages_.release_quarantine(); }
+  std::size_t quarantined_cells() const noexcept { return pages_.quarantined_cells(); }
   /// Owned memory: counted toward the trigger like allocation, and toward the limit.
   void add_external(std::size_t bytes) noexcept {
     external_bytes_ += bytes;

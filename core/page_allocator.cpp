@@ -15,6 +15,7 @@ namespace {
 
 constexpr std::size_t kChunkSize = kChunkBytes;  // 64 pages per mapping
 constexpr std::size_t kPagesPerChunk = kChunkSize / kPageSize;
+constexpr std::size_t kOsPage = 4096;  // what a quarantined large block keeps mapped
 
 // Maps `bytes` aligned to kPageSize by mapping kPageSize more and unmapping the slack.
 void* map_aligned(std::size_t bytes) {
@@ -40,6 +41,8 @@ char* payload_of(PageHeader* page) noexcept { return reinterpret_cast<char*>(pag
 PageAllocator::PageAllocator(HeapCore* owner, ClassState* classes) : owner_(owner), classes_(classes) {}
 
 PageAllocator::~PageAllocator() {
+  // Quarantined small cells go with their chunks; a large block's kept page is unmapped here.
+  set_quarantine(false);
   // ASan keeps the poison of free cells after munmap: clear it, or the next mapping at these
   // addresses (another heap's pages or large objects) would read as freed memory. The same for a
   // chunk given to the cache: the next heap poisons what it does not use (new_page).
@@ -107,7 +110,11 @@ std::size_t PageAllocator::free_large(PageHeader* block) noexcept {
 
 std::size_t PageAllocator::free(const void* address) noexcept {
   PageHeader* page = page_of(address);
-  if (page->cell_size == 0) return free_large(page);
+  if (page->cell_size == 0) return quarantine_ ? quarantine_large(page) : free_large(page);
+  if (quarantine_) {
+    quarantine_cell(page, cell_of(address));
+    return page->cell_size;
+  }
   --page->used;
   push_free_cell(page, cell_of(address));
   return page->cell_size;
@@ -115,8 +122,11 @@ std::size_t PageAllocator::free(const void* address) noexcept {
 
 std::size_t PageAllocator::free_counted(const void* address) noexcept {
   PageHeader* page = page_of(address);
-  if (page->cell_size == 0) return free_large(page);
-  if (page->used == 0) {
+  if (page->cell_size == 0) return quarantine_ ? quarantine_large(page) : free_large(page);
+  if (quarantine_) {
+    quarantine_cell(page, cell_of(address));
+    return page->cell_size;
+  } else if (page->used == 0) {
     if (!page->emptied) empty_page(page);
   } else {
     push_free_cell(page, cell_of(address));
@@ -145,7 +155,9 @@ void PageAllocator::page_gained_free_cell(PageHeader* page) noexcept {
   ClassState& c = classes_[page->size_class];
   if (page == c.current) return;
   if (page->used == 0) {
-    retire_page(page);
+    // Reset whole, not pooled with its free list: the list's links are stale bytes that a page
+    // carved into another size class would hold inside its new cells (zeroed in the checked mode).
+    empty_page(page);
   } else if (!page->in_available_list) {
     page->next_available = c.available;
     page->prev_available = nullptr;
@@ -153,6 +165,71 @@ void PageAllocator::page_gained_free_cell(PageHeader* page) noexcept {
     c.available = page;
     page->in_available_list = true;
   }
+}
+
+// ---- the quarantine ------------------------------------------------------------------------------
+
+void PageAllocator::set_quarantine(bool on) noexcept {
+  if (!on) {
+    release_quarantine();
+    quarantine_ = false;
+    return;
+  }
+  if (!quarantine_ring_) quarantine_ring_.reset(new (std::nothrow) Quarantined[kQuarantineCells]);
+  quarantine_ = quarantine_ring_ != nullptr;
+}
+
+// The cell is zero (its slot header reads 0, so it is no live object) and poisoned; it stays
+// counted in its page's `used`, so the page is neither reset nor pooled while it waits.
+void PageAllocator::quarantine_cell(PageHeader* page, void* cell) noexcept {
+  std::memset(cell, 0, page->cell_size);
+  SNAPHEAP_POISON(cell, page->cell_size);
+  if (quarantine_count_ == kQuarantineCells) release_oldest();
+  quarantine_ring_[(quarantine_head_ + quarantine_count_++) % kQuarantineCells] = {cell, false};
+  quarantine_bytes_ += page->cell_size;
+  while (quarantine_bytes_ > kQuarantineBytes) release_oldest();
+}
+
+// The block's first page stays mapped with its header zeroed: a barrier or a debug dereference
+// that reads the freed object's page header finds no heap there and stops with a message, where
+// an unmapped block would crash. The rest goes back to the system now.
+std::size_t PageAllocator::quarantine_large(PageHeader* block) noexcept {
+  large_blocks_.erase(reinterpret_cast<std::uintptr_t>(block));
+  const std::size_t bytes = block->large_bytes;
+  committed_bytes_ -= bytes - kOsPage;
+  char* start = reinterpret_cast<char*>(block);
+  SNAPHEAP_UNPOISON(start, bytes);
+  if (bytes > kOsPage) ::munmap(start + kOsPage, bytes - kOsPage);
+  std::memset(start, 0, kOsPage);
+  SNAPHEAP_POISON(start + kPageHeaderSize, kOsPage - kPageHeaderSize);
+  if (quarantine_count_ == kQuarantineCells) release_oldest();
+  quarantine_ring_[(quarantine_head_ + quarantine_count_++) % kQuarantineCells] = {block, true};
+  quarantine_bytes_ += kOsPage;
+  while (quarantine_bytes_ > kQuarantineBytes) release_oldest();
+  return bytes;
+}
+
+void PageAllocator::release_oldest() noexcept {
+  const Quarantined q = quarantine_ring_[quarantine_head_];
+  quarantine_head_ = (quarantine_head_ + 1) % kQuarantineCells;
+  --quarantine_count_;
+  if (q.large) {
+    quarantine_bytes_ -= kOsPage;
+    committed_bytes_ -= kOsPage;
+    SNAPHEAP_UNPOISON(q.memory, kOsPage);
+    ::munmap(q.memory, kOsPage);
+    return;
+  }
+  PageHeader* page = page_of(q.memory);
+  quarantine_bytes_ -= page->cell_size;
+  SNAPHEAP_UNPOISON(q.memory, page->cell_size);
+  --page->used;
+  push_free_cell(page, q.memory);
+}
+
+void PageAllocator::release_quarantine() noexcept {
+  while (quarantine_count_ != 0) release_oldest();
+  quarantine_head_ = 0;
 }
 
 // ---- pages ---------------------------------------------------------------------------------------

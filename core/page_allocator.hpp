@@ -14,14 +14,22 @@
 // holds its previous heap's bytes: every page header is written in new_page, and in the
 // zero-on-free mode (which promises zero cells) a page carved from a reused chunk is zeroed.
 //
+// The checked mode quarantines what it frees (set_quarantine): a freed cell is zeroed, poisoned
+// and held back from reuse until the next sweep begins (or until kQuarantineCells newer cells or
+// kQuarantineBytes wait), and a freed large block keeps only its first 4 KiB, its header zeroed.
+// A Member kept in host code across a collection then finds its target freed, not reused by a
+// new object that the liveness check would take for it (core/checks.cpp).
+//
 // Kept here: nothing allocates or frees system memory while a sweep frees cells (the pools'
 // capacity is reserved when chunks are mapped), and a page is in its class's available list iff
-// it has a free cell, is not the class's current page, and is not empty.
+// it has a free cell, is not the class's current page, and is not empty. A page's `used` counts
+// its quarantined cells as well as its live ones.
 #pragma once
 
 #include <boost/container/vector.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <set>
 #include <string>
 
@@ -67,7 +75,7 @@ class PageAllocator {
   // threading its cells onto a free list: count every death first, then free the counted cells.
   void count_death(const void* address) noexcept {
     PageHeader* page = page_of(address);
-    if (page->cell_size != 0) --page->used;
+    if (page->cell_size != 0 && !quarantine_) --page->used;  // a quarantined cell stays counted
   }
   std::size_t free_counted(const void* address) noexcept;
   /// After the sweep's last free_counted().
@@ -78,6 +86,15 @@ class PageAllocator {
   std::size_t chunk_bytes() const noexcept;
   /// Zero every cell as it is freed (fresh pages are zero already).
   void set_zero_freed(bool zero) noexcept { zero_freed_ = zero; }
+  /// Quarantine freed cells and large blocks (see above); off releases what waits. If the
+  /// quarantine's ring cannot be allocated, freed memory is reused at once, as when off.
+  void set_quarantine(bool on) noexcept;
+  /// Makes every quarantined cell reusable and unmaps every quarantined large block's header:
+  /// a sweep begins (the marking before it has checked every edge), or release_memory().
+  void release_quarantine() noexcept;
+  std::size_t quarantined_cells() const noexcept { return quarantine_count_; }
+  static constexpr std::size_t kQuarantineCells = std::size_t{1} << 16;
+  static constexpr std::size_t kQuarantineBytes = std::size_t{32} << 20;
   /// Gives back to the operating system the empty pages idle for `idle_ns` (oldest first), keeping
   /// at least `keep_bytes` of them warm. `now_ns` is the clock that stamped the pages as they
   /// emptied (set_clock).
@@ -104,6 +121,9 @@ class PageAllocator {
   PageHeader* new_page(std::size_t size_class);
   void* take_page_memory();
   std::size_t free_large(PageHeader* block) noexcept;
+  void quarantine_cell(PageHeader* page, void* cell) noexcept;
+  std::size_t quarantine_large(PageHeader* block) noexcept;
+  void release_oldest() noexcept;
 
   HeapCore* owner_;
   ClassState* classes_;  // the owner's, kClassCount of them
@@ -124,6 +144,16 @@ class PageAllocator {
   bool chunk_reused_ = false;  // the chunk being carved came from the cache: its bytes are stale
   std::size_t committed_bytes_ = 0;
   bool zero_freed_ = SNAPHEAP_DCHECK_IS_ON != 0;
+  // The quarantine: a ring of cells (or large blocks' kept first pages), oldest at the head.
+  struct Quarantined {
+    void* memory;
+    bool large;
+  };
+  std::unique_ptr<Quarantined[]> quarantine_ring_;
+  std::size_t quarantine_head_ = 0;
+  std::size_t quarantine_count_ = 0;
+  std::size_t quarantine_bytes_ = 0;
+  bool quarantine_ = false;
 };
 
 }  // namespace snapheap::detail

@@ -170,6 +170,7 @@ void minor_collection(HeapImpl& heap) noexcept {
   const std::vector<std::uint32_t> dead = young_deaths(table);
   const std::size_t young = table.young().size();
   const std::size_t bytes_before = table.live_bytes();
+  table.release_quarantine();
   table.set_phase(Phase::kSweeping);
   end_slots(table, dead);
   table.set_phase(Phase::kIdle);

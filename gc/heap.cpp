@@ -69,6 +69,7 @@ void Heap::attach_to_current_thread() noexcept { core_->attach_to_current_thread
 
 void Heap::release_memory() noexcept {
   core_->check_thread();
+  impl_->table.release_quarantine();
   impl_->table.trim(0, 0, 0);
   impl_->release_extensions();
 }

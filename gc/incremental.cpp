@@ -320,6 +320,7 @@ void mark_some(HeapImpl& heap, Budget& budget) noexcept {
       if (SNAPHEAP_DCHECK_IS_ON || heap.options.verify_after_collect) check_tri_color(table);
       c.had_log = maps_with_logs(heap);
       table.set_marking(false);
+      table.release_quarantine();
       table.set_sweep_pending(true);
       c.stage = Stage::watches;
       return;

@@ -14,6 +14,7 @@ SweepResult sweep(HeapImpl& heap, bool keep_marks) noexcept {
   ObjectTable& table = heap.table;
   const std::size_t objects_before = table.live_objects();
   const std::size_t bytes_before = table.live_bytes();
+  table.release_quarantine();
   table.set_phase(Phase::kSweeping);
   end_unmarked(table, table.mark_bits());
   table.set_phase(Phase::kIdle);

@@ -57,7 +57,7 @@ struct alignas(kPageHeaderSize) PageHeader {
   };
   std::uint32_t cell_size;     // 0 for a large-object block
   std::uint32_t reciprocal;    // ceil(2^32 / cell_size): cell index by multiplication
-  std::uint32_t used;          // live cells
+  std::uint32_t used;          // live cells, and quarantined ones (the checked mode)
   std::uint16_t size_class;
   bool in_available_list;
   bool emptied;                // set by the sweep when the page's last cell died
