@@ -11,6 +11,7 @@
 
 #include <sys/resource.h>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -22,6 +23,7 @@
 #include <tuple>
 #include <unordered_map>
 #include <variant>
+#include <set>
 #include <vector>
 
 #include "gc/collector.hpp"
@@ -481,6 +483,80 @@ TEST_CASE("a constructor may store a Member to its own object in the checked mod
     CHECK(loop->self.get() == loop.get());
     CHECK(heap.stats().live_objects == 5);
   }
+}
+
+TEST_CASE("a Member kept in host code is caught even when new objects are made in its target's size class",
+          "[gc][death][dangling]") {
+  // Without the quarantine the new Nodes take the freed cells (a page's free list is last in,
+  // first out), the stale Members point at live Nodes again, and nothing is caught.
+  for (const GcMode mode : {GcMode::stop_the_world, GcMode::incremental, GcMode::generational}) {
+    INFO("mode " << static_cast<int>(mode));
+    SNAPHEAP_REQUIRE_ABORTS_WITH(
+        {
+          Heap heap(checked(mode));
+          Strong<Layer> layer = layer_with_items(heap, 100);
+          lose_items(heap, layer);
+          std::vector<Strong<Node>> refill;
+          for (int i = 0; i < 200; ++i) refill.push_back(heap.make<Node>(i));
+          heap.collect();
+        },
+        "which is not a live object of this heap (the collector reached it; held by the object in "
+        "slot 1, a silent_test::Layer)");
+  }
+}
+
+TEST_CASE("the checked mode reuses no freed cell before the next sweep, and every cell after it", "[gc][dangling]") {
+  for (const GcMode mode : {GcMode::stop_the_world, GcMode::incremental, GcMode::generational}) {
+    INFO("mode " << static_cast<int>(mode));
+    Heap heap(checked(mode));
+    std::set<const void*> freed;
+    {
+      std::vector<Strong<Node>> garbage;
+      for (int i = 0; i < 1000; ++i) garbage.push_back(heap.make<Node>(i));
+      for (const auto& g : garbage) freed.insert(g.get());
+    }
+    heap.collect();
+    REQUIRE(heap.stats().live_objects == 0);
+    CHECK(detail::HeapInternals::of(heap).table.quarantined_cells() == 1000);
+    std::vector<Strong<Node>> made;
+    for (int i = 0; i < 1000; ++i) made.push_back(heap.make<Node>(i));
+    std::size_t reused = 0;
+    for (const auto& m : made) reused += freed.count(m.get());
+    CHECK(reused == 0);
+    // The next sweep releases them: a heap that refills every cycle stops growing.
+    std::vector<std::size_t> committed;
+    for (int cycle = 0; cycle < 6; ++cycle) {
+      made.clear();
+      heap.collect();
+      for (int i = 0; i < 1000; ++i) made.push_back(heap.make<Node>(i));
+      committed.push_back(heap.stats().committed_bytes);
+    }
+    INFO("committed bytes per cycle: " << Catch::Detail::stringify(committed));
+    CHECK(committed.back() <= committed[1]);
+    heap.release_memory();
+    CHECK(detail::HeapInternals::of(heap).table.quarantined_cells() == 0);
+    CHECK(heap.verify().ok);
+  }
+}
+
+TEST_CASE("storing a Member to a freed large object stops with a message, not a crash", "[gc][death][dangling]") {
+  struct Big final : Object {
+    std::array<std::int64_t, 4096> values{};  // 32 KiB: a block of its own
+    void trace(Tracer&) const override {}
+  };
+  struct Holder final : Object {
+    Vector<Member<Big>> bigs;
+    void trace(Tracer& t) const override { t.trace(bigs); }
+  };
+  SNAPHEAP_REQUIRE_ABORTS_WITH(
+      {
+        Heap heap(checked(GcMode::generational));  // the barrier runs on every store
+        Strong<Holder> holder = heap.make<Holder>();
+        Member<Big> stale = heap.make<Big>();
+        heap.collect();  // held only by the host's Member: freed
+        holder->bigs.push_back(stale);
+      },
+      "which is not a live object of this heap (a Member was given it; ");
 }
 
 #if SNAPHEAP_DCHECK_IS_ON
