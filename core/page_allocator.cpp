@@ -108,13 +108,16 @@ std::size_t PageAllocator::free_large(PageHeader* block) noexcept {
   return bytes;
 }
 
+// A large block, and in the checked mode every cell, bypasses the page's free list.
+std::size_t PageAllocator::free_off_list(PageHeader* page, const void* address) noexcept {
+  if (page->cell_size == 0) return quarantining() ? quarantine_large(page) : free_large(page);
+  quarantine_cell(page, cell_of(address));
+  return page->cell_size;
+}
+
 std::size_t PageAllocator::free(const void* address) noexcept {
   PageHeader* page = page_of(address);
-  if (page->cell_size == 0) return quarantine_ ? quarantine_large(page) : free_large(page);
-  if (quarantine_) {
-    quarantine_cell(page, cell_of(address));
-    return page->cell_size;
-  }
+  if (page->cell_size == 0 || quarantining()) return free_off_list(page, address);
   --page->used;
   push_free_cell(page, cell_of(address));
   return page->cell_size;
@@ -122,11 +125,8 @@ std::size_t PageAllocator::free(const void* address) noexcept {
 
 std::size_t PageAllocator::free_counted(const void* address) noexcept {
   PageHeader* page = page_of(address);
-  if (page->cell_size == 0) return quarantine_ ? quarantine_large(page) : free_large(page);
-  if (quarantine_) {
-    quarantine_cell(page, cell_of(address));
-    return page->cell_size;
-  } else if (page->used == 0) {
+  if (page->cell_size == 0 || quarantining()) return free_off_list(page, address);
+  if (page->used == 0) {
     if (!page->emptied) empty_page(page);
   } else {
     push_free_cell(page, cell_of(address));
@@ -172,11 +172,17 @@ void PageAllocator::page_gained_free_cell(PageHeader* page) noexcept {
 void PageAllocator::set_quarantine(bool on) noexcept {
   if (!on) {
     release_quarantine();
-    quarantine_ = false;
-    return;
+    quarantine_ring_.reset();
+  } else if (!quarantine_ring_) {
+    quarantine_ring_.reset(new (std::nothrow) Quarantined[kQuarantineCells]);
   }
-  if (!quarantine_ring_) quarantine_ring_.reset(new (std::nothrow) Quarantined[kQuarantineCells]);
-  quarantine_ = quarantine_ring_ != nullptr;
+}
+
+void PageAllocator::enqueue(void* memory, bool large, std::size_t bytes) noexcept {
+  if (quarantine_count_ == kQuarantineCells) release_oldest();
+  quarantine_ring_[(quarantine_head_ + quarantine_count_++) % kQuarantineCells] = {memory, large};
+  quarantine_bytes_ += bytes;
+  while (quarantine_bytes_ > kQuarantineBytes) release_oldest();
 }
 
 // The cell is zero (its slot header reads 0, so it is no live object) and poisoned; it stays
@@ -184,10 +190,7 @@ void PageAllocator::set_quarantine(bool on) noexcept {
 void PageAllocator::quarantine_cell(PageHeader* page, void* cell) noexcept {
   std::memset(cell, 0, page->cell_size);
   SNAPHEAP_POISON(cell, page->cell_size);
-  if (quarantine_count_ == kQuarantineCells) release_oldest();
-  quarantine_ring_[(quarantine_head_ + quarantine_count_++) % kQuarantineCells] = {cell, false};
-  quarantine_bytes_ += page->cell_size;
-  while (quarantine_bytes_ > kQuarantineBytes) release_oldest();
+  enqueue(cell, /*large=*/false, page->cell_size);
 }
 
 // The block's first page stays mapped with its header zeroed: a barrier or a debug dereference
@@ -202,10 +205,7 @@ std::size_t PageAllocator::quarantine_large(PageHeader* block) noexcept {
   if (bytes > kOsPage) ::munmap(start + kOsPage, bytes - kOsPage);
   std::memset(start, 0, kOsPage);
   SNAPHEAP_POISON(start + kPageHeaderSize, kOsPage - kPageHeaderSize);
-  if (quarantine_count_ == kQuarantineCells) release_oldest();
-  quarantine_ring_[(quarantine_head_ + quarantine_count_++) % kQuarantineCells] = {block, true};
-  quarantine_bytes_ += kOsPage;
-  while (quarantine_bytes_ > kQuarantineBytes) release_oldest();
+  enqueue(block, /*large=*/true, kOsPage);
   return bytes;
 }
 
@@ -229,7 +229,6 @@ void PageAllocator::release_oldest() noexcept {
 
 void PageAllocator::release_quarantine() noexcept {
   while (quarantine_count_ != 0) release_oldest();
-  quarantine_head_ = 0;
 }
 
 // ---- pages ---------------------------------------------------------------------------------------

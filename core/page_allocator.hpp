@@ -75,7 +75,7 @@ class PageAllocator {
   // threading its cells onto a free list: count every death first, then free the counted cells.
   void count_death(const void* address) noexcept {
     PageHeader* page = page_of(address);
-    if (page->cell_size != 0 && !quarantine_) --page->used;  // a quarantined cell stays counted
+    if (page->cell_size != 0 && !quarantining()) --page->used;  // a quarantined cell stays counted
   }
   std::size_t free_counted(const void* address) noexcept;
   /// After the sweep's last free_counted().
@@ -92,6 +92,7 @@ class PageAllocator {
   /// Makes every quarantined cell reusable and unmaps every quarantined large block's header:
   /// a sweep begins (the marking before it has checked every edge), or release_memory().
   void release_quarantine() noexcept;
+  bool quarantining() const noexcept { return quarantine_ring_ != nullptr; }
   std::size_t quarantined_cells() const noexcept { return quarantine_count_; }
   static constexpr std::size_t kQuarantineCells = std::size_t{1} << 16;
   static constexpr std::size_t kQuarantineBytes = std::size_t{32} << 20;
@@ -121,7 +122,9 @@ class PageAllocator {
   PageHeader* new_page(std::size_t size_class);
   void* take_page_memory();
   std::size_t free_large(PageHeader* block) noexcept;
+  std::size_t free_off_list(PageHeader* page, const void* address) noexcept;
   void quarantine_cell(PageHeader* page, void* cell) noexcept;
+  void enqueue(void* memory, bool large, std::size_t bytes) noexcept;
   std::size_t quarantine_large(PageHeader* block) noexcept;
   void release_oldest() noexcept;
 
@@ -144,7 +147,8 @@ class PageAllocator {
   bool chunk_reused_ = false;  // the chunk being carved came from the cache: its bytes are stale
   std::size_t committed_bytes_ = 0;
   bool zero_freed_ = SNAPHEAP_DCHECK_IS_ON != 0;
-  // The quarantine: a ring of cells (or large blocks' kept first pages), oldest at the head.
+  // The quarantine, on while its ring exists: cells (or large blocks' kept first pages), oldest
+  // at the head.
   struct Quarantined {
     void* memory;
     bool large;
@@ -153,7 +157,6 @@ class PageAllocator {
   std::size_t quarantine_head_ = 0;
   std::size_t quarantine_count_ = 0;
   std::size_t quarantine_bytes_ = 0;
-  bool quarantine_ = false;
 };
 
 }  // namespace snapheap::detail
