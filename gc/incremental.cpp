@@ -165,7 +165,8 @@ constexpr unsigned kSweepObjects = 8;
 }  // namespace
 
 // Long vectors. An object's trace() is one unit of work, however many edges it has; but a vector
-// of Members (a std::vector, with any allocator, or a snapheap::Vector) that it visits directly,
+// of Members (a std::vector, with any allocator, or a snapheap::Vector; or an array of them, a
+// std::array or a built-in one, whose buffer is part of the object and never moves) that it visits directly,
 // or inside a pair, tuple, optional or variant, but not as an element of another container, and
 // that is longer than a slice has only its first slice traced then. The rest waits in
 // VectorSlices, as (owner, the vector's buffer, the next index); each later unit traces the

@@ -1,6 +1,8 @@
 // snapheap::Tracer: what a managed object's trace() reports its edges to.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <iterator>
 #include <optional>
@@ -47,8 +49,9 @@ class EdgeVisitor {
 class TracerAccess;
 
 /// Incremental marking's slicing of long containers (gc/incremental.cpp says how): a vector of
-/// Members (std::vector or snapheap::Vector) that a trace() visits, other than as an element of
-/// another container, is handed to it rather than traced in one piece.
+/// Members (std::vector or snapheap::Vector) or an array of them (std::array, a built-in array)
+/// that a trace() visits, other than as an element of another container, is handed to it rather
+/// than traced in one piece.
 class VectorSlicer {
  public:
   /// Pushes the targets of the non-null Members in [begin, end) of the array at `data` onto `out`.
@@ -139,6 +142,17 @@ class Tracer {
   void trace(const Vector<Member<T>>& vector) noexcept {
     trace_vector(vector);
   }
+  /// An array of Members (a std::array or a built-in array field, the form of a long run of
+  /// Member fields) is sliced the same way: its elements never leave the object.
+  template <class T, std::size_t N>
+  void trace(const std::array<Member<T>, N>& array) noexcept {
+    trace_vector(array);
+  }
+  template <class T, std::size_t N>
+  void trace(const Member<T> (&array)[N]) noexcept {
+    note_value(array);
+    trace_members(array, N);
+  }
   template <class T>
   void trace(const Strong<T>&) noexcept {
     static_assert(detail::kAlwaysFalse<T>,
@@ -209,9 +223,13 @@ class Tracer {
   template <class V>
   void trace_vector(const V& vector) noexcept {
     note_value(vector);
+    trace_members(vector.data(), vector.size());
+  }
+  template <class M>
+  void trace_members(const M* members, std::size_t size) noexcept {
     if (slicer_) [[unlikely]]
-      return slicer_->vector(vector.data(), vector.size(), &push_members<typename V::value_type>);
-    for (const auto& member : vector) trace(member);
+      return slicer_->vector(members, size, &push_members<M>);
+    for (std::size_t i = 0; i < size; ++i) trace(members[i]);
   }
   template <class M>
   static void push_members(detail::MarkStack& out, const void* data, std::size_t begin, std::size_t end) noexcept {

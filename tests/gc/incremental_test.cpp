@@ -7,6 +7,7 @@
 #include <snapheap/snapheap.hpp>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstring>
 #include <list>
@@ -660,6 +661,111 @@ TEST_CASE("incremental: a long std::vector of Members changed between its slices
     const std::size_t again = s.finish_keeping(dropped);
     if (way == Way::into_map) CHECK(again == 1);
     if (way == Way::swap_fields || way == Way::move_to_field || way == Way::reverse) CHECK(again == 0);
+  }
+}
+
+/// Holds long arrays of Members: a std::array, a built-in array, one in an optional and one as
+/// an element of a std::vector.
+struct ArrayHolder final : snapheap::Object {
+  static constexpr std::size_t kFixed = 3 * kSlice + 5;
+  static constexpr std::size_t kFields = 2 * kSlice + 1;
+  std::array<Member<Node>, kFixed> fixed;
+  Member<Node> fields[kFields];
+  std::optional<std::array<Member<Node>, kFields>> maybe;
+  std::vector<std::array<Member<Node>, kFields>> rows;
+  void trace(snapheap::Tracer& t) const override {
+    t.trace(fixed);
+    t.trace(fields);
+    t.trace(maybe);
+    t.trace(rows);
+  }
+};
+
+TEST_CASE("incremental: a long array of Members is traced in slices and keeps every target changed between them",
+          "[gc][incremental][slices][barrier]") {
+  // The arrays are traced a slice per unit; between the slices the program moves targets from
+  // the untraced part into the traced one, reverses an array, overwrites and drops entries. An
+  // array in an optional is sliced too, as a vector there is; one that is an element of a
+  // container is traced whole.
+  enum class Way { none, move_into_traced, reverse, overwrite, drop_rest };
+  for (const Way way : {Way::none, Way::move_into_traced, Way::reverse, Way::overwrite, Way::drop_rest}) {
+    INFO("way " << static_cast<int>(way));
+    Heap heap(verifying_options());
+    Strong<ArrayHolder> h = heap.make<ArrayHolder>();
+    heap.set_root("h", h);
+    for (auto& m : h->fixed) m = heap.make<Node>(1);
+    for (auto& m : h->fields) m = heap.make<Node>(2);
+    h->maybe.emplace();
+    for (auto& m : *h->maybe) m = heap.make<Node>(3);
+    h->rows.emplace_back();
+    for (auto& m : h->rows[0]) m = heap.make<Node>(4);
+    HeapImpl& i = impl(heap);
+    const auto marked_of = [&](const auto& members) {
+      std::size_t n = 0;
+      for (const auto& m : members) n += marked(heap, m.get()) ? 1 : 0;
+      return n;
+    };
+    REQUIRE(advance(heap) == Stage::marking);
+    // Until the holder is traced and the first slice of `fixed` shaded, with marking waiting on
+    // the arrays' next slices.
+    while (!(marked_of(h->fixed) > 0 && !i.sliced.empty() && i.deferred_edges.empty() &&
+             i.table.mark_stack().empty()))
+      REQUIRE(advance(heap) == Stage::marking);
+    CHECK(marked_of(h->fixed) == kSlice);
+    CHECK(marked_of(h->fields) <= kSlice);
+    CHECK(marked_of(*h->maybe) <= kSlice);
+    CHECK(marked_of(h->fields) + marked_of(*h->maybe) < 2 * ArrayHolder::kFields);  // sliced
+    CHECK(marked_of(h->rows[0]) == ArrayHolder::kFields);                          // whole
+    std::vector<Weak<Node>> dropped;
+    switch (way) {
+      case Way::none: break;
+      case Way::move_into_traced:  // untraced targets copied into traced entries, then cleared
+        for (std::size_t k = 0; k < kSlice; ++k) {
+          dropped.emplace_back(h->fixed[k].get());
+          h->fixed[k] = h->fixed[ArrayHolder::kFixed - 1 - k];
+          h->fixed[ArrayHolder::kFixed - 1 - k] = nullptr;
+          h->fields[k] = h->fields[ArrayHolder::kFields - 1 - k];
+          h->fields[ArrayHolder::kFields - 1 - k] = nullptr;
+        }
+        break;
+      case Way::reverse:
+        std::reverse(h->fixed.begin(), h->fixed.end());
+        std::reverse(std::begin(h->fields), std::end(h->fields));
+        break;
+      case Way::overwrite:
+        for (std::size_t k = kSlice; k < ArrayHolder::kFixed; k += 2) {
+          dropped.emplace_back(h->fixed[k].get());
+          h->fixed[k] = heap.make<Node>(-1);
+        }
+        break;
+      case Way::drop_rest:
+        for (std::size_t k = kSlice; k < ArrayHolder::kFixed; ++k) {
+          dropped.emplace_back(h->fixed[k].get());
+          h->fixed[k] = nullptr;
+        }
+        break;
+    }
+    std::vector<Weak<Node>> watch;  // every target still held
+    const auto watch_all = [&](const auto& members) {
+      for (const auto& m : members)
+        if (m) watch.emplace_back(m.get());
+    };
+    watch_all(h->fixed);
+    watch_all(h->fields);
+    watch_all(*h->maybe);
+    watch_all(h->rows[0]);
+    REQUIRE(watch.size() >= ArrayHolder::kFixed / 2);
+    finish(heap);
+    CHECK(i.sliced.empty());
+    for (std::size_t k = 0; k < watch.size(); ++k) {
+      INFO("held " << k << " of " << watch.size());
+      REQUIRE(watch[k].lock());
+    }
+    check_verifies(heap);
+    heap.collect();
+    std::size_t gone = 0;
+    for (const auto& w : dropped) gone += w.expired() ? 1 : 0;
+    CHECK(gone == dropped.size());
   }
 }
 
