@@ -205,9 +205,10 @@ void frame_loop_snapheap(benchmark::State& state, snapheap::GcMode mode) {
 //
 //   pauses/long_vector/<container>/<members>
 //
-// One rooted object holding every leaf through one container of Members: a snapheap::Vector or a
-// std::vector (incremental marking traces either a slice at a time), or a std::deque (traced whole:
-// one object's trace is one unit of work, as every container but a vector's is). Each iteration
+// One rooted object holding every leaf through one container of Members: a snapheap::Vector, a
+// std::vector or a std::array (incremental marking traces each a slice at a time), or a std::deque
+// (traced whole: one object's trace is one unit of work, as every container but a vector's or an
+// array's is). Each iteration
 // runs one incremental cycle with nothing else to do: the heap is made to want one (a trigger just
 // above its live size, a little garbage: the make() that passes it runs the cycle's first step),
 // then heap.step(1 ms) is called until the cycle ends, every make and step timed. Counters as
@@ -232,7 +233,12 @@ void long_container(benchmark::State& state) {
   heap.set_root("holder", holder);
   if constexpr (requires { holder->members.reserve(std::size_t{}); })
     holder->members.reserve(static_cast<std::size_t>(n));
-  for (std::int64_t i = 0; i < n; ++i) holder->members.emplace_back(heap.make<Leaf>(i));
+  if constexpr (requires { holder->members.emplace_back(); }) {
+    for (std::int64_t i = 0; i < n; ++i) holder->members.emplace_back(heap.make<Leaf>(i));
+  } else {  // a std::array, of exactly n
+    if (holder->members.size() != static_cast<std::size_t>(n)) return state.SkipWithError("array size differs");
+    for (std::int64_t i = 0; i < n; ++i) holder->members[static_cast<std::size_t>(i)] = heap.make<Leaf>(i);
+  }
   heap.collect();
   o.growth_factor = 1.0001;  // the next cycle comes due after a little allocation
   o.min_trigger_bytes = 64 * 1024;
@@ -379,6 +385,11 @@ void register_all() {
     benchmark::RegisterBenchmark("pauses/long_vector/std_vector", long_container<std::vector<snapheap::Member<Leaf>>>)
         ->Arg(n)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
     benchmark::RegisterBenchmark("pauses/long_vector/std_deque", long_container<std::deque<snapheap::Member<Leaf>>>)
+        ->Arg(n)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
+    void (*array)(benchmark::State&) = n == 10'000       ? long_container<std::array<snapheap::Member<Leaf>, 10'000>>
+                                       : n == 1'000'000  ? long_container<std::array<snapheap::Member<Leaf>, 1'000'000>>
+                                                         : long_container<std::array<snapheap::Member<Leaf>, 10'000'000>>;
+    benchmark::RegisterBenchmark("pauses/long_vector/std_array", array)
         ->Arg(n)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
   }
   reg("boehm", [](benchmark::State& s) { frame_loop_boehm(s, false); });

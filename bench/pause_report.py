@@ -62,7 +62,7 @@ def main(raw_path, out_path):
         lines += ["## One long container of Members", "",
                   "pauses/long_vector: one rooted object holding every leaf through one container, one incremental",
                   "cycle of heap.step(1 ms) calls per iteration, 3 cycles per run; every make and step timed.",
-                  "A snapheap::Vector or a std::vector is traced a slice of 4,096 per unit; a std::deque in one unit.", "",
+                  "A snapheap::Vector, a std::vector or a std::array is traced a slice of 4,096 per unit; a std::deque in one unit.", "",
                   "| container | members | runs | max µs | calls > 1 ms (3 cycles) | a cycle's calls ms | steps |",
                   "|---|---|---|---|---|---|---|"]
         for (size, system), v in sorted(long_table.items()):
